@@ -1,0 +1,299 @@
+package hooks
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// This file is the one place that decides who may do what by rank and role.
+// Hooks, routes and the rtc authorizer call these functions; the collection
+// API rules in pb_migrations express the same decisions for the stock CRUD
+// routes, and the tests check both from the outside.
+
+const (
+	RoleMember = "member"
+	RoleTutor  = "tutor"
+	RoleAdmin  = "admin"
+)
+
+// IsMember reports whether auth is a users record that is not suspended.
+func IsMember(auth *core.Record) bool {
+	return auth != nil && auth.Collection().Name == "users" && !auth.GetBool("suspended")
+}
+
+// IsAdmin reports whether auth may do every admin action: a superuser, or an
+// active member with role=admin.
+func IsAdmin(auth *core.Record) bool {
+	if auth == nil {
+		return false
+	}
+	if auth.IsSuperuser() {
+		return true
+	}
+	return IsMember(auth) && auth.GetString("role") == RoleAdmin
+}
+
+// IsTutor reports whether user is an active tutor.
+func IsTutor(user *core.Record) bool {
+	return IsMember(user) && user.GetString("role") == RoleTutor
+}
+
+// IsSuspended reports whether user is a suspended member.
+func IsSuspended(user *core.Record) bool {
+	return user != nil && user.GetBool("suspended")
+}
+
+// RankLevel returns the level of the rank with the given id. An empty id (no
+// rank) is level 0, the level of the lowest seeded rank.
+func RankLevel(app core.App, rankID string) (int, error) {
+	if rankID == "" {
+		return 0, nil
+	}
+	rank, err := app.FindRecordById("ranks", rankID)
+	if err != nil {
+		return 0, fmt.Errorf("rank %q: %w", rankID, err)
+	}
+	return rank.GetInt("level"), nil
+}
+
+// UserRankLevel returns the level of user's rank.
+func UserRankLevel(app core.App, user *core.Record) (int, error) {
+	return RankLevel(app, user.GetString("rank"))
+}
+
+// HasRank reports whether user's rank is at least the rank minRankID. An
+// empty minRankID means no minimum. Suspended users never qualify; admins
+// always do.
+func HasRank(app core.App, user *core.Record, minRankID string) (bool, error) {
+	if !IsMember(user) {
+		return false, nil
+	}
+	if IsAdmin(user) || minRankID == "" {
+		return true, nil
+	}
+	have, err := UserRankLevel(app, user)
+	if err != nil {
+		return false, err
+	}
+	need, err := RankLevel(app, minRankID)
+	if err != nil {
+		// a deleted minimum rank must not open the door to everyone
+		return false, err
+	}
+	return have >= need, nil
+}
+
+// LowestRankID returns the id of the rank with the lowest level, given to new
+// members who join without a rank.
+func LowestRankID(app core.App) (string, error) {
+	var id string
+	err := app.DB().Select("id").From("ranks").OrderBy("level ASC").Limit(1).Row(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// AdminIDs returns the ids of the active role=admin members: the people who
+// receive operator notifications (reports, orders).
+func AdminIDs(app core.App) ([]string, error) {
+	var ids []string
+	err := app.DB().Select("id").From("users").
+		Where(dbx.HashExp{"role": RoleAdmin, "suspended": false}).
+		Column(&ids)
+	return ids, err
+}
+
+// IsBlocked reports whether user has blocked other.
+func IsBlocked(app core.App, user, other string) (bool, error) {
+	var n int
+	err := app.DB().Select("count(*)").From("blocks").
+		Where(dbx.HashExp{"user": user, "blocked": other}).
+		Row(&n)
+	return n > 0, err
+}
+
+// ---------------------------------------------------------------------------
+// DM policy (DESIGN.md "DM policy")
+// ---------------------------------------------------------------------------
+
+// Denied is a permission refusal with a reason that is safe to show the
+// caller; routes answer it with 403.
+type Denied struct {
+	Code   string // machine-readable reason, e.g. "rank_too_low"
+	Reason string
+}
+
+func (d *Denied) Error() string { return d.Reason }
+
+func deny(code, format string, args ...any) *Denied {
+	return &Denied{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// DMParty is what the DM policy needs to know about one side of a message.
+type DMParty struct {
+	Role      string
+	RankLevel int
+	RankName  string
+	Suspended bool
+}
+
+// MinRank is a rank threshold from salon_settings; Set=false means none.
+type MinRank struct {
+	Set   bool
+	Level int
+	Name  string
+}
+
+func (m MinRank) allows(level int) bool { return !m.Set || level >= m.Level }
+
+// DMSettings is the DM part of salon_settings with rank levels resolved.
+type DMSettings struct {
+	Mode       string // open | admin_only | off
+	MemberMin  MinRank
+	TutorMin   MinRank
+	ReceiveMin MinRank
+}
+
+// DecideDM applies the DM policy in order and returns nil when sender may
+// message recipient, or the first rule that refuses. blocked is whether the
+// recipient has blocked the sender; replying is whether the message answers
+// one the recipient sent to the sender.
+//
+// Rule 8 (a reply is always allowed) is checked right after rule 2, since it
+// overrides the mode and rank rules; with dm_mode=off only replies to admins
+// pass, so "off" still means no member-to-member messages.
+func DecideDM(s DMSettings, sender, recipient DMParty, blocked, replying bool) error {
+	senderAdmin := sender.Role == RoleAdmin
+	recipientAdmin := recipient.Role == RoleAdmin
+
+	// 1. suspension and blocks (admins ignore blocks)
+	if sender.Suspended {
+		return deny("suspended", "Your account is suspended.")
+	}
+	if recipient.Suspended {
+		return deny("recipient_suspended", "This member's account is suspended.")
+	}
+	if blocked && !senderAdmin {
+		return deny("blocked", "This member does not accept messages from you.")
+	}
+
+	// 2. admins may always write
+	if senderAdmin {
+		return nil
+	}
+
+	// 8. answering the recipient is allowed: if they could write, you can reply
+	if replying && (s.Mode != "off" || recipientAdmin) {
+		return nil
+	}
+
+	if s.Mode == "off" {
+		return deny("dm_off", "Direct messages are turned off.")
+	}
+
+	// 3. members can always reach the operator
+	if recipientAdmin {
+		return nil
+	}
+
+	// 4.
+	if s.Mode == "admin_only" {
+		return deny("admin_only", "Direct messages are limited to the operator.")
+	}
+
+	// 5. contacting tutors
+	if recipient.Role == RoleTutor {
+		if sender.Role == RoleTutor || s.TutorMin.allows(sender.RankLevel) {
+			return nil
+		}
+		return deny("rank_too_low", "Contacting tutors needs the %s rank or above (yours: %s).", s.TutorMin.Name, sender.RankName)
+	}
+
+	// 6. tutors reach their students
+	if sender.Role == RoleTutor {
+		return nil
+	}
+
+	// 7. member to member
+	if !s.MemberMin.allows(sender.RankLevel) {
+		return deny("rank_too_low", "Messaging members needs the %s rank or above (yours: %s).", s.MemberMin.Name, sender.RankName)
+	}
+	if !s.ReceiveMin.allows(recipient.RankLevel) {
+		return deny("recipient_rank_too_low", "This member's rank cannot receive direct messages from members.")
+	}
+	return nil
+}
+
+// CanDM decides whether sender may send a direct message to recipient now,
+// reading the current salon_settings, ranks and blocks. replying is whether
+// the message answers one that recipient sent to sender. It returns a
+// *Denied for a refusal and a plain error when the lookup failed.
+func CanDM(app core.App, sender, recipient *core.Record, replying bool) error {
+	if sender.Id == recipient.Id {
+		return deny("self", "You cannot send a direct message to yourself.")
+	}
+	settings, err := LoadDMSettings(app)
+	if err != nil {
+		return err
+	}
+	s, err := dmParty(app, sender)
+	if err != nil {
+		return err
+	}
+	r, err := dmParty(app, recipient)
+	if err != nil {
+		return err
+	}
+	blocked, err := IsBlocked(app, recipient.Id, sender.Id)
+	if err != nil {
+		return fmt.Errorf("check blocks: %w", err)
+	}
+	return DecideDM(settings, s, r, blocked, replying)
+}
+
+func dmParty(app core.App, user *core.Record) (DMParty, error) {
+	p := DMParty{Role: user.GetString("role"), Suspended: user.GetBool("suspended"), RankName: "none"}
+	if id := user.GetString("rank"); id != "" {
+		rank, err := app.FindRecordById("ranks", id)
+		if err != nil {
+			return p, fmt.Errorf("rank of %s: %w", user.Id, err)
+		}
+		p.RankLevel = rank.GetInt("level")
+		p.RankName = rank.GetString("name")
+	}
+	return p, nil
+}
+
+// LoadDMSettings reads the DM settings afresh, so a change in the dashboard
+// applies to the next message.
+func LoadDMSettings(app core.App) (DMSettings, error) {
+	rec, err := Settings(app)
+	if err != nil {
+		return DMSettings{}, err
+	}
+	s := DMSettings{Mode: rec.GetString("dm_mode")}
+	if s.Mode == "" {
+		s.Mode = "open"
+	}
+	for field, dst := range map[string]*MinRank{
+		"dm_member_min_rank":  &s.MemberMin,
+		"dm_tutor_min_rank":   &s.TutorMin,
+		"dm_receive_min_rank": &s.ReceiveMin,
+	} {
+		id := rec.GetString(field)
+		if id == "" {
+			continue
+		}
+		rank, err := app.FindRecordById("ranks", id)
+		if err != nil {
+			return s, fmt.Errorf("settings %s: %w", field, err)
+		}
+		*dst = MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}
+	}
+	return s, nil
+}

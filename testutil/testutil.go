@@ -1,0 +1,237 @@
+// Package testutil starts real Salonbase apps for tests: a PocketBase app
+// on a temp data dir with every migration applied and every hook bound, and
+// (with Serve) a real HTTP server in front of it.
+package testutil
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+
+	"salonbase/hooks"
+	_ "salonbase/pb_migrations"
+)
+
+// NewApp returns a fresh test app with the Salonbase schema and hooks. The
+// rate limiter is off (all test requests share one IP); tests of the limits
+// turn it back on with EnableRateLimits.
+func NewApp(t testing.TB) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{
+		DataDir:       t.TempDir(),
+		EncryptionEnv: "pb_test_env",
+	})
+	if err != nil {
+		t.Fatalf("test app: %v", err)
+	}
+	t.Cleanup(app.Cleanup)
+
+	app.Settings().RateLimits.Enabled = false
+	hooks.Register(app)
+	return app
+}
+
+// EnableRateLimits turns on the limits our migration configured.
+func EnableRateLimits(t testing.TB, app core.App) {
+	t.Helper()
+	app.Settings().RateLimits.Enabled = true
+}
+
+// Factory adapts NewApp to tests.ApiScenario.TestAppFactory; setup runs on
+// the new app (create users, records …) before the request.
+func Factory(setup func(t testing.TB, app *tests.TestApp)) func(t testing.TB) *tests.TestApp {
+	return func(t testing.TB) *tests.TestApp {
+		app := NewApp(t)
+		if setup != nil {
+			setup(t, app)
+		}
+		return app
+	}
+}
+
+var userSeq atomic.Int64
+
+// User describes a member to create; zero values get sensible defaults.
+type User struct {
+	Name      string
+	Email     string
+	Password  string
+	Rank      string // rank name, e.g. "Gold"; default: lowest rank
+	Role      string // member (default), tutor, admin
+	Suspended bool
+}
+
+// DefaultPassword is the password of users created without one.
+const DefaultPassword = "1234567890"
+
+// CreateUser saves a member directly (as the dashboard would) and returns it.
+func CreateUser(t testing.TB, app core.App, u User) *core.Record {
+	t.Helper()
+	n := userSeq.Add(1)
+	if u.Name == "" {
+		u.Name = fmt.Sprintf("Member %d", n)
+	}
+	if u.Email == "" {
+		u.Email = fmt.Sprintf("member%d@example.com", n)
+	}
+	if u.Password == "" {
+		u.Password = DefaultPassword
+	}
+	if u.Role == "" {
+		u.Role = hooks.RoleMember
+	}
+	users, err := app.FindCollectionByNameOrId("users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := core.NewRecord(users)
+	r.SetEmail(u.Email)
+	r.SetPassword(u.Password)
+	r.Set("name", u.Name)
+	r.Set("role", u.Role)
+	r.Set("suspended", u.Suspended)
+	if u.Rank != "" {
+		r.Set("rank", RankID(t, app, u.Rank))
+	} else {
+		lowest, err := hooks.LowestRankID(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Set("rank", lowest)
+	}
+	if err := app.Save(r); err != nil {
+		t.Fatalf("create user %s: %v", u.Email, err)
+	}
+	return r
+}
+
+// RankID returns the id of the rank with the given name.
+func RankID(t testing.TB, app core.App, name string) string {
+	t.Helper()
+	r, err := app.FindFirstRecordByData("ranks", "name", name)
+	if err != nil {
+		t.Fatalf("rank %q: %v", name, err)
+	}
+	return r.Id
+}
+
+// Token returns a fresh auth token for an auth record (users or guests).
+func Token(t testing.TB, record *core.Record) string {
+	t.Helper()
+	token, err := record.NewAuthToken()
+	if err != nil {
+		t.Fatalf("auth token: %v", err)
+	}
+	return token
+}
+
+// SuperuserToken creates a superuser and returns its token.
+func SuperuserToken(t testing.TB, app core.App) string {
+	t.Helper()
+	c, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := core.NewRecord(c)
+	r.SetEmail(fmt.Sprintf("root%d@example.com", userSeq.Add(1)))
+	r.SetPassword(DefaultPassword)
+	if err := app.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	return Token(t, r)
+}
+
+// UpdateSettings changes salon_settings as an admin would in the dashboard.
+func UpdateSettings(t testing.TB, app core.App, values map[string]any) {
+	t.Helper()
+	s, err := hooks.Settings(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values {
+		s.Set(k, v)
+	}
+	if err := app.Save(s); err != nil {
+		t.Fatalf("update settings: %v", err)
+	}
+}
+
+// Server is a real HTTP server in front of a test app.
+type Server struct {
+	URL string
+	App *tests.TestApp
+}
+
+// Serve starts a real listening HTTP server (with OnServe hooks fired, so
+// every route exists) for tests that need real connections: realtime SSE,
+// WebRTC, concurrency. It stops when the test ends.
+func Serve(t testing.TB, app *tests.TestApp) *Server {
+	t.Helper()
+	router, err := apis.NewRouter(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	se := new(core.ServeEvent)
+	se.App = app
+	se.Router = router
+	se.Server = ts.Config
+	se.Listener = ts.Listener
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		mux, err := e.Router.BuildMux()
+		if err != nil {
+			return err
+		}
+		ts.Config.Handler = mux
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &Server{URL: ts.URL, App: app}
+}
+
+// Do sends a JSON request (body may be nil, a string, or any value to
+// marshal) with an optional auth token and returns the status and body.
+func (s *Server) Do(t testing.TB, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, out
+}
