@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/pocketbase/core"
+
 	"salonbase/testutil"
 )
 
@@ -298,5 +300,49 @@ func TestRateLimitsAreOnForSignupAndLogin(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("11th signup in an hour from one IP: want 429, got %d", last)
+	}
+}
+
+// The API rules refuse privilege changes on their own, behind the Go guard:
+// evaluate them directly as PocketBase does for a request.
+func TestUsersRulesAloneRefusePrivileges(t *testing.T) {
+	app := testutil.NewApp(t)
+	member := testutil.CreateUser(t, app, testutil.User{})
+	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
+	users, _ := app.FindCollectionByNameOrId("users")
+	gold := testutil.RankID(t, app, "Gold")
+
+	for field, value := range map[string]any{
+		"rank": gold, "role": "admin", "invited_by": admin.Id, "suspended": true, "verified": true,
+	} {
+		body := map[string]any{field: value}
+		for rule, name := range map[*string]string{users.UpdateRule: "update", users.CreateRule: "create"} {
+			info := &core.RequestInfo{Auth: member, Body: body, Method: "PATCH"}
+			if ok, _ := app.CanAccessRecord(member, info, rule); ok {
+				t.Errorf("%s rule lets a member set %s", name, field)
+			}
+			info.Auth = admin
+			if ok, _ := app.CanAccessRecord(member, info, rule); !ok {
+				t.Errorf("%s rule refuses an admin setting %s", name, field)
+			}
+		}
+	}
+	info := &core.RequestInfo{Auth: member, Body: map[string]any{"name": "ok"}}
+	if ok, _ := app.CanAccessRecord(member, info, users.UpdateRule); !ok {
+		t.Error("update rule refuses a plain profile edit")
+	}
+}
+
+func TestRealtimeFilterOnPrivateFieldRefused(t *testing.T) {
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	member := testutil.CreateUser(t, app, testutil.User{})
+	rt := srv.Subscribe(t, testutil.Token(t, member), "users")
+	sub := `users/*?options=` + urlq(`{"query":{"filter":"invited_by='abc'"}}`)
+	status, body := srv.Do(t, http.MethodPost, "/api/realtime", testutil.Token(t, member), map[string]any{
+		"clientId": rt.ClientID, "subscriptions": []string{sub},
+	})
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "private field") {
+		t.Fatalf("want 400, got %d %s", status, body)
 	}
 }

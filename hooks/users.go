@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -43,6 +44,28 @@ func bindUsers(app core.App) {
 		for _, param := range []string{"filter", "sort"} {
 			if f := privateFilterRe.FindString(q.Get(param)); f != "" {
 				return e.BadRequestError(fmt.Sprintf("Members cannot %s by the private field %q.", param, f), nil)
+			}
+		}
+		return e.Next()
+	})
+
+	// a realtime filter on a private field would leak it through which
+	// events arrive
+	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		if IsAdmin(e.Auth) {
+			return e.Next()
+		}
+		for _, sub := range e.Subscriptions {
+			topic, options, _ := strings.Cut(sub, "?")
+			if !strings.HasPrefix(topic, "users") && !strings.HasPrefix(topic, "_pb_users_auth_") {
+				continue
+			}
+			decoded, err := url.QueryUnescape(options)
+			if err != nil {
+				decoded = options
+			}
+			if f := privateFilterRe.FindString(decoded); f != "" {
+				return e.BadRequestError(fmt.Sprintf("Members cannot subscribe by the private field %q.", f), nil)
 			}
 		}
 		return e.Next()
