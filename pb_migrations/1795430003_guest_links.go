@@ -22,7 +22,7 @@ func init() {
 		}
 
 		c := core.NewBaseCollection("guest_links")
-		moderates := "(" + roomsAdmin + " || (" + roomsActiveMember + " && room.moderators ?= @request.auth.id))"
+		moderates := "(" + roomsAdmin + " || (" + roomsActiveMember + " && room.moderators.id ?= @request.auth.id))"
 		c.ListRule = types.Pointer(moderates)
 		c.ViewRule = c.ListRule
 		c.UpdateRule = types.Pointer(moderates + " && @request.body.room:changed = false && @request.body.created_by:changed = false && @request.body.uses:changed = false")
