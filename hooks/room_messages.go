@@ -67,7 +67,14 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 			}
 		}
 	}
-	msg.Set("ip", e.RealIP())
+	// IPs are kept only where the retention setting allows it at all
+	if settings, err := Settings(e.App); err != nil {
+		return e.InternalServerError("", err)
+	} else if settings.GetInt("room_ip_retention_days") > 0 {
+		msg.Set("ip", e.RealIP())
+	} else {
+		msg.Set("ip", "")
+	}
 	msg.Set("edited", false)
 	msg.Set("edited_at", "")
 	msg.Set("deleted_at", "")
