@@ -6,7 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	mrand "math/rand"
 	"net/http"
 	"os"
 	"slices"
@@ -281,19 +281,23 @@ func BenchmarkRoomSearch(b *testing.B) {
 	}
 
 	seedStart := time.Now()
-	words := []string{"会議", "資料", "東京", "大阪", "明日", "今日", "ありがとう", "よろしく", "お願いします", "確認",
-		"ミーティング", "予定", "プロジェクト", "meeting", "schedule", "review", "deploy", "coffee", "lunch", "hello",
-		"update", "release", "design", "question", "answer", "thanks", "tomorrow", "today", "ok", "great"}
-	rng := rand.New(rand.NewPCG(1, 2))
+	// word frequencies follow Zipf's law like real chat; the vocabulary mixes
+	// Japanese and English words of 3 to 9 characters
+	vocab := benchVocabulary(5000)
+	rng := mrand.New(mrand.NewSource(1))
+	zipf := mrand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
 	err := app.RunInTransaction(func(tx core.App) error {
 		now := types.NowDateTime().String()
 		for i := 0; i < total; i++ {
 			var sb strings.Builder
-			for w := 0; w < 6+rng.IntN(10); w++ {
-				sb.WriteString(words[rng.IntN(len(words))])
+			for w := 0; w < 4+rng.Intn(12); w++ {
+				sb.WriteString(vocab[zipf.Uint64()])
 				sb.WriteByte(' ')
 			}
-			if i%100_000 == 7 {
+			if i%100 == 10 {
+				sb.WriteString("明日の会議") // a two-character word, in 1% of messages
+			}
+			if i%100_000 == 10 {
 				sb.WriteString("ユニコーン") // a rare word: ten messages in all
 			}
 			_, err := tx.DB().NewQuery("INSERT INTO room_messages (id, room, author, author_name, body, created, updated) VALUES ({:id}, {:room}, {:author}, 'Reader', {:body}, {:now}, {:now})").
@@ -309,9 +313,15 @@ func BenchmarkRoomSearch(b *testing.B) {
 	}
 	b.Logf("seeded %d messages in %s", total, time.Since(seedStart).Round(time.Second))
 
-	for _, q := range []string{"ユニコーン", "プロジェクト", "release coffee", "会議"} {
-		b.Run(q, func(b *testing.B) {
-			url := "/api/salon/rooms/" + rooms[0] + "/search?q=" + urlq(q)
+	queries := map[string]string{"rare": "ユニコーン", "common": vocab[0], "medium": vocab[50], "two_terms": vocab[3] + " " + vocab[20], "short_like": "会議"}
+	for _, name := range []string{"rare", "medium", "common", "two_terms", "short_like", "common_newest"} {
+		q, sort := queries[strings.TrimSuffix(name, "_newest")], "relevance"
+		if strings.HasSuffix(name, "_newest") {
+			sort = "newest"
+		}
+		b.Logf("%s = %q", name, q)
+		b.Run(name, func(b *testing.B) {
+			url := "/api/salon/rooms/" + rooms[0] + "/search?sort=" + sort + "&q=" + urlq(q)
 			var lat []time.Duration
 			var total int
 			b.ResetTimer()
@@ -332,4 +342,32 @@ func BenchmarkRoomSearch(b *testing.B) {
 			b.ReportMetric(float64(total), "matches")
 		})
 	}
+}
+
+// benchVocabulary makes n distinct words, alternating Japanese (katakana
+// and kanji syllables) and English-like ones, each 3 to 9 characters.
+func benchVocabulary(n int) []string {
+	ja := []string{"カ", "キ", "ク", "サ", "シ", "ス", "タ", "チ", "ナ", "ニ", "ハ", "ヒ", "マ", "ミ", "ラ", "リ", "ン", "ー",
+		"会", "議", "資", "料", "東", "京", "予", "定", "確", "認", "写", "真", "動", "画", "配", "信"}
+	en := []string{"ka", "to", "re", "mi", "sa", "lo", "ne", "di", "ba", "co", "fe", "ru", "pi", "ga", "wo", "ly"}
+	rng := mrand.New(mrand.NewSource(2))
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		var sb strings.Builder
+		if len(out)%2 == 0 {
+			for k := 0; k < 3+rng.Intn(4); k++ {
+				sb.WriteString(ja[rng.Intn(len(ja))])
+			}
+		} else {
+			for k := 0; k < 2+rng.Intn(3); k++ {
+				sb.WriteString(en[rng.Intn(len(en))])
+			}
+		}
+		if w := sb.String(); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Search within a room: SQLite FTS5 with the trigram tokenizer (see the
-// migration 1795430006), ranked by bm25, newest first among equals. Words of
+// migration 1795430006), ranked by bm25 (sort=relevance, the default) or
+// newest first (sort=newest, which stays fast for very common words). Words of
 // fewer than three characters (common in Japanese: 東京, 会議) cannot use a
 // trigram index, so they are matched with LIKE within the room instead.
 
@@ -20,6 +21,7 @@ const (
 	searchDefaultPerPage = 20
 	searchMaxPerPage     = 100
 	searchMaxTerms       = 10
+	searchCountCap       = 1000 // totalItems stops counting here (totalCapped)
 )
 
 func bindRoomSearch(app core.App) {
@@ -72,28 +74,47 @@ func searchRoom(e *core.RequestEvent) error {
 	}
 	perPage = min(perPage, searchMaxPerPage)
 
+	sortBy := e.Request.URL.Query().Get("sort")
+	if sortBy == "" {
+		sortBy = "relevance"
+	}
+	if sortBy != "relevance" && sortBy != "newest" {
+		return e.BadRequestError("sort must be relevance or newest.", nil)
+	}
+
 	match, likes := searchTerms(q)
-	where := dbx.And(dbx.HashExp{"m.room": room.Id}, dbx.NewExp("m.deleted_at = ''"))
+	params := dbx.Params{"room": room.Id}
+	from := "room_messages m"
+	where := "m.room = {:room} AND m.deleted_at = ''"
+	order := "m.created DESC"
 	for i, like := range likes {
 		p := "like" + strconv.Itoa(i)
-		where = dbx.And(where, dbx.NewExp("m.body LIKE {:"+p+"} ESCAPE '\\'", dbx.Params{p: like}))
+		where += " AND m.body LIKE {:" + p + "} ESCAPE '\\'"
+		params[p] = like
 	}
-
-	base := e.App.ConcurrentDB().Select().From("room_messages m")
-	order := "m.created DESC"
 	if match != "" {
-		base = base.InnerJoin("room_messages_fts", dbx.NewExp("room_messages_fts.rowid = m.rowid"))
-		where = dbx.And(where, dbx.NewExp("room_messages_fts MATCH {:match}", dbx.Params{"match": match}))
-		order = "bm25(room_messages_fts), m.created DESC"
+		from = "room_messages_fts JOIN room_messages m ON m.rowid = room_messages_fts.rowid"
+		where += " AND room_messages_fts MATCH {:match}"
+		params["match"] = match
+		if sortBy == "relevance" {
+			order = "bm25(room_messages_fts), m.created DESC"
+		} else {
+			// FTS5 walks its index in rowid order: no sort, stops at the page
+			order = "room_messages_fts.rowid DESC"
+		}
 	}
 
+	// counting every match of a very common word would cost as much as the
+	// search itself: count up to a cap and say so
 	var total int
-	if err := base.Select("count(*)").Where(where).Row(&total); err != nil {
+	err = e.App.ConcurrentDB().NewQuery("SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + where +
+		" LIMIT " + strconv.Itoa(searchCountCap+1) + ")").Bind(params).Row(&total)
+	if err != nil {
 		return e.BadRequestError("Could not search for that text.", err)
 	}
 	var ids []string
-	err = base.Select("m.id").Where(where).OrderBy(order).
-		Limit(int64(perPage)).Offset(int64((page - 1) * perPage)).Column(&ids)
+	err = e.App.ConcurrentDB().NewQuery("SELECT m.id FROM " + from + " WHERE " + where + " ORDER BY " + order +
+		" LIMIT " + strconv.Itoa(perPage) + " OFFSET " + strconv.Itoa((page-1)*perPage)).Bind(params).Column(&ids)
 	if err != nil {
 		return e.BadRequestError("Could not search for that text.", err)
 	}
@@ -117,10 +138,11 @@ func searchRoom(e *core.RequestEvent) error {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{
-		"page":       page,
-		"perPage":    perPage,
-		"totalItems": total,
-		"totalPages": (total + perPage - 1) / perPage,
-		"items":      items,
+		"page":        page,
+		"perPage":     perPage,
+		"totalItems":  min(total, searchCountCap),
+		"totalCapped": total > searchCountCap,
+		"totalPages":  (min(total, searchCountCap) + perPage - 1) / perPage,
+		"items":       items,
 	})
 }

@@ -62,6 +62,19 @@ func TestRoomSearchJapaneseAndEnglish(t *testing.T) {
 			t.Errorf("search %q: want %v, got %v (total %d)", q, want, bodies, got.TotalItems)
 		}
 	}
+	// newest first: the later message comes first whatever its rank
+	status, raw := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/search?sort=newest&q="+urlq("会議をします 東京"), mt, nil)
+	if got := decode[list[map[string]any]](t, raw); status != http.StatusOK || got.TotalItems != 1 || got.Items[0]["id"] != ids["東京で会議をします"] {
+		t.Errorf("sort=newest: %d %s", status, raw)
+	}
+	_, second := post(t, srv, mt, room.Id, "ミーティングルームの予約 again")
+	_, raw = srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/search?sort=newest&q="+urlq("ルームの予約"), mt, nil)
+	if got := decode[list[map[string]any]](t, raw); got.TotalItems != 2 || got.Items[0]["id"] != second["id"] {
+		t.Errorf("sort=newest puts the newest first: %s", raw)
+	}
+	if status, _ := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/search?sort=oldest&q=abc", mt, nil); status != http.StatusBadRequest {
+		t.Errorf("unknown sort: want 400, got %d", status)
+	}
 	if status, _ := search(testutil.Token(t, bronze), gold.Id, "会議"); status != http.StatusForbidden {
 		t.Errorf("searching a room above your rank: want 403, got %d", status)
 	}
