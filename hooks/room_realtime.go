@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -98,15 +97,13 @@ func bindRoomRealtime(app core.App) {
 		recheckRoomGrants(e.App, func(roomID, authID string) bool { return roomID == room && authID == user }, nil)
 		return e.Next()
 	})
-	for _, name := range []string{"rooms"} {
-		recheck := func(e *core.RecordEvent) error {
-			id := e.Record.Id
-			recheckRoomGrants(e.App, func(roomID, _ string) bool { return roomID == id }, nil)
-			return e.Next()
-		}
-		app.OnRecordAfterUpdateSuccess(name).BindFunc(recheck)
-		app.OnRecordAfterDeleteSuccess(name).BindFunc(recheck)
+	recheckThisRoom := func(e *core.RecordEvent) error {
+		id := e.Record.Id
+		recheckRoomGrants(e.App, func(roomID, _ string) bool { return roomID == id }, nil)
+		return e.Next()
 	}
+	app.OnRecordAfterUpdateSuccess("rooms").BindFunc(recheckThisRoom)
+	app.OnRecordAfterDeleteSuccess("rooms").BindFunc(recheckThisRoom)
 	recheckRoom := func(e *core.RecordEvent) error {
 		room := e.Record.GetString("room")
 		recheckRoomGrants(e.App, func(roomID, _ string) bool { return roomID == room }, nil)
@@ -422,11 +419,7 @@ func roomTyping(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if err := CanPostRoom(e.App, e.Auth, room); err != nil {
-		var d *Denied
-		if errors.As(err, &d) {
-			return e.ForbiddenError(d.Reason, nil)
-		}
-		return e.InternalServerError("", err)
+		return answerDenied(e, err)
 	}
 	publishRoom(e.App, room.Id, roomEvent{Type: "typing", User: roomPerson(e.Auth)})
 	return e.NoContent(http.StatusNoContent)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/pocketbase/core"
+
 	"salonbase/testutil"
 )
 
@@ -125,11 +127,8 @@ func TestRoomTopicStopsForRemovedDemotedSuspended(t *testing.T) {
 	room := newRoom(t, app, map[string]any{"password": "secret!", "min_rank": testutil.RankID(t, app, "Gold")})
 	topic := "rooms/" + room.Id
 	clients := map[string]*testutil.Realtime{}
-	for name, u := range map[string]*testutil.Realtime{"kicked": nil, "demoted": nil, "suspended": nil, "stays": nil} {
-		_ = u
-		user := map[string]string{"kicked": kicked.Id, "demoted": demoted.Id, "suspended": suspended.Id, "stays": stays.Id}[name]
-		rec, _ := app.FindRecordById("users", user)
-		token := testutil.Token(t, rec)
+	for name, user := range map[string]*core.Record{"kicked": kicked, "demoted": demoted, "suspended": suspended, "stays": stays} {
+		token := testutil.Token(t, user)
 		if status, raw := srv.Do(t, http.MethodPost, "/api/salon/rooms/"+room.Id+"/join", token, map[string]any{"password": "secret!"}); status != http.StatusOK {
 			t.Fatalf("join: %d %s", status, raw)
 		}

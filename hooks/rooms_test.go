@@ -4,10 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/testutil"
 )
@@ -181,8 +179,6 @@ func TestRoomRankAndPasswordGates(t *testing.T) {
 	}
 
 	// a member may not make themselves a member of a password room
-	coll, _ := app.FindCollectionByNameOrId("room_members")
-	_ = coll
 	status, raw = srv.Do(t, http.MethodPost, "/api/collections/room_members/records", bt, map[string]any{"room": secret.Id, "user": bronze.Id})
 	if status < 400 || status >= 500 {
 		t.Fatalf("member creates their own membership: want 4xx, got %d %s", status, raw)
@@ -266,6 +262,3 @@ func TestArchivedRoomIsReadOnly(t *testing.T) {
 		t.Fatalf("history stays readable: %v", got.Items)
 	}
 }
-
-var _ = tests.ApiScenario{}
-var _ = time.Second
