@@ -23,7 +23,7 @@ import (
 //
 // Events on the topic (JSON):
 //   {"type":"message","action":"create"|"update"|"delete","record":{...}}
-//   {"type":"presence","action":"join"|"leave","user":{"id","name","kind"}}
+//   {"type":"presence","joined":[{"id","name","kind"}],"left":["id"]} (batched)
 //   {"type":"typing","user":{"id","name","kind"}}
 
 const (
@@ -41,13 +41,19 @@ type RoomPerson struct {
 }
 
 type roomEvent struct {
-	Type   string      `json:"type"`
-	Action string      `json:"action,omitempty"`
-	Record any         `json:"record,omitempty"`
-	User   *RoomPerson `json:"user,omitempty"`
+	Type   string        `json:"type"`
+	Action string        `json:"action,omitempty"`
+	Record any           `json:"record,omitempty"`
+	User   *RoomPerson   `json:"user,omitempty"`
+	Joined []*RoomPerson `json:"joined,omitempty"`
+	Left   []string      `json:"left,omitempty"`
 }
 
 func bindRoomRealtime(app core.App) {
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		hubOf(e.App).stop()
+		return e.Next()
+	})
 	app.OnRealtimeSubscribeRequest().BindFunc(subscribeRooms)
 	app.OnRealtimeConnectRequest().BindFunc(func(e *core.RealtimeConnectRequestEvent) error {
 		err := e.Next() // returns when the connection ends
@@ -222,60 +228,48 @@ func subscribeRooms(e *core.RealtimeSubscribeRequestEvent) error {
 	if len(grants) > 0 {
 		outboxOf(e.Client)
 	}
+	hub := hubOf(e.App)
 	for id, authID := range old {
 		if grants[id] != authID {
-			announcePresence(e.App, e.Client, id, authID, "leave", nil)
+			hub.depart(e.App, id, authID)
 		}
 	}
 	for id, authID := range grants {
 		if old[id] != authID {
-			announcePresence(e.App, e.Client, id, authID, "join", e.Auth)
+			hub.arrive(e.App, id, roomPerson(e.Auth))
 		}
 	}
 	return nil
 }
 
-// leaveRoom drops client's grant on roomID and tells the room if that was
-// the person's last connection there.
+// leaveRoom drops client's grant on roomID and counts the departure.
 func leaveRoom(app core.App, client subscriptions.Client, roomID, authID string) {
 	old := roomGrants(client)
-	if _, ok := old[roomID]; ok {
-		grants := make(map[string]string, len(old))
-		for id, a := range old {
-			if id != roomID {
-				grants[id] = a
-			}
-		}
-		client.Set(roomGrantsKey, grants)
+	if _, ok := old[roomID]; !ok {
+		return
 	}
-	announcePresence(app, client, roomID, authID, "leave", nil)
-}
-
-// announcePresence sends a join (with who) or leave, unless another
-// connection of the same person is in the room (several tabs are one
-// presence).
-func announcePresence(app core.App, client subscriptions.Client, roomID, authID, action string, auth *core.Record) {
-	for _, c := range app.SubscriptionsBroker().Clients() {
-		if c.Id() != client.Id() && roomGrants(c)[roomID] == authID && !c.IsDiscarded() {
-			return
+	grants := make(map[string]string, len(old))
+	for id, a := range old {
+		if id != roomID {
+			grants[id] = a
 		}
 	}
-	person := &RoomPerson{ID: authID}
-	if auth != nil {
-		person = roomPerson(auth)
-	}
-	publishRoom(app, roomID, roomEvent{Type: "presence", Action: action, User: person})
+	client.Set(roomGrantsKey, grants)
+	hubOf(app).depart(app, roomID, authID)
 }
 
-// publishRoom encodes ev once and queues it for every client granted roomID
-// whose connection still has the auth it was granted with.
-func publishRoom(app core.App, roomID string, ev roomEvent) int {
+// publishRoom encodes ev once and has the hub queue it for every client
+// granted roomID whose connection still has the auth it was granted with.
+func publishRoom(app core.App, roomID string, ev roomEvent) {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		app.Logger().Error("room event encode", "room", roomID, "error", err)
-		return 0
+		return
 	}
-	sent := 0
+	hubOf(app).run(func() { fanOut(app, roomID, data) })
+}
+
+func fanOut(app core.App, roomID string, data []byte) {
 	for _, c := range app.SubscriptionsBroker().Clients() {
 		granted, ok := roomGrants(c)[roomID]
 		if !ok {
@@ -292,10 +286,8 @@ func publishRoom(app core.App, roomID string, ev roomEvent) int {
 				c.Discard()
 				break
 			}
-			sent++
 		}
 	}
-	return sent
 }
 
 func publishRoomMessage(app core.App, action string, msg *core.Record) {
