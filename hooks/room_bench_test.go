@@ -225,7 +225,8 @@ func benchSubscribe(ctx context.Context, client *http.Client, base, token, topic
 		defer res.Body.Close()
 		marker := []byte("bench ")
 		for {
-			line, err := r.ReadSlice('\n')
+			// ReadBytes, not ReadSlice: a presence batch can be a long line
+			line, err := r.ReadBytes('\n')
 			if err != nil {
 				return
 			}
