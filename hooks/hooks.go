@@ -12,4 +12,8 @@ func Register(app core.App) {
 	bindBlocks(app)
 	bindReports(app)
 	bindFollows(app)
+	bindForum(app)
+	bindGroups(app)
+	bindSearch(app)
+	bindProfiles(app)
 }
