@@ -158,7 +158,7 @@ func createPost(e *core.RecordRequestEvent) error {
 	if id := e.Record.GetString("reply_to"); id != "" {
 		replyTo, err = e.App.FindRecordById("forum_posts", id)
 		if err != nil || replyTo.GetString("topic") != topic.Id {
-			return e.BadRequestError("reply_to must be a post in the same topic.", nil)
+			return e.BadRequestError("The post replied to (reply_to) must be in the same topic.", nil)
 		}
 	}
 	if q := e.Record.GetString("quote"); q != "" && replyTo == nil {
@@ -179,7 +179,7 @@ func updatePost(e *core.RecordRequestEvent) error {
 		}
 	}
 	if e.Record.GetString("reply_to") != orig.GetString("reply_to") && !e.HasSuperuserAuth() {
-		return e.BadRequestError("reply_to cannot change.", nil)
+		return e.BadRequestError("The post replied to (reply_to) cannot change.", nil)
 	}
 	if !IsAdmin(e.Auth) {
 		topic, err := e.App.FindRecordById("forum_topics", orig.GetString("topic"))

@@ -74,20 +74,20 @@ func searchForum(e *core.RequestEvent) error {
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return e.BadRequestError("page must be a positive number.", nil)
+			return e.BadRequestError("The page parameter must be a positive number.", nil)
 		}
 		page = n
 	}
 	if v := q.Get("perPage"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > searchMaxPerPage {
-			return e.BadRequestError(fmt.Sprintf("perPage must be 1–%d.", searchMaxPerPage), nil)
+			return e.BadRequestError(fmt.Sprintf("The perPage parameter must be 1–%d.", searchMaxPerPage), nil)
 		}
 		perPage = n
 	}
 	kind := q.Get("kind")
 	if kind != "" && kind != "topic" && kind != "post" {
-		return e.BadRequestError("kind must be topic or post.", nil)
+		return e.BadRequestError("The kind parameter must be topic or post.", nil)
 	}
 
 	cats, err := ReadableCategoryIDs(e.App, e.Auth)
