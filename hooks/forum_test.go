@@ -1,7 +1,10 @@
 package hooks_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
@@ -378,5 +381,64 @@ func TestForumFollowersNotified(t *testing.T) {
 	ev, ok := rt.Next(3e9)
 	if !ok || !strings.Contains(string(ev.Data), "follow_topic") {
 		t.Fatalf("the follower gets the notification live: %v %s", ok, ev.Data)
+	}
+}
+
+// Attachments are protected files: only callers who may read the post
+// download them, with a file token.
+func TestForumAttachments(t *testing.T) {
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	gold := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
+	free := testutil.CreateUser(t, app, testutil.User{})
+	cat := newCategory(t, app, "Gold", map[string]any{"min_rank": testutil.RankID(t, app, "Gold")})
+	topic := mustCreate(t, srv, topicsURL, testutil.Token(t, gold), map[string]any{"category": cat.Id, "title": "Slides", "body": "x"})
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("topic", topic["id"].(string))
+	_ = mw.WriteField("body", "Here are the slides.")
+	fw, _ := mw.CreateFormFile("attachments", "slides.txt")
+	_, _ = fw.Write([]byte("members-only slide notes"))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+postsURL, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", testutil.Token(t, gold))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("upload: %d %s", res.StatusCode, raw)
+	}
+	post := decode[map[string]any](t, raw)
+	files := post["attachments"].([]any)
+	if len(files) != 1 {
+		t.Fatalf("attachments: %v", post)
+	}
+	fileURL := "/api/files/forum_posts/" + post["id"].(string) + "/" + files[0].(string)
+
+	fileToken := func(u *core.Record) string {
+		_, body := srv.Do(t, http.MethodPost, "/api/files/token", testutil.Token(t, u), nil)
+		return decode[map[string]string](t, body)["token"]
+	}
+	get := func(query string) (int, string) {
+		res, err := http.Get(srv.URL + fileURL + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if status, body := get("?token=" + fileToken(gold)); status != 200 || body != "members-only slide notes" {
+		t.Fatalf("reader download: %d %s", status, body)
+	}
+	for name, query := range map[string]string{"no token": "", "free member": "?token=" + fileToken(free)} {
+		if status, body := get(query); status == 200 || strings.Contains(body, "slide notes") {
+			t.Fatalf("%s downloads a protected attachment: %d", name, status)
+		}
 	}
 }
