@@ -19,7 +19,7 @@ import (
 // Query parameters: q (required, 1–200 characters; words separated by
 // spaces must all match), category, author, tag, kind (topic|post), page,
 // perPage (max 50). Results are ranked by bm25 (title weighs more than
-// body) and carry an HTML-escaped snippet with the matches in <mark>.
+// body) among the newest 2000 readable matches, and carry an HTML-escaped snippet with the matches in <mark>.
 // Only categories the caller may read (ReadableCategoryIDs) are searched,
 // so a rank-limited category or a secret group's board never shows up.
 //
@@ -33,6 +33,9 @@ const (
 	searchMaxQuery   = 200
 	searchMaxPerPage = 50
 	snippetRadius    = 40
+	// searchCandidates bounds the work of one search: results are ranked
+	// among the newest this many readable matches.
+	searchCandidates = 2000
 )
 
 func bindSearch(app core.App) {
@@ -166,10 +169,10 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 		params[p] = c
 		cats[i] = "{:" + p + "}"
 	}
-	where = append(where, "t.category IN ("+strings.Join(cats, ",")+")")
+	where = append(where, "d.category IN ("+strings.Join(cats, ",")+")")
 	if s.category != "" {
 		params["category"] = s.category
-		where = append(where, "t.category = {:category}")
+		where = append(where, "d.category = {:category}")
 	}
 	if s.author != "" {
 		params["author"] = s.author
@@ -181,26 +184,32 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 	}
 	if s.tag != "" {
 		params["tag"] = s.tag
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = {:tag})")
+		where = append(where, `EXISTS (SELECT 1 FROM forum_topics tt, json_each(tt.tags) j
+			WHERE tt.id = d.topic AND j.value = {:tag})`)
 	}
 
-	cols := "d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, t.title AS topic_title, t.category"
-	var sql string
+	// The candidates: the newest searchCandidates readable matches, walked
+	// in index order (no sort of every match, so a common word stays cheap);
+	// bm25 is computed for those only and they are ranked below.
+	var inner string
 	if len(match) > 0 {
 		params["match"] = strings.Join(match, " ")
-		sql = "SELECT " + cols + ", bm25(forum_search, 3.0, 1.0) AS score" +
-			" FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid JOIN forum_topics t ON t.id = d.topic" +
+		inner = "SELECT d.docid, bm25(forum_search, 3.0, 1.0) AS score" +
+			" FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
 			" WHERE forum_search MATCH {:match} AND " + strings.Join(where, " AND ") +
-			" ORDER BY score, d.docid DESC"
+			" ORDER BY f.rowid DESC LIMIT {:candidates}"
 	} else {
-		sql = "SELECT " + cols + ", 0.0 AS score" +
-			" FROM forum_search_docs d JOIN forum_topics t ON t.id = d.topic" +
+		inner = "SELECT d.docid, 0.0 AS score FROM forum_search_docs d" +
 			" WHERE " + strings.Join(where, " AND ") +
-			" ORDER BY d.docid DESC"
+			" ORDER BY d.docid DESC LIMIT {:candidates}"
 	}
+	params["candidates"] = searchCandidates
 	params["limit"] = s.limit + 1
 	params["offset"] = s.offset
-	sql += " LIMIT {:limit} OFFSET {:offset}"
+	sql := "SELECT d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category," +
+		" t.title AS topic_title, s.score" +
+		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid JOIN forum_topics t ON t.id = d.topic" +
+		" ORDER BY s.score, s.docid DESC LIMIT {:limit} OFFSET {:offset}"
 	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
 		return nil, false, fmt.Errorf("search: %w", err)
 	}

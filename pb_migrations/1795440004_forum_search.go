@@ -22,6 +22,7 @@ func init() {
 			   ref    TEXT NOT NULL UNIQUE,
 			   kind   TEXT NOT NULL,
 			   topic  TEXT NOT NULL,
+			   category TEXT NOT NULL DEFAULT '',
 			   author TEXT NOT NULL,
 			   title  TEXT NOT NULL DEFAULT '',
 			   body   TEXT NOT NULL DEFAULT '',
@@ -43,8 +44,13 @@ func init() {
 			 END`,
 
 			`CREATE TRIGGER forum_topics_search_ai AFTER INSERT ON forum_topics BEGIN
-			   INSERT INTO forum_search_docs (ref, kind, topic, author, title, body, created)
-			   VALUES (new.id, 'topic', new.id, new.author, new.title, new.body, new.created);
+			   INSERT INTO forum_search_docs (ref, kind, topic, category, author, title, body, created)
+			   VALUES (new.id, 'topic', new.id, new.category, new.author, new.title, new.body, new.created);
+			 END`,
+			// a moved topic takes its posts along (docs are indexed by topic)
+			`CREATE TRIGGER forum_topics_search_move AFTER UPDATE OF category ON forum_topics
+			 WHEN old.category IS NOT new.category BEGIN
+			   UPDATE forum_search_docs SET category = new.category WHERE topic = new.id;
 			 END`,
 			`CREATE TRIGGER forum_topics_search_au AFTER UPDATE OF title, body, author ON forum_topics
 			 WHEN old.title IS NOT new.title OR old.body IS NOT new.body OR old.author IS NOT new.author BEGIN
@@ -54,12 +60,14 @@ func init() {
 			   DELETE FROM forum_search_docs WHERE topic = old.id;
 			 END`,
 			`CREATE TRIGGER forum_posts_search_ai AFTER INSERT ON forum_posts BEGIN
-			   INSERT INTO forum_search_docs (ref, kind, topic, author, body, created)
-			   VALUES (new.id, 'post', new.topic, new.author, new.body, new.created);
+			   INSERT INTO forum_search_docs (ref, kind, topic, category, author, body, created)
+			   VALUES (new.id, 'post', new.topic, (SELECT category FROM forum_topics WHERE id = new.topic),
+			           new.author, new.body, new.created);
 			 END`,
 			`CREATE TRIGGER forum_posts_search_au AFTER UPDATE OF body, topic, author ON forum_posts
 			 WHEN old.body IS NOT new.body OR old.topic IS NOT new.topic OR old.author IS NOT new.author BEGIN
-			   UPDATE forum_search_docs SET body = new.body, topic = new.topic, author = new.author WHERE ref = new.id;
+			   UPDATE forum_search_docs SET body = new.body, topic = new.topic, author = new.author,
+			     category = (SELECT category FROM forum_topics WHERE id = new.topic) WHERE ref = new.id;
 			 END`,
 			`CREATE TRIGGER forum_posts_search_ad AFTER DELETE ON forum_posts BEGIN
 			   DELETE FROM forum_search_docs WHERE ref = old.id;
@@ -76,6 +84,7 @@ func init() {
 			`DROP TRIGGER IF EXISTS forum_posts_search_au`,
 			`DROP TRIGGER IF EXISTS forum_posts_search_ai`,
 			`DROP TRIGGER IF EXISTS forum_topics_search_ad`,
+			`DROP TRIGGER IF EXISTS forum_topics_search_move`,
 			`DROP TRIGGER IF EXISTS forum_topics_search_au`,
 			`DROP TRIGGER IF EXISTS forum_topics_search_ai`,
 			`DROP TABLE IF EXISTS forum_search`,
