@@ -157,3 +157,23 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("index rows left: %d %v", docs, err)
 	}
 }
+
+func TestSearchRateLimit(t *testing.T) {
+	app := testutil.NewApp(t)
+	testutil.EnableRateLimits(t, app)
+	srv := testutil.Serve(t, app)
+	token := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
+	limited := 0
+	for i := 0; i < 31; i++ {
+		if status, _ := srv.Do(t, http.MethodGet, "/api/salon/search?q=hello", token, nil); status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 1 {
+		t.Fatalf("31 searches in a burst: %d refused with 429, want 1", limited)
+	}
+	// other reads keep their own budget
+	if status, _ := srv.Do(t, http.MethodGet, topicsURL, token, nil); status != http.StatusOK {
+		t.Fatalf("a list after the search burst: %d", status)
+	}
+}
