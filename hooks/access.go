@@ -483,6 +483,43 @@ func ReadableCategoryIDs(app core.App, auth *core.Record) ([]string, error) {
 	return ids, nil
 }
 
+// CategoryReaders returns those of userIDs who may read cat now: the batch
+// form of CanReadCategory (one query), used to pick whom a new topic
+// notifies.
+func CategoryReaders(app core.App, cat *core.Record, userIDs []string) ([]string, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		ids[i] = id
+	}
+	q := app.DB().Select("u.id").From("users u").
+		Where(dbx.In("u.id", ids...)).
+		AndWhere(dbx.HashExp{"u.suspended": false})
+	open := []dbx.Expression{}
+	if min := cat.GetString("min_rank"); min != "" {
+		level, err := RankLevel(app, min)
+		if err != nil {
+			return nil, err // a deleted minimum rank keeps the category closed
+		}
+		q = q.LeftJoin("ranks r", dbx.NewExp("r.id = u.rank"))
+		open = append(open, dbx.NewExp("coalesce(r.level, 0) >= {:min}", dbx.Params{"min": level}))
+	}
+	if group := cat.GetString("group"); group != "" {
+		open = append(open, dbx.NewExp(`EXISTS (SELECT 1 FROM group_members gm
+			WHERE gm."group" = {:group} AND gm.user = u.id AND gm.status = 'active')`, dbx.Params{"group": group}))
+	}
+	if len(open) > 0 {
+		q = q.AndWhere(dbx.Or(dbx.HashExp{"u.role": RoleAdmin}, dbx.And(open...)))
+	}
+	var out []string
+	if err := q.Column(&out); err != nil {
+		return nil, fmt.Errorf("category readers: %w", err)
+	}
+	return out, nil
+}
+
 func rankName(app core.App, rankID string) string {
 	r, err := app.FindRecordById("ranks", rankID)
 	if err != nil {

@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"testing"
 
@@ -79,8 +80,18 @@ func TestForumAccessDecisions(t *testing.T) {
 				t.Fatalf("%v reads %v, want %v", name(user), got, want)
 			}
 		}
-		// the one-query list agrees with the per-category decision
+		// the one-query list agrees with the per-category decision, and so
+		// does the batch decision over users
 		for _, c := range cats {
+			if user != nil && c != orphan {
+				readers, err := hooks.CategoryReaders(app, c, []string{user.Id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if inList := len(readers) == 1; inList != slices.Contains(want, c.Id) {
+					t.Fatalf("CategoryReaders(%s, %s) = %v, want %v", c.GetString("name"), name(user), readers, !inList)
+				}
+			}
 			ok, err := hooks.CanReadCategory(app, user, c)
 			if err != nil && c != orphan {
 				t.Fatal(err)

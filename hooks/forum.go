@@ -77,6 +77,9 @@ func createTopic(e *core.RecordRequestEvent) error {
 		e.Record.Set("pinned", false)
 		e.Record.Set("locked", false)
 	}
+	if e.Record.GetString("author") == "" {
+		return e.BadRequestError("A topic needs an author.", nil)
+	}
 	e.Record.Set("answer", "")
 	e.Record.Set("post_count", 0)
 	e.Record.Set("last_post_at", "")
@@ -136,6 +139,9 @@ func createPost(e *core.RecordRequestEvent) error {
 	auth := e.Auth
 	if !e.HasSuperuserAuth() {
 		e.Record.Set("author", auth.Id)
+	}
+	if e.Record.GetString("author") == "" {
+		return e.BadRequestError("A post needs an author.", nil)
 	}
 	e.Record.Set("edited_at", "")
 	topic, err := e.App.FindRecordById("forum_topics", e.Record.GetString("topic"))
@@ -245,15 +251,10 @@ func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 		app.Logger().Warn("forum: category of new topic", "topic", topic.Id, "error", err)
 		return
 	}
-	var to []string
-	for _, id := range followers {
-		u, err := app.FindRecordById("users", id)
-		if err != nil {
-			continue
-		}
-		if ok, err := CanReadCategory(app, u, cat); err == nil && ok {
-			to = append(to, id)
-		}
+	to, err := CategoryReaders(app, cat, followers)
+	if err != nil {
+		app.Logger().Warn("forum: readers of new topic", "topic", topic.Id, "error", err)
+		return
 	}
 	err = Notify(app, to, Notification{
 		Kind:             "follow_topic",

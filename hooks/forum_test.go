@@ -442,3 +442,25 @@ func TestForumAttachments(t *testing.T) {
 		}
 	}
 }
+
+// Deleting an account keeps the discussions it took part in.
+func TestForumKeepsDiscussionsOfDeletedAccounts(t *testing.T) {
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	leaver := testutil.CreateUser(t, app, testutil.User{})
+	stayer := testutil.CreateUser(t, app, testutil.User{})
+	cat := newCategory(t, app, "General", nil)
+	topic := mustCreate(t, srv, topicsURL, testutil.Token(t, leaver), map[string]any{"category": cat.Id, "title": "Bye", "body": "x"})
+	reply := mustCreate(t, srv, postsURL, testutil.Token(t, stayer), map[string]any{"topic": topic["id"], "body": "Good luck"})
+	mustCreate(t, srv, postsURL, testutil.Token(t, leaver), map[string]any{"topic": topic["id"], "body": "Thanks"})
+	if err := app.Delete(leaver); err != nil {
+		t.Fatalf("delete account: %v", err)
+	}
+	got := decode[map[string]any](t, wantStatus(t, srv, http.MethodGet, topicsURL+"/"+topic["id"].(string), testutil.Token(t, stayer), nil, 200, ""))
+	if got["author"] != "" || got["post_count"] != float64(2) {
+		t.Fatalf("topic after its author left: %v", got)
+	}
+	wantStatus(t, srv, http.MethodGet, postsURL+"/"+reply["id"].(string), testutil.Token(t, stayer), nil, 200, "Good luck")
+	wantStatus(t, srv, http.MethodPost, "/api/collections/forum_topics/records", testutil.SuperuserToken(t, app),
+		map[string]any{"category": cat.Id, "title": "x", "body": "x"}, 400, "author")
+}

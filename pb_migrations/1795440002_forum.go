@@ -76,7 +76,9 @@ func init() {
 		topics.DeleteRule = types.Pointer(active + " && (" + admin + " || (author = @request.auth.id && post_count = 0))")
 		topics.Fields.Add(
 			&core.RelationField{Name: "category", CollectionId: cats.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
-			&core.RelationField{Name: "author", CollectionId: users.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
+			// not required, no cascade: deleting an account keeps the discussion
+			// (its author becomes empty) and the replies of others in it
+			&core.RelationField{Name: "author", CollectionId: users.Id, MaxSelect: 1},
 			&core.TextField{Name: "title", Required: true, Max: 200, Presentable: true},
 			&core.TextField{Name: "body", Required: true, Max: 50_000, Help: "Markdown."},
 			&core.JSONField{Name: "tags", MaxSize: 2000, Help: "Up to 10 lower-case tags."},
@@ -103,7 +105,9 @@ func init() {
 		posts.DeleteRule = types.Pointer(active + " && (" + admin + " || author = @request.auth.id)")
 		posts.Fields.Add(
 			&core.RelationField{Name: "topic", CollectionId: topics.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
-			&core.RelationField{Name: "author", CollectionId: users.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
+			// not required, no cascade: deleting an account keeps the discussion
+			// (its author becomes empty) and the replies of others in it
+			&core.RelationField{Name: "author", CollectionId: users.Id, MaxSelect: 1},
 			&core.TextField{Name: "body", Required: true, Max: 20_000, Help: "Markdown."},
 			&core.TextField{Name: "quote", Max: 1000, Help: "The quoted excerpt of reply_to."},
 			&core.FileField{Name: "attachments", MaxSelect: 5, MaxSize: 20 << 20, Protected: true},
