@@ -26,6 +26,15 @@ func bindForum(app core.App) {
 	app.OnRecordUpdateRequest("forum_topics").BindFunc(updateTopic)
 	app.OnRecordCreateRequest("forum_posts").BindFunc(createPost)
 	app.OnRecordUpdateRequest("forum_posts").BindFunc(updatePost)
+	// topic_count is the database's (triggers)
+	app.OnRecordCreateRequest("forum_categories").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("topic_count", 0)
+		return e.Next()
+	})
+	app.OnRecordUpdateRequest("forum_categories").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("topic_count", e.Record.Original().GetInt("topic_count"))
+		return e.Next()
+	})
 
 	// a new topic is active from the moment it opens (also for topics made
 	// in the dashboard or from Go)

@@ -343,6 +343,38 @@ func TestForumCountersUnderConcurrency(t *testing.T) {
 	}
 	dwg.Wait()
 	check(writers*each - 5)
+
+	// topic_count of categories: concurrent topics, a move, a delete, and a
+	// stale save of the category (as the dashboard does)
+	other := newCategory(t, app, "Other", nil)
+	var twg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		token := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
+		twg.Add(1)
+		go func() {
+			defer twg.Done()
+			for i := 0; i < 4; i++ {
+				if status, body := srv.Do(t, http.MethodPost, topicsURL, token, map[string]any{"category": cat.Id, "title": "t", "body": "x"}); status != 200 {
+					t.Errorf("topic: %d %s", status, body)
+				}
+			}
+		}()
+	}
+	stale, _ := app.FindRecordById("forum_categories", cat.Id)
+	twg.Wait()
+	su := testutil.SuperuserToken(t, app)
+	wantStatus(t, srv, http.MethodPatch, topicsURL+"/"+topic["id"].(string), su, map[string]any{"category": other.Id}, 200, "")
+	stale.Set("description", "saved from an old copy")
+	if err := app.Save(stale); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, srv, http.MethodPatch, catsURL+"/"+other.Id, su, map[string]any{"topic_count": 999}, 200, "")
+	for c, want := range map[string]int{cat.Id: writers * 4, other.Id: 1} {
+		got, _ := app.FindRecordById("forum_categories", c)
+		if got.GetInt("topic_count") != want {
+			t.Fatalf("topic_count of %s: %d, want %d", got.GetString("name"), got.GetInt("topic_count"), want)
+		}
+	}
 }
 
 func TestForumFollowersNotified(t *testing.T) {

@@ -57,6 +57,8 @@ func init() {
 				Help: "Stricter minimum rank to open topics and reply (empty: same as min_rank)."},
 			&core.BoolField{Name: "admin_topics_only", Help: "Only admins open topics (announcements); members may reply."},
 			&core.NumberField{Name: "sort", OnlyInt: true, Help: "Lower comes first."},
+			&core.NumberField{Name: "topic_count", OnlyInt: true,
+				Help: "Topics in the category; kept by the database. Clients page topic lists with it (skipTotal)."},
 			&core.RelationField{Name: "group", CollectionId: groups.Id, MaxSelect: 1, CascadeDelete: true,
 				Help: "Set for a group's board: only the group's active members read and write it."},
 		)
@@ -147,11 +149,30 @@ func init() {
 			`CREATE TRIGGER forum_posts_counters_move AFTER UPDATE OF topic ON forum_posts WHEN old.topic != new.topic BEGIN
 			   UPDATE forum_topics SET ` + derive + ` WHERE id IN (old.topic, new.topic);
 			 END`,
+			// topic_count: +1/-1 in the writing transaction; a save of a stale
+			// category record (the dashboard writes every column) re-derives it
+			`CREATE TRIGGER forum_topics_catcount_ins AFTER INSERT ON forum_topics BEGIN
+			   UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = new.category;
+			 END`,
+			`CREATE TRIGGER forum_topics_catcount_del AFTER DELETE ON forum_topics BEGIN
+			   UPDATE forum_categories SET topic_count = max(topic_count - 1, 0) WHERE id = old.category;
+			 END`,
+			`CREATE TRIGGER forum_topics_catcount_move AFTER UPDATE OF category ON forum_topics WHEN old.category != new.category BEGIN
+			   UPDATE forum_categories SET topic_count = max(topic_count - 1, 0) WHERE id = old.category;
+			   UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = new.category;
+			 END`,
+			// (PocketBase's save sets every column, name included; the
+			// triggers above set topic_count only, so they do not fire this)
+			`CREATE TRIGGER forum_categories_count_fix AFTER UPDATE OF name ON forum_categories BEGIN
+			   UPDATE forum_categories SET topic_count = (SELECT count(*) FROM forum_topics WHERE category = new.id) WHERE id = new.id;
+			 END`,
 			// (recursive triggers are off: this UPDATE does not fire itself)
 			`CREATE TRIGGER forum_topics_counters AFTER INSERT ON forum_topics BEGIN
 			   UPDATE forum_topics SET ` + derive + ` WHERE id = new.id;
 			 END`,
-			`CREATE TRIGGER forum_topics_counters_upd AFTER UPDATE OF post_count, last_post_at ON forum_topics BEGIN
+			// a save of the topic record sets every column, title included;
+			// the counter triggers above do not set title, so do not fire this
+			`CREATE TRIGGER forum_topics_counters_upd AFTER UPDATE OF title ON forum_topics BEGIN
 			   UPDATE forum_topics SET ` + derive + ` WHERE id = new.id;
 			 END`,
 		} {
