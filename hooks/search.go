@@ -3,6 +3,7 @@ package hooks
 import (
 	"fmt"
 	"html"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -18,8 +19,8 @@ import (
 //
 // Query parameters: q (required, 1–200 characters; words separated by
 // spaces must all match), category, author, tag, kind (topic|post), page,
-// perPage (max 50). Results are ranked by bm25 (title weighs more than
-// body) among the newest 2000 readable matches, and carry an HTML-escaped snippet with the matches in <mark>.
+// perPage (max 50). Results are ranked BM25-style (title weighs more than
+// body; see scoreHits) among the newest 2000 readable matches, and carry an HTML-escaped snippet with the matches in <mark>.
 // Only categories the caller may read (ReadableCategoryIDs) are searched,
 // so a rank-limited category or a secret group's board never shows up.
 //
@@ -55,7 +56,8 @@ type SearchHit struct {
 	Author     string  `db:"author" json:"author"`
 	AuthorName string  `db:"-" json:"authorName"`
 	Created    string  `db:"created" json:"created"`
-	Score      float64 `db:"score" json:"score"`
+	DocID      int64   `db:"docid" json:"-"`
+	Score      float64 `db:"-" json:"score"`
 	Snippet    string  `db:"-" json:"snippet"`
 	Title      string  `db:"title" json:"-"`
 	Body       string  `db:"body" json:"-"`
@@ -189,35 +191,80 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 	}
 
 	// The candidates: the newest searchCandidates readable matches, walked
-	// in index order (no sort of every match, so a common word stays cheap);
-	// bm25 is computed for those only and they are ranked below.
+	// in index order, so the work stays bounded however common the words.
+	// (FTS5's bm25() would first count every match of each word in the
+	// whole index — half a second for a common word over 1M posts — so the
+	// candidates are scored here instead.)
 	var inner string
 	if len(match) > 0 {
 		params["match"] = strings.Join(match, " ")
-		inner = "SELECT d.docid, bm25(forum_search, 3.0, 1.0) AS score" +
-			" FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
+		inner = "SELECT d.docid FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
 			" WHERE forum_search MATCH {:match} AND " + strings.Join(where, " AND ") +
 			" ORDER BY f.rowid DESC LIMIT {:candidates}"
 	} else {
-		inner = "SELECT d.docid, 0.0 AS score FROM forum_search_docs d" +
+		inner = "SELECT d.docid FROM forum_search_docs d" +
 			" WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY d.docid DESC LIMIT {:candidates}"
 	}
 	params["candidates"] = searchCandidates
-	params["limit"] = s.limit + 1
-	params["offset"] = s.offset
-	sql := "SELECT d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category," +
-		" t.title AS topic_title, s.score" +
-		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid JOIN forum_topics t ON t.id = d.topic" +
-		" ORDER BY s.score, s.docid DESC LIMIT {:limit} OFFSET {:offset}"
+	sql := "SELECT d.docid, d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category," +
+		" t.title AS topic_title" +
+		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid JOIN forum_topics t ON t.id = d.topic"
 	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
 		return nil, false, fmt.Errorf("search: %w", err)
+	}
+	scoreHits(hits, s.terms)
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].DocID > hits[j].DocID
+	})
+	hits = hits[min(s.offset, len(hits)):]
+	if len(hits) > s.limit+1 {
+		hits = hits[:s.limit+1]
 	}
 	more := len(hits) > s.limit
 	if more {
 		hits = hits[:s.limit]
 	}
+	if hits == nil {
+		hits = []SearchHit{}
+	}
 	return hits, more, nil
+}
+
+// scoreHits gives each hit a BM25-style score: per word, term frequency
+// with saturation (k1 = 1.2) and length normalisation (b = 0.75) against
+// the candidates' mean length; a match in the title counts three times.
+// Within one query the inverse document frequency of BM25 barely moves the
+// order among candidates that all contain every word, so it is left out.
+func scoreHits(hits []SearchHit, terms []string) {
+	if len(hits) == 0 {
+		return
+	}
+	const k1, b, titleWeight = 1.2, 0.75, 3.0
+	lowered := make([]string, len(terms))
+	for i, t := range terms {
+		lowered[i] = strings.ToLower(t)
+	}
+	lengths := make([]float64, len(hits))
+	var total float64
+	for i, h := range hits {
+		lengths[i] = float64(utf8.RuneCountInString(h.Body) + 1)
+		total += lengths[i]
+	}
+	avg := total / float64(len(hits))
+	for i := range hits {
+		title, body := strings.ToLower(hits[i].Title), strings.ToLower(hits[i].Body)
+		norm := k1 * (1 - b + b*lengths[i]/avg)
+		var score float64
+		for _, t := range lowered {
+			tf := titleWeight*float64(strings.Count(title, t)) + float64(strings.Count(body, t))
+			score += tf * (k1 + 1) / (tf + norm)
+		}
+		hits[i].Score = math.Round(score*1000) / 1000
+	}
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
