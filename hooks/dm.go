@@ -531,19 +531,21 @@ func listDMConversations(e *core.RequestEvent) error {
 	perPage = min(perPage, 100)
 
 	me := e.Auth.Id
-	mine := `SELECT id, created, recipient, read_at, recipient AS other FROM dm_messages
+	// rowid instead of id: the two indexes cover every column used here,
+	// so SQLite never reads the messages themselves
+	mine := `SELECT rowid AS rid, created, recipient, read_at, recipient AS other FROM dm_messages
 			WHERE sender = {:me} AND sender_deleted = FALSE
 		UNION ALL
-		SELECT id, created, recipient, read_at, sender AS other FROM dm_messages
+		SELECT rowid AS rid, created, recipient, read_at, sender AS other FROM dm_messages
 			WHERE recipient = {:me} AND recipient_deleted = FALSE`
 
 	var rows []struct {
-		Other  string `db:"other"`
-		LastID string `db:"last_id"`
-		Unread int    `db:"unread"`
+		Other   string `db:"other"`
+		LastRow int64  `db:"last_row"`
+		Unread  int    `db:"unread"`
 	}
-	// SQLite takes the bare column id from the row that holds max(created)
-	err := e.App.DB().NewQuery(`SELECT other, id AS last_id, MAX(created) AS last_at,
+	// SQLite takes the bare column rid from the row that holds max(created)
+	err := e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
 			SUM(CASE WHEN recipient = {:me} AND read_at = '' THEN 1 ELSE 0 END) AS unread
 		FROM (` + mine + `) GROUP BY other ORDER BY last_at DESC, other LIMIT {:limit} OFFSET {:offset}`).
 		Bind(dbx.Params{"me": me, "limit": perPage, "offset": (page - 1) * perPage}).
@@ -561,17 +563,21 @@ func listDMConversations(e *core.RequestEvent) error {
 		return err
 	}
 
-	msgIDs := make([]string, 0, len(rows))
+	lastRows := make([]any, 0, len(rows))
 	userIDs := make([]string, 0, len(rows))
 	for _, r := range rows {
-		msgIDs = append(msgIDs, r.LastID)
+		lastRows = append(lastRows, r.LastRow)
 		if r.Other != "" {
 			userIDs = append(userIDs, r.Other)
 		}
 	}
-	msgs, err := e.App.FindRecordsByIds("dm_messages", msgIDs)
-	if err != nil {
-		return fmt.Errorf("dm conversations: %w", err)
+	var msgs []*core.Record
+	if len(lastRows) > 0 {
+		err = e.App.RecordQuery("dm_messages").
+			Where(dbx.In("dm_messages.rowid", lastRows...)).All(&msgs)
+		if err != nil {
+			return fmt.Errorf("dm conversations: %w", err)
+		}
 	}
 	users, err := e.App.FindRecordsByIds("users", userIDs)
 	if err != nil {
@@ -583,17 +589,25 @@ func listDMConversations(e *core.RequestEvent) error {
 	if err := apis.EnrichRecords(e, users); err != nil {
 		return err
 	}
-	byID := map[string]*core.Record{}
-	for _, r := range append(msgs, users...) {
-		byID[r.Collection().Name+"/"+r.Id] = r
+	userByID := make(map[string]*core.Record, len(users))
+	for _, u := range users {
+		userByID[u.Id] = u
+	}
+	lastByOther := make(map[string]*core.Record, len(msgs))
+	for _, m := range msgs {
+		other := m.GetString("sender")
+		if other == me {
+			other = m.GetString("recipient")
+		}
+		lastByOther[other] = m
 	}
 
 	items := make([]dmConversation, 0, len(rows))
 	for _, r := range rows {
 		items = append(items, dmConversation{
 			UserID:      r.Other,
-			User:        byID["users/"+r.Other],
-			LastMessage: byID["dm_messages/"+r.LastID],
+			User:        userByID[r.Other],
+			LastMessage: lastByOther[r.Other],
 			Unread:      r.Unread,
 		})
 	}

@@ -56,8 +56,11 @@ func init() {
 				Help: "Client-generated id: a retried send with the same id returns the first message."},
 		)
 		addTimestamps(c)
-		c.AddIndex("idx_dm_recipient_created", false, "recipient, created", "")
-		c.AddIndex("idx_dm_sender_created", false, "sender, created", "")
+		// (recipient, created) and (sender, created) serve inbox and sent
+		// views; the trailing columns cover the rules' deletion checks, the
+		// unread counts and the conversation list without table lookups
+		c.AddIndex("idx_dm_recipient_created", false, "recipient, created, recipient_deleted, read_at, sender, sender_deleted", "")
+		c.AddIndex("idx_dm_sender_created", false, "sender, created, sender_deleted, recipient, recipient_deleted, read_at", "")
 		c.AddIndex("idx_dm_client_id", true, "sender, client_id", "client_id != ''")
 		if err := app.Save(c); err != nil {
 			return err
