@@ -118,7 +118,7 @@ func TestDMPolicySeedExamples(t *testing.T) {
 	testutil.UpdateSettings(t, app, map[string]any{"dm_mode": "off"})
 	check("off", []c{
 		{platinum, gold, 403, "turned off"},
-		{gold, admin, 403, "turned off"},
+		{gold, admin, 403, `"code":"dm_off","message":"Direct messages are turned off.`},
 		{admin, gold, 200, ""},
 	})
 }
@@ -430,6 +430,14 @@ func TestDMVisibilityAndModerationAudit(t *testing.T) {
 	}
 	if n := len(dmAuditRows(t, app, "api")); n != 3 {
 		t.Fatalf("a read through expand must be audited: %d rows", n)
+	}
+	// nor can eve probe message bodies through a back-relation filter
+	probe := usersURL + "?filter=" + urlq("dm_messages_via_sender.body ~ 'Hi there'")
+	if status, body := srv.Do(t, http.MethodGet, probe, et, nil); status != 200 || !strings.Contains(string(body), `"totalItems":0`) {
+		t.Fatalf("eve probes DM bodies: %d %s", status, body)
+	}
+	if _, body := srv.Do(t, http.MethodGet, probe, bt, nil); !strings.Contains(string(body), `"totalItems":2`) {
+		t.Fatalf("the filter itself works for a party (both sent \"Hi there\"): %s", body)
 	}
 	// eve's expand shows nothing
 	if _, body := srv.Do(t, http.MethodGet, usersURL+"/"+alice.Id+"?expand=dm_messages_via_sender", et, nil); strings.Contains(string(body), m1.ID) {

@@ -154,7 +154,12 @@ func sendDM(e *core.RecordRequestEvent) error {
 // tell the rules apart: {"recipient": {"code": "dm_rank_too_low", ...}}.
 type dmDenial struct{ *Denied }
 
-func (d dmDenial) Code() string { return "dm_" + d.Denied.Code }
+func (d dmDenial) Code() string {
+	if strings.HasPrefix(d.Denied.Code, "dm_") {
+		return d.Denied.Code
+	}
+	return "dm_" + d.Denied.Code
+}
 
 // newDMFieldsError refuses the fields a sender never sets on a new message.
 func newDMFieldsError(authID, sender, readAt string, senderDeleted, recipientDeleted bool) error {
