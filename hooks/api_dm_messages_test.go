@@ -286,6 +286,15 @@ func TestDMForgeryRefused(t *testing.T) {
 		t.Fatalf("a refused update changed the message: %v", stored.FieldsData())
 	}
 
+	// the operator writes in the dashboard as a superuser: they name the sender
+	root := testutil.SuperuserToken(t, app)
+	if status, body := sendDM(t, srv, root, recipient.Id, nil); status != 400 || !strings.Contains(string(body), "sender") {
+		t.Fatalf("superuser without a sender: want 400, got %d %s", status, body)
+	}
+	if status, body := sendDM(t, srv, root, recipient.Id, map[string]any{"sender": third.Id}); status != 200 {
+		t.Fatalf("superuser sends on behalf of a member: %d %s", status, body)
+	}
+
 	// what each side may change; read_at is the server's time, not the client's
 	status, body := srv.Do(t, http.MethodPatch, url, rt, map[string]any{"read_at": "2001-01-01 10:00:00.000Z"})
 	if status != 200 {
