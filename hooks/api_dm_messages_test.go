@@ -626,8 +626,11 @@ func TestDMConversationsUnreadAndMarkRead(t *testing.T) {
 	if got.Items[0].LastMessage.ID != last.ID {
 		t.Fatalf("bob's row shows the newest message: %+v", got.Items[0].LastMessage)
 	}
-	if page := get(mt, "?page=2&perPage=2"); len(page.Items) != 1 || page.Items[0].UserID != dave.Id {
+	if page := get(mt, "?page=2&perPage=2"); len(page.Items) != 1 || page.Items[0].UserID != dave.Id || page.TotalItems != 3 {
 		t.Fatalf("page 2: %+v", page)
+	}
+	if page := get(mt, "?page=9&perPage=2"); len(page.Items) != 0 || page.TotalItems != 3 {
+		t.Fatalf("past the last page: %+v", page)
 	}
 	// bob sees only his own side
 	if b := get(testutil.Token(t, bob), ""); b.TotalItems != 1 || b.UnreadTotal != 0 || b.Items[0].UserID != me.Id {

@@ -548,10 +548,13 @@ func listDMConversations(e *core.RequestEvent) error {
 		Other   string `db:"other"`
 		LastRow int64  `db:"last_row"`
 		Unread  int    `db:"unread"`
+		Total   int    `db:"total"`
 	}
-	// SQLite takes the bare column rid from the row that holds max(created)
+	// SQLite takes the bare column rid from the row that holds max(created);
+	// the window counts the conversations before LIMIT, in the same pass
 	err := e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
-			SUM(CASE WHEN recipient = {:me} AND read_at = '' THEN 1 ELSE 0 END) AS unread
+			SUM(CASE WHEN recipient = {:me} AND read_at = '' THEN 1 ELSE 0 END) AS unread,
+			COUNT(*) OVER () AS total
 		FROM (` + mine + `) GROUP BY other ORDER BY last_at DESC, other LIMIT {:limit} OFFSET {:offset}`).
 		Bind(dbx.Params{"me": me, "limit": perPage, "offset": (page - 1) * perPage}).
 		All(&rows)
@@ -559,9 +562,13 @@ func listDMConversations(e *core.RequestEvent) error {
 		return fmt.Errorf("dm conversations: %w", err)
 	}
 	var total int
-	if err := e.App.DB().NewQuery(`SELECT COUNT(DISTINCT other) FROM (` + mine + `)`).
-		Bind(dbx.Params{"me": me}).Row(&total); err != nil {
-		return fmt.Errorf("dm conversations count: %w", err)
+	if len(rows) > 0 {
+		total = rows[0].Total
+	} else if page > 1 { // past the end: count on its own
+		if err := e.App.DB().NewQuery(`SELECT COUNT(DISTINCT other) FROM (` + mine + `)`).
+			Bind(dbx.Params{"me": me}).Row(&total); err != nil {
+			return fmt.Errorf("dm conversations count: %w", err)
+		}
 	}
 	unreadTotal, err := dmUnread(e.App, me)
 	if err != nil {

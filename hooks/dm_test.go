@@ -134,6 +134,7 @@ func newDMBench(b *testing.B) *dmBench {
 	if err := app.Bootstrap(); err != nil {
 		b.Fatal(err)
 	}
+	app.Settings().RateLimits.Enabled = false // reloaded by Bootstrap; all requests share one IP
 	return &dmBench{app: app, srv: srv, me: me, to: to, meToken: testutil.Token(b, me)}
 }
 
