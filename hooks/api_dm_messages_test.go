@@ -220,8 +220,8 @@ func TestDMSettingsRankAndBlocksApplyOnTheNextRequest(t *testing.T) {
 	if status, body := sendDM(t, srv, testutil.Token(t, admin), friend.Id, nil); status != 403 || !strings.Contains(string(body), "suspended") {
 		t.Fatalf("to a suspended member: want 403, got %d %s", status, body)
 	}
-	if status, _ := sendDM(t, srv, "", admin.Id, nil); status != 400 {
-		t.Fatalf("anonymous: want 400, got %d", status)
+	if status, body := sendDM(t, srv, "", admin.Id, nil); status != 401 || !strings.Contains(string(body), "Log in") {
+		t.Fatalf("anonymous: want 401, got %d %s", status, body)
 	}
 	if status, body := sendDM(t, srv, token, "nosuchuser1234", nil); status != 400 || !strings.Contains(string(body), "recipient does not exist") {
 		t.Fatalf("unknown recipient: want 400, got %d %s", status, body)
@@ -389,6 +389,22 @@ func TestDMVisibilityAndModerationAudit(t *testing.T) {
 	}
 	if status, _ := srv.Do(t, http.MethodGet, dmURL+"/"+m1.ID, "", nil); status != 404 {
 		t.Fatalf("anonymous views a message: want 404, got %d", status)
+	}
+	// a chat-room guest holds a token but is no member
+	guests, _ := app.FindCollectionByNameOrId("guests")
+	guest := core.NewRecord(guests)
+	guest.Set("name", "Visitor")
+	guest.SetEmail("visitor@example.com")
+	guest.SetPassword(testutil.DefaultPassword)
+	if err := app.Save(guest); err != nil {
+		t.Fatal(err)
+	}
+	gt := testutil.Token(t, guest)
+	if n := count(gt, ""); n != 0 {
+		t.Fatalf("a guest lists DMs: %d", n)
+	}
+	if status, body := sendDM(t, srv, gt, alice.Id, nil); status != 403 || !strings.Contains(string(body), "Only members") {
+		t.Fatalf("a guest sends a DM: want 403, got %d %s", status, body)
 	}
 	// the recipient never sees the sender's e-mail, even expanded
 	_, body := srv.Do(t, http.MethodGet, dmURL+"/"+m1.ID+"?expand=sender", bt, nil)
@@ -708,6 +724,19 @@ func TestDMRealtimeReachesOnlyTheRecipient(t *testing.T) {
 		t.Fatalf("the moderator's realtime read must be audited: %d rows", len(rows))
 	}
 
+	// the read receipt reaches the sender's subscription, not eve's
+	aliceRT := srv.Subscribe(t, testutil.Token(t, alice), "dm_messages/"+msg.ID)
+	if status, body := srv.Do(t, http.MethodPost, "/api/salon/dm/conversations/"+alice.Id+"/read", testutil.Token(t, bob), nil); status != 200 {
+		t.Fatalf("mark read: %d %s", status, body)
+	}
+	ev, ok = aliceRT.Next(5 * time.Second)
+	if !ok || !strings.Contains(string(ev.Data), `"action":"update"`) || strings.Contains(string(ev.Data), `"read_at":""`) {
+		t.Fatalf("sender's read receipt: %v %s", ok, ev.Data)
+	}
+	if ev, ok := eveRT.Next(300 * time.Millisecond); ok {
+		t.Fatalf("a third member received the update %s", ev.Data)
+	}
+
 	// the recipient's notification
 	n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && kind = 'dm'", dbx.Params{"u": bob.Id})
 	if err != nil || n.GetString("source_id") != msg.ID || !strings.Contains(n.GetString("title"), alice.GetString("name")) {
@@ -829,5 +858,37 @@ func TestDMReportGoesToTheOperator(t *testing.T) {
 	srv.Do(t, http.MethodPost, "/api/collections/blocks/records", testutil.Token(t, bob), map[string]any{"blocked": alice.Id})
 	if status, _ := sendDM(t, srv, testutil.Token(t, alice), bob.Id, nil); status != 403 {
 		t.Fatalf("after the block: want 403, got %d", status)
+	}
+}
+
+func TestDMSendsAreRateLimited(t *testing.T) {
+	app := testutil.NewApp(t)
+	testutil.EnableRateLimits(t, app)
+	srv := testutil.Serve(t, app)
+	spammer := testutil.CreateUser(t, app, testutil.User{})
+	victim := testutil.CreateUser(t, app, testutil.User{})
+	token := testutil.Token(t, spammer)
+
+	limit := 0
+	for _, r := range app.Settings().RateLimits.Rules {
+		if r.Label == "*:create" {
+			limit = r.MaxRequests
+		}
+	}
+	if limit == 0 || limit > 200 {
+		t.Fatalf("the *:create rate limit is %d; DMs need one", limit)
+	}
+
+	var status int
+	sent := 0
+	for sent <= limit {
+		status, _ = sendDM(t, srv, token, victim.Id, nil)
+		if status != http.StatusOK {
+			break
+		}
+		sent++
+	}
+	if status != http.StatusTooManyRequests || sent != limit {
+		t.Fatalf("want %d messages then 429, got %d sent and %d", limit, sent, status)
 	}
 }
