@@ -513,8 +513,12 @@ func TestDMDeleteForMe(t *testing.T) {
 	if status, _ := srv.Do(t, http.MethodGet, url, bt, nil); status != 404 {
 		t.Fatalf("bob still sees his deleted copy: %d", status)
 	}
-	if status, _ := srv.Do(t, http.MethodGet, url, at, nil); status != 200 {
+	status, body := srv.Do(t, http.MethodGet, url, at, nil)
+	if status != 200 {
 		t.Fatalf("alice lost her copy: %d", status)
+	}
+	if strings.Contains(string(body), "recipient_deleted") {
+		t.Fatalf("alice must not learn that bob deleted his copy: %s", body)
 	}
 	if status, _ := srv.Do(t, http.MethodPatch, url, bt, map[string]any{"recipient_deleted": false}); status != 404 {
 		t.Fatalf("bob must not reach his deleted copy: %d", status)

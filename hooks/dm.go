@@ -48,7 +48,7 @@ func bindDM(app core.App) {
 	app.OnRecordDeleteRequest("dm_messages").BindFunc(deleteDM)
 
 	// every way a message leaves the server: list, view, expand, realtime
-	app.OnRecordEnrich("dm_messages").BindFunc(auditDMEnrich)
+	app.OnRecordEnrich("dm_messages").BindFunc(enrichDM)
 	app.OnFileDownloadRequest("dm_messages").BindFunc(auditDMFile)
 
 	// the audit log is append-only, written only by this file
@@ -409,11 +409,20 @@ func formString(v any) string {
 // Moderation audit
 // ---------------------------------------------------------------------------
 
-// auditDMEnrich writes a dm_audit row when a message is about to be shown
-// to an admin or superuser who is not one of its parties. Enrichment runs
-// for lists, views, expands and realtime events alike, so no path around
-// the log exists. A failed write fails the read.
-func auditDMEnrich(e *core.RecordEnrichEvent) error {
+// enrichDM runs whenever a message is about to be shown: lists, views,
+// expands and realtime events alike. A party does not learn whether the
+// other side deleted the message for themselves. A read by an admin or
+// superuser who is not a party is written to dm_audit first, so no path
+// around the log exists; a failed write fails the read.
+func enrichDM(e *core.RecordEnrichEvent) error {
+	if auth := e.RequestInfo.Auth; auth != nil && !auth.IsSuperuser() {
+		switch auth.Id {
+		case e.Record.GetString("sender"):
+			e.Record.Hide("recipient_deleted")
+		case e.Record.GetString("recipient"):
+			e.Record.Hide("sender_deleted")
+		}
+	}
 	via := "api"
 	if e.RequestInfo.Context == core.RequestInfoContextRealtime {
 		via = "realtime"
