@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/testutil"
 )
@@ -894,5 +896,53 @@ func TestDMSendsAreRateLimited(t *testing.T) {
 	}
 	if status != http.StatusTooManyRequests || sent != limit {
 		t.Fatalf("want %d messages then 429, got %d sent and %d", limit, sent, status)
+	}
+}
+
+// The same policy through PocketBase's own ApiScenario runner, which also
+// checks which hooks fired: a refused message triggers no save at all.
+func TestDMSendScenarios(t *testing.T) {
+	type setup struct{ from, to testutil.User }
+	scenario := func(name string, s setup, status int, content []string, events map[string]int) tests.ApiScenario {
+		headers := map[string]string{}
+		body := new(bytes.Buffer)
+		return tests.ApiScenario{
+			Name:    name,
+			Method:  http.MethodPost,
+			URL:     dmURL,
+			Body:    body, // filled in by the factory, which knows the ids
+			Headers: headers,
+			TestAppFactory: testutil.Factory(func(t testing.TB, app *tests.TestApp) {
+				testutil.UpdateSettings(t, app, map[string]any{
+					"dm_member_min_rank": testutil.RankID(t, app, "Gold"),
+					"dm_tutor_min_rank":  testutil.RankID(t, app, "Platinum"),
+				})
+				from := testutil.CreateUser(t, app, s.from)
+				to := testutil.CreateUser(t, app, s.to)
+				headers["Authorization"] = testutil.Token(t, from)
+				headers["Content-Type"] = "application/json"
+				fmt.Fprintf(body, `{"recipient": %q, "body": "hello"}`, to.Id)
+				app.ResetEventCalls()
+			}),
+			ExpectedStatus:  status,
+			ExpectedContent: content,
+			ExpectedEvents:  events,
+		}
+	}
+	refused := map[string]int{"*": 0, "OnRecordCreateRequest": 1}
+	sent := map[string]int{"OnRecordCreateRequest": 1, "OnRecordCreate": 2, "OnRecordAfterCreateSuccess": 2}
+	for _, s := range []tests.ApiScenario{
+		scenario("silver to member", setup{testutil.User{Rank: "Silver"}, testutil.User{}}, 403,
+			[]string{`"code":"dm_rank_too_low"`, "needs the Gold rank"}, refused),
+		scenario("gold to tutor", setup{testutil.User{Rank: "Gold"}, testutil.User{Role: "tutor"}}, 403,
+			[]string{"needs the Platinum rank"}, refused),
+		scenario("gold to member", setup{testutil.User{Rank: "Gold"}, testutil.User{}}, 200,
+			[]string{`"body":"hello"`}, sent),
+		scenario("platinum to tutor", setup{testutil.User{Rank: "Platinum"}, testutil.User{Role: "tutor"}}, 200,
+			[]string{`"body":"hello"`}, sent),
+		scenario("free to admin", setup{testutil.User{Rank: "Free"}, testutil.User{Role: "admin"}}, 200,
+			[]string{`"body":"hello"`}, sent),
+	} {
+		s.Test(t)
 	}
 }
