@@ -306,11 +306,19 @@ func TestDMForgeryRefused(t *testing.T) {
 	if !strings.HasPrefix(readAt, time.Now().UTC().Format("2006-01-02")) {
 		t.Fatalf("read_at must be stamped now, got %q", readAt)
 	}
+	status, body = srv.Do(t, http.MethodPatch, url, rt, map[string]any{"read_at": "2001-01-01 10:00:00.000Z"})
+	if status != 200 || decode[dmMsg](t, body).ReadAt != readAt {
+		t.Fatalf("a second read keeps the first read_at %q: %d %s", readAt, status, body)
+	}
 	if status, body := srv.Do(t, http.MethodPatch, url, rt, map[string]any{"read_at": ""}); status != 200 || decode[dmMsg](t, body).ReadAt != "" {
 		t.Fatalf("recipient marks unread: %d %s", status, body)
 	}
 	// a client sending back the whole record unchanged is fine
-	if status, body := srv.Do(t, http.MethodPatch, url, st, map[string]any{"body": "Hi there", "sender_deleted": true}); status != 200 {
+	_, body = srv.Do(t, http.MethodGet, url, st, nil)
+	whole := decode[map[string]any](t, body) // the record as the sender's client has it
+	whole["sender_deleted"] = true
+	delete(whole, "recipient_deleted") // hidden from the sender
+	if status, body := srv.Do(t, http.MethodPatch, url, st, whole); status != 200 {
 		t.Fatalf("sender hides own copy: %d %s", status, body)
 	}
 }

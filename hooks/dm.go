@@ -287,8 +287,14 @@ func updateDM(e *core.RecordRequestEvent) error {
 	if len(e.Record.GetUnsavedFiles("attachments")) > 0 {
 		return e.ForbiddenError(dmEditableMessage(editable), nil)
 	}
-	if e.Record.GetString("read_at") != "" && orig.GetString("read_at") == "" {
-		e.Record.Set("read_at", types.NowDateTime())
+	// read_at is when the server first saw the recipient read it; "" marks
+	// the message unread again
+	if e.Record.GetString("read_at") != "" {
+		if was := orig.GetString("read_at"); was != "" {
+			e.Record.Set("read_at", was)
+		} else {
+			e.Record.Set("read_at", types.NowDateTime())
+		}
 	}
 	return e.Next()
 }
@@ -381,8 +387,9 @@ func guardDMWrites(e *core.RequestEvent) error {
 	}
 	for key, value := range body {
 		field := strings.Trim(key, "+-")
-		if slices.Contains(editable, field) {
-			continue
+		f := collection.Fields.GetByName(field)
+		if f == nil || f.Type() == core.FieldTypeAutodate || slices.Contains(editable, field) {
+			continue // unknown keys and timestamps are ignored by PocketBase
 		}
 		if field != key || formString(value) != orig.GetString(field) {
 			return e.ForbiddenError(dmEditableMessage(editable), nil)
