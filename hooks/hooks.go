@@ -12,4 +12,5 @@ func Register(app core.App) {
 	bindBlocks(app)
 	bindReports(app)
 	bindFollows(app)
+	bindDM(app)
 }
