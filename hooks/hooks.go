@@ -12,4 +12,6 @@ func Register(app core.App) {
 	bindBlocks(app)
 	bindReports(app)
 	bindFollows(app)
+	bindStripe(app)
+	bindShop(app)
 }
