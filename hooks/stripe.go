@@ -336,7 +336,8 @@ func stripeWebhook(e *core.RequestEvent) error {
 	outcome, err := ApplyStripeEvent(e.App, event)
 	if err != nil {
 		// 500 makes Stripe retry later.
-		return fmt.Errorf("apply stripe event %s: %w", event.ID, err)
+		e.App.Logger().Error("stripe webhook", "event", event.ID, "type", event.Type, "error", err)
+		return e.InternalServerError("Could not apply the event; Stripe will retry.", nil)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"received": true, "outcome": outcome})
 }

@@ -2,8 +2,10 @@ package hooks_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,9 +27,15 @@ const stripeMockVersion = "v0.203.0"
 
 // startStripeMock runs a real stripe-mock on a free port for this test and
 // points the Stripe client at it (STRIPE_API_BASE). It fails, never skips,
-// when stripe-mock is not installed.
-func startStripeMock(t *testing.T) string {
+// when stripe-mock is not installed. sessionFields, when given, change
+// stripe-mock's Checkout Session fixture (e.g. a paid session), using
+// stripe-mock's own -fixtures option on a copy of its bundled fixtures.
+func startStripeMock(t *testing.T, sessionFields map[string]any) string {
 	t.Helper()
+	args := []string{"-http-addr", "127.0.0.1:0"}
+	if sessionFields != nil {
+		args = append(args, "-fixtures", patchedFixtures(t, sessionFields))
+	}
 	bin, err := exec.LookPath("stripe-mock")
 	if err != nil {
 		gopath := os.Getenv("GOPATH")
@@ -40,7 +48,7 @@ func startStripeMock(t *testing.T) string {
 			t.Fatalf("install stripe-mock: go install github.com/stripe/stripe-mock@%s", stripeMockVersion)
 		}
 	}
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +78,36 @@ func startStripeMock(t *testing.T) string {
 	}
 }
 
+// patchedFixtures writes stripe-mock's bundled fixtures (from the module
+// cache that `go install` filled) with the checkout.session fixture changed.
+func patchedFixtures(t *testing.T, sessionFields map[string]any) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(out)), "github.com/stripe/stripe-mock@"+stripeMockVersion, "embedded/openapi/fixtures3.json")
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("install stripe-mock: go install github.com/stripe/stripe-mock@%s (%v)", stripeMockVersion, err)
+	}
+	var fixtures struct {
+		Resources map[string]map[string]any `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range sessionFields {
+		fixtures.Resources["checkout.session"][k] = v
+	}
+	raw, _ = json.Marshal(fixtures)
+	dst := filepath.Join(t.TempDir(), "fixtures.json")
+	if err := os.WriteFile(dst, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 const (
 	testSecretKey     = "sk_test_salonbase"
 	testWebhookSecret = "whsec_salonbase_test"
@@ -81,7 +119,7 @@ func enablePayments(t *testing.T, app core.App) {
 	t.Helper()
 	t.Setenv("STRIPE_SECRET_KEY", "")
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
-	startStripeMock(t)
+	startStripeMock(t, nil)
 	testutil.UpdateSettings(t, app, map[string]any{
 		"stripe_secret_key":     testSecretKey,
 		"stripe_webhook_secret": testWebhookSecret,
@@ -135,18 +173,29 @@ func stripeEvent(typ string, object map[string]any) []byte {
 func postWebhook(t *testing.T, srv *testutil.Server, payload []byte, secret string, at time.Time) (int, []byte) {
 	t.Helper()
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/salon/stripe/webhook", strings.NewReader(string(payload)))
+	return postRaw(t, srv, payload, signed.Header)
+}
+
+// postWebhookHeader is a valid Stripe-Signature header for payload.
+func postWebhookHeader(t *testing.T, payload []byte) string {
+	t.Helper()
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: testWebhookSecret}).Header
+}
+
+// postRaw posts body to the webhook with the given Stripe-Signature header.
+func postRaw(t *testing.T, srv *testutil.Server, body []byte, signature string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/salon/stripe/webhook", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Stripe-Signature", signed.Header)
+	req.Header.Set("Stripe-Signature", signature)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var buf strings.Builder
-	_, _ = bufio.NewReader(res.Body).WriteTo(&buf)
-	return res.StatusCode, []byte(buf.String())
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, out
 }
