@@ -33,6 +33,15 @@ func bindShop(app core.App) {
 		onLatePaid: orderPaidLate,
 	})
 
+	// bad price rules would break the catalogue for everyone: refuse them
+	// when the admin saves the product.
+	app.OnRecordValidate("products").BindFunc(func(e *core.RecordEvent) error {
+		if err := validateProduct(e.App, e.Record); err != nil {
+			return apis.NewBadRequestError(err.Error(), nil)
+		}
+		return e.Next()
+	})
+
 	// every member sees their own price and whether the product can be
 	// bought now, through the stock products API.
 	app.OnRecordEnrich("products").BindFunc(func(e *core.RecordEnrichEvent) error {
@@ -41,7 +50,8 @@ func bindShop(app core.App) {
 		if auth := e.RequestInfo.Auth; auth != nil && auth.Collection().Name == "users" {
 			price, err := MemberPrice(e.App, e.Record, auth)
 			if err != nil {
-				return err
+				e.App.Logger().Warn("product price", "product", e.Record.Id, "error", err)
+				price = int64(e.Record.GetInt("price"))
 			}
 			e.Record.Set("your_price", price)
 		}
@@ -119,6 +129,41 @@ func productPricing(app core.App, product *core.Record) (RankPricing, error) {
 		}
 	}
 	return rp, nil
+}
+
+// validateProduct checks what the schema cannot: the sale window, amounts
+// valid for the currency, and rank price rules that name real ranks.
+func validateProduct(app core.App, p *core.Record) error {
+	starts, ends := p.GetDateTime("sale_starts"), p.GetDateTime("sale_ends")
+	if !starts.IsZero() && !ends.IsZero() && !ends.After(starts) {
+		return errors.New("sale_ends must be after sale_starts")
+	}
+	cur := strings.ToLower(p.GetString("currency"))
+	p.Set("currency", cur)
+	if CurrencyDecimals(cur) == 3 && p.GetInt("price")%10 != 0 {
+		return fmt.Errorf("%s prices must be multiples of 10 (Stripe rule for three-decimal currencies)", strings.ToUpper(cur))
+	}
+	for _, field := range []string{"rank_prices", "rank_discounts"} {
+		raw, _ := p.Get(field).(types.JSONRaw)
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var m map[string]float64
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf(`%s must map rank names to numbers, like {"Gold": 1200}`, field)
+		}
+		for rank, v := range m {
+			if _, err := app.FindFirstRecordByData("ranks", "name", rank); err != nil {
+				if _, err := app.FindRecordById("ranks", rank); err != nil {
+					return fmt.Errorf("%s: no rank named %q", field, rank)
+				}
+			}
+			if v < 0 || (field == "rank_discounts" && v > 100) || (field == "rank_prices" && v != float64(int64(v))) {
+				return fmt.Errorf("%s: %v is not valid for %q", field, v, rank)
+			}
+		}
+	}
+	return nil
 }
 
 // MemberPrice is what user pays for one unit of product.

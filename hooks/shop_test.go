@@ -387,3 +387,42 @@ func TestShopOrdersVisibilityAndCSV(t *testing.T) {
 		t.Fatalf("csv of paid orders: %d %s", status, body)
 	}
 }
+
+func TestShopProductValidation(t *testing.T) {
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	admin := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{Role: "admin"}))
+	url := "/api/collections/products/records"
+	base := func(extra map[string]any) map[string]any {
+		b := map[string]any{"name": "Print", "price": 1500, "currency": "JPY", "stock": 3, "active": true}
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	for name, c := range map[string]struct {
+		body map[string]any
+		msg  string
+	}{
+		"unknown rank":        {base(map[string]any{"rank_prices": map[string]any{"Diamond": 100}}), "no rank named"},
+		"not a map":           {base(map[string]any{"rank_discounts": []int{10}}), "must map rank names"},
+		"discount over 100%":  {base(map[string]any{"rank_discounts": map[string]any{"Gold": 150}}), "not valid"},
+		"fractional yen":      {base(map[string]any{"rank_prices": map[string]any{"Gold": 10.5}}), "not valid"},
+		"window backwards":    {base(map[string]any{"sale_starts": "2030-01-02 00:00:00Z", "sale_ends": "2030-01-01 00:00:00Z"}), "must be after sale_starts"},
+		"three-decimal price": {base(map[string]any{"currency": "kwd", "price": 1995}), "multiples of 10"},
+		"zero price":          {base(map[string]any{"price": 0}), ""},
+	} {
+		status, body := srv.Do(t, http.MethodPost, url, admin, c.body)
+		if status != http.StatusBadRequest || !strings.Contains(string(body), c.msg) {
+			t.Errorf("%s: want 400 %q, got %d %s", name, c.msg, status, body)
+		}
+	}
+	status, body := srv.Do(t, http.MethodPost, url, admin, base(map[string]any{"rank_prices": map[string]any{"Gold": 1200}}))
+	if status != http.StatusOK || !strings.Contains(string(body), `"currency":"jpy"`) {
+		t.Fatalf("valid product: %d %s", status, body)
+	}
+	member := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
+	if status, _ := srv.Do(t, http.MethodPost, url, member, base(nil)); status != http.StatusBadRequest {
+		t.Fatalf("member creates a product: %d", status)
+	}
+}

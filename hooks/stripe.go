@@ -522,10 +522,18 @@ func reconcileOne(app core.App, client *stripe.Client, p *payable, r *core.Recor
 	ctx, cancel := context.WithTimeout(context.Background(), stripeTimeout)
 	defer cancel()
 	s, err := client.V1CheckoutSessions.Retrieve(ctx, sessionID, nil)
+	exp := r.GetDateTime("expires_at")
 	if err != nil {
+		// Stripe closes a session at its expires_at: well past it, nobody
+		// can pay any more, so the stock comes back even if Stripe cannot
+		// be asked (outage, or keys switched to another account).
+		if !exp.IsZero() && now.After(exp.Time().Add(time.Hour)) {
+			return settleTx(app, p, r.Id, func(tx core.App, r *core.Record) (string, error) {
+				return "expired", release(tx, p, r, "expired", "Expired; Stripe could not confirm: "+stripeMessage(err))
+			})
+		}
 		return fmt.Errorf("retrieve session: %w", err)
 	}
-	exp := r.GetDateTime("expires_at")
 	if s.Status == stripe.CheckoutSessionStatusOpen && !exp.IsZero() && now.After(exp.Time()) {
 		// expire at Stripe first; if Stripe refuses, the session completed
 		// meanwhile and the fresh state decides.

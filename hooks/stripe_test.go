@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +288,40 @@ func TestStripeReconcileFindsMissedPayment(t *testing.T) {
 	status, body = srv.Do(t, http.MethodPost, "/api/salon/stripe/reconcile", testutil.Token(t, admin), nil)
 	if status != http.StatusOK || decode[map[string]any](t, body)["checked"] != float64(0) || countNotes(t, app, buyer.Id, "order_paid") != 1 {
 		t.Fatalf("second run: %d %s", status, body)
+	}
+}
+
+// When Stripe cannot be reached, reservations long past their Checkout
+// expiry still give their stock back; recent ones wait for Stripe.
+func TestStripeReconcileWhileStripeIsDown(t *testing.T) {
+	app := testutil.NewApp(t)
+	enablePayments(t, app)
+	srv := testutil.Serve(t, app)
+	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
+	mug := newProduct(t, app, map[string]any{"stock": 10})
+	old := checkout(t, srv, app, testutil.CreateUser(t, app, testutil.User{}), mug.Id, 2)
+	recent := checkout(t, srv, app, testutil.CreateUser(t, app, testutil.User{}), mug.Id, 1)
+	old.Set("expires_at", types.NowDateTime().Add(-2*time.Hour))
+	recent.Set("expires_at", types.NowDateTime().Add(-time.Minute))
+	for _, r := range []*core.Record{old, recent} {
+		if err := app.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connections are refused from now on
+	t.Setenv("STRIPE_API_BASE", down.URL)
+
+	status, body := srv.Do(t, http.MethodPost, "/api/salon/stripe/reconcile", testutil.Token(t, admin), nil)
+	if status != http.StatusOK {
+		t.Fatalf("reconcile: %d %s", status, body)
+	}
+	rep := decode[map[string]any](t, body)
+	if rep["released"] != float64(1) || len(rep["errors"].([]any)) != 1 {
+		t.Fatalf("report: %s", body)
+	}
+	if reload(t, app, old).GetString("status") != "expired" || reload(t, app, recent).GetString("status") != "pending" || reload(t, app, mug).GetInt("stock") != 9 {
+		t.Fatalf("old %s recent %s stock %d", reload(t, app, old).GetString("status"), reload(t, app, recent).GetString("status"), reload(t, app, mug).GetInt("stock"))
 	}
 }
