@@ -14,4 +14,5 @@ func Register(app core.App) {
 	bindFollows(app)
 	bindStripe(app)
 	bindShop(app)
+	bindTips(app)
 }

@@ -295,9 +295,9 @@ func shopCheckout(e *core.RequestEvent) error {
 	}
 
 	// 2. create the Checkout Session outside any transaction.
-	returnURL := settings.GetString("shop_return_url")
-	if returnURL == "" {
-		returnURL = strings.TrimRight(e.App.Settings().Meta.AppURL, "/") + "/"
+	returnURL, err := paymentReturnURL(e.App)
+	if err != nil {
+		return err
 	}
 	params := &stripe.CheckoutSessionCreateParams{
 		Mode: stripe.String(string(stripe.CheckoutSessionModePayment)),
@@ -353,6 +353,19 @@ func resultOf(order *core.Record) checkoutResult {
 		Currency:  order.GetString("currency"),
 		ExpiresAt: order.GetDateTime("expires_at").String(),
 	}
+}
+
+// paymentReturnURL is where Stripe sends buyers back: shop_return_url, or
+// the application URL.
+func paymentReturnURL(app core.App) (string, error) {
+	s, err := Settings(app)
+	if err != nil {
+		return "", err
+	}
+	if u := s.GetString("shop_return_url"); u != "" {
+		return u, nil
+	}
+	return strings.TrimRight(app.Settings().Meta.AppURL, "/") + "/", nil
 }
 
 func withQuery(u, q string) string {
