@@ -311,7 +311,7 @@ func shopCheckout(e *core.RequestEvent) error {
 		}},
 		ClientReferenceID: stripe.String(order.Id),
 		CustomerEmail:     stripe.String(e.Auth.Email()),
-		ExpiresAt:         stripe.Int64(order.GetDateTime("expires_at").Time().Unix()),
+		ExpiresAt:         stripe.Int64(CheckoutExpiresAt(order.GetDateTime("expires_at").Time())),
 		SuccessURL:        stripe.String(withQuery(returnURL, "order="+order.Id+"&checkout=success")),
 		CancelURL:         stripe.String(withQuery(returnURL, "order="+order.Id+"&checkout=cancel")),
 		Metadata:          map[string]string{metaKind: "orders", metaID: order.Id},

@@ -620,6 +620,22 @@ func bindStripe(app core.App) {
 	})
 }
 
+// CheckoutExpiresAt is the expires_at to give Stripe for a reservation that
+// ends at local: Stripe wants 30 minutes to 24 hours from the moment it
+// creates the session, so it gets a minute of slack either way. The
+// reservation is only released after the session is expired at Stripe.
+func CheckoutExpiresAt(local time.Time) int64 {
+	now := time.Now()
+	t := local.Add(time.Minute)
+	if lo := now.Add(31 * time.Minute); t.Before(lo) {
+		t = lo
+	}
+	if hi := now.Add(24*time.Hour - time.Minute); t.After(hi) {
+		t = hi
+	}
+	return t.Unix()
+}
+
 // idempotencyKey names one Stripe request for one record, so retrying the
 // same checkout never creates a second session.
 func idempotencyKey(collection, id string) string {

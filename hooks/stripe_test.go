@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"salonbase/hooks"
 	"salonbase/testutil"
 )
 
@@ -323,5 +324,25 @@ func TestStripeReconcileWhileStripeIsDown(t *testing.T) {
 	}
 	if reload(t, app, old).GetString("status") != "expired" || reload(t, app, recent).GetString("status") != "pending" || reload(t, app, mug).GetInt("stock") != 9 {
 		t.Fatalf("old %s recent %s stock %d", reload(t, app, old).GetString("status"), reload(t, app, recent).GetString("status"), reload(t, app, mug).GetInt("stock"))
+	}
+}
+
+// Stripe refuses a Checkout Session that expires sooner than 30 minutes or
+// later than 24 hours after it is created.
+func TestCheckoutExpiresAt(t *testing.T) {
+	now := time.Now()
+	for name, c := range map[string]struct {
+		local    time.Time
+		earliest time.Duration
+	}{
+		"exactly 30 minutes": {now.Add(30 * time.Minute), 30 * time.Minute},
+		"already past":       {now.Add(-time.Hour), 30 * time.Minute},
+		"two hours":          {now.Add(2 * time.Hour), 2 * time.Hour},
+		"a day":              {now.Add(24 * time.Hour), 23 * time.Hour},
+	} {
+		got := time.Unix(hooks.CheckoutExpiresAt(c.local), 0).Sub(now)
+		if got < c.earliest || got > 24*time.Hour {
+			t.Errorf("%s: expires %v from now", name, got)
+		}
 	}
 }

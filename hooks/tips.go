@@ -171,7 +171,7 @@ func sendTip(e *core.RequestEvent) error {
 		}},
 		ClientReferenceID: stripe.String(tip.Id),
 		CustomerEmail:     stripe.String(e.Auth.Email()),
-		ExpiresAt:         stripe.Int64(tip.GetDateTime("expires_at").Time().Unix()),
+		ExpiresAt:         stripe.Int64(CheckoutExpiresAt(tip.GetDateTime("expires_at").Time())),
 		SuccessURL:        stripe.String(withQuery(returnURL, "stream="+stream.Id+"&tip="+tip.Id+"&checkout=success")),
 		CancelURL:         stripe.String(withQuery(returnURL, "stream="+stream.Id+"&tip="+tip.Id+"&checkout=cancel")),
 		Metadata:          meta,
