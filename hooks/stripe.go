@@ -612,6 +612,11 @@ func bindStripe(app core.App) {
 		if errors.Is(err, errPaymentsOff) {
 			return
 		}
+		// Stripe retries an event for 3 days: ids older than 30 days can go.
+		if _, err := app.DB().Delete("stripe_events", dbx.NewExp("created < {:t}",
+			dbx.Params{"t": types.NowDateTime().AddDate(0, 0, -30).String()})).Execute(); err != nil {
+			app.Logger().Error("stripe events cleanup", "error", err)
+		}
 		if err != nil || len(rep.Errors) > 0 {
 			app.Logger().Error("stripe reconcile", "error", err, "errors", rep.Errors)
 		} else if rep.Paid+rep.Released > 0 {

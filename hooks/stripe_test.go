@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -190,6 +191,24 @@ func TestStripeWebhook(t *testing.T) {
 	post(stripeEvent("checkout.session.async_payment_failed", session(failing, "complete", "unpaid", 1500, true)))
 	if reload(t, app, failing).GetString("status") != "failed" || stock() != 6 {
 		t.Fatalf("async failure: %s stock %d", reload(t, app, failing).GetString("status"), stock())
+	}
+
+	// the same event delivered twice at once: applied exactly once
+	twice := checkout(t, srv, app, testutil.CreateUser(t, app, testutil.User{}), mug.Id, 1)
+	ev := stripeEvent("checkout.session.completed", session(twice, "complete", "paid", 1500, true))
+	outcomes := make(chan string, 2)
+	for range 2 {
+		go func() {
+			status, body := postWebhook(t, srv, ev, testWebhookSecret, time.Now())
+			outcomes <- fmt.Sprint(status, " ", string(body))
+		}()
+	}
+	a, b := <-outcomes, <-outcomes
+	if !(strings.Contains(a+b, `"outcome":"paid"`) && strings.Contains(a+b, `"outcome":"duplicate"`)) {
+		t.Fatalf("concurrent duplicates: %s | %s", a, b)
+	}
+	if countNotes(t, app, twice.GetString("user"), "order_paid") != 1 {
+		t.Fatal("a concurrent duplicate notified twice")
 	}
 
 	// events about things we do not sell are acknowledged and ignored
