@@ -30,7 +30,7 @@ const stripeMockVersion = "v0.203.0"
 // when stripe-mock is not installed. sessionFields, when given, change
 // stripe-mock's Checkout Session fixture (e.g. a paid session), using
 // stripe-mock's own -fixtures option on a copy of its bundled fixtures.
-func startStripeMock(t *testing.T, sessionFields map[string]any) string {
+func startStripeMock(t testing.TB, sessionFields map[string]any) string {
 	t.Helper()
 	args := []string{"-http-addr", "127.0.0.1:0"}
 	if sessionFields != nil {
@@ -80,7 +80,7 @@ func startStripeMock(t *testing.T, sessionFields map[string]any) string {
 
 // patchedFixtures writes stripe-mock's bundled fixtures (from the module
 // cache that `go install` filled) with the checkout.session fixture changed.
-func patchedFixtures(t *testing.T, sessionFields map[string]any) string {
+func patchedFixtures(t testing.TB, sessionFields map[string]any) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
@@ -115,7 +115,7 @@ const (
 
 // enablePayments starts stripe-mock and stores test keys in salon_settings,
 // as an operator would in the dashboard.
-func enablePayments(t *testing.T, app core.App) {
+func enablePayments(t testing.TB, app core.App) {
 	t.Helper()
 	t.Setenv("STRIPE_SECRET_KEY", "")
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
@@ -127,7 +127,7 @@ func enablePayments(t *testing.T, app core.App) {
 }
 
 // newProduct saves a product as an admin would in the dashboard.
-func newProduct(t *testing.T, app core.App, values map[string]any) *core.Record {
+func newProduct(t testing.TB, app core.App, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("products")
 	if err != nil {
@@ -170,7 +170,7 @@ func stripeEvent(typ string, object map[string]any) []byte {
 }
 
 // postWebhook signs payload with secret at time at and posts it.
-func postWebhook(t *testing.T, srv *testutil.Server, payload []byte, secret string, at time.Time) (int, []byte) {
+func postWebhook(t testing.TB, srv *testutil.Server, payload []byte, secret string, at time.Time) (int, []byte) {
 	t.Helper()
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
 	return postRaw(t, srv, payload, signed.Header)
@@ -183,7 +183,7 @@ func postWebhookHeader(t *testing.T, payload []byte) string {
 }
 
 // postRaw posts body to the webhook with the given Stripe-Signature header.
-func postRaw(t *testing.T, srv *testutil.Server, body []byte, signature string) (int, []byte) {
+func postRaw(t testing.TB, srv *testutil.Server, body []byte, signature string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/salon/stripe/webhook", bytes.NewReader(body))
 	if err != nil {
