@@ -3,6 +3,7 @@ package hooks_test
 import (
 	"encoding/csv"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -424,5 +425,30 @@ func TestShopProductValidation(t *testing.T) {
 	member := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
 	if status, _ := srv.Do(t, http.MethodPost, url, member, base(nil)); status != http.StatusBadRequest {
 		t.Fatalf("member creates a product: %d", status)
+	}
+}
+
+// If Stripe cannot create the session, the member hears it and nothing
+// stays reserved.
+func TestShopCheckoutWhenStripeFails(t *testing.T) {
+	app := testutil.NewApp(t)
+	enablePayments(t, app)
+	srv := testutil.Serve(t, app)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	t.Setenv("STRIPE_API_BASE", down.URL)
+	buyer := testutil.CreateUser(t, app, testutil.User{})
+	p := newProduct(t, app, map[string]any{"stock": 1})
+
+	status, body := srv.Do(t, http.MethodPost, "/api/salon/shop/checkout", testutil.Token(t, buyer), map[string]any{"product": p.Id})
+	if status != http.StatusBadGateway || !strings.Contains(string(body), "payment provider") {
+		t.Fatalf("checkout with Stripe down: %d %s", status, body)
+	}
+	if reload(t, app, p).GetInt("stock") != 1 {
+		t.Fatal("the failed checkout kept the stock")
+	}
+	order, err := app.FindFirstRecordByData("orders", "user", buyer.Id)
+	if err != nil || order.GetString("status") != "failed" || order.GetBool("stock_held") {
+		t.Fatalf("failed order: %v %v", order, err)
 	}
 }

@@ -34,7 +34,7 @@ func init() {
 		c.Fields.Add(
 			&core.TextField{Name: "name", Required: true, Max: 200, Presentable: true},
 			&core.EditorField{Name: "description", MaxSize: 100_000},
-			&core.FileField{Name: "images", MaxSelect: 10, MaxSize: 10 << 20,
+			&core.FileField{Name: "images", MaxSelect: 10, MaxSize: 10 << 20, Protected: true,
 				MimeTypes: []string{"image/jpeg", "image/png", "image/webp", "image/gif"},
 				Thumbs:    []string{"400x400", "1200x0"}},
 			&core.NumberField{Name: "price", Required: true, OnlyInt: true, Min: types.Pointer(1.0),
