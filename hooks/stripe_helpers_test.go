@@ -53,18 +53,36 @@ func startStripeMock(t testing.TB, sessionFields map[string]any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start stripe-mock: %v", err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	addr := make(chan string, 1)
+	exited := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if a, ok := strings.CutPrefix(sc.Text(), "Listening for HTTP at address: "); ok {
 				addr <- a
 			}
+		}
+		exited <- cmd.Wait()
+	}()
+	var stopped atomic.Bool
+	t.Cleanup(func() {
+		stopped.Store(true)
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	// if stripe-mock dies under a test, say so instead of leaving only
+	// "connection refused" behind
+	go func() {
+		err := <-exited
+		exited <- err
+		if !stopped.Load() {
+			fmt.Fprintf(os.Stderr, "stripe-mock exited early: %v\n%s\n", err, stderr.String())
 		}
 	}()
 	select {
