@@ -452,3 +452,25 @@ func TestShopCheckoutWhenStripeFails(t *testing.T) {
 		t.Fatalf("failed order: %v %v", order, err)
 	}
 }
+
+func TestProductSaleState(t *testing.T) {
+	app := testutil.NewApp(t)
+	now := time.Now()
+	at := func(d time.Duration) types.DateTime { dt, _ := types.ParseDateTime(now.Add(d)); return dt }
+	for want, values := range map[hooks.SaleState]map[string]any{
+		hooks.SaleAvailable: {"sale_starts": at(-time.Hour), "sale_ends": at(time.Hour)},
+		hooks.SaleNotYet:    {"sale_starts": at(time.Minute)},
+		hooks.SaleEnded:     {"sale_ends": at(0)},
+		hooks.SaleSoldOut:   {"stock": 0},
+		hooks.SaleInactive:  {"active": false, "stock": 0},
+	} {
+		p := newProduct(t, app, values)
+		if got := hooks.ProductSaleState(p, now); got != want {
+			t.Errorf("%v: got %s, want %s", values, got, want)
+		}
+	}
+	unlimited := newProduct(t, app, map[string]any{"stock": 0, "unlimited": true})
+	if got := hooks.ProductSaleState(unlimited, now); got != hooks.SaleAvailable {
+		t.Errorf("unlimited product: %s", got)
+	}
+}
