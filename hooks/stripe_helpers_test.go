@@ -68,6 +68,7 @@ func startStripeMock(t testing.TB, sessionFields map[string]any) string {
 				addr <- a
 			}
 		}
+		_, _ = io.Copy(io.Discard, stdout) // keep draining after an overlong line
 		exited <- cmd.Wait()
 	}()
 	var stopped atomic.Bool
