@@ -13,4 +13,7 @@ func Register(app core.App) {
 	bindReports(app)
 	bindFollows(app)
 	bindDM(app)
+	bindStripe(app)
+	bindShop(app)
+	bindTips(app)
 }
