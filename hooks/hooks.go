@@ -13,4 +13,5 @@ func Register(app core.App) {
 	bindReports(app)
 	bindFollows(app)
 	bindDM(app)
+	bindNotifications(app)
 }
