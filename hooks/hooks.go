@@ -14,4 +14,6 @@ func Register(app core.App) {
 	bindFollows(app)
 	bindDM(app)
 	bindNotifications(app)
+	bindEvents(app)
+	bindCalendar(app)
 }
