@@ -341,8 +341,12 @@ func rsvp(e *core.RequestEvent) error {
 				r.Set("status", RSVPGoing)
 				r.Set("waitlisted_at", "")
 			} else {
+				at, err := nextWaitlistTime(tx, ev.Id, time.Now())
+				if err != nil {
+					return err
+				}
 				r.Set("status", RSVPWaitlist)
-				r.Set("waitlisted_at", types.NowDateTime())
+				r.Set("waitlisted_at", at)
 			}
 			if err := tx.Save(r); err != nil {
 				return err
@@ -399,6 +403,25 @@ func findRSVP(app core.App, eventID, userID string) (*core.Record, error) {
 func countGoing(app core.App, eventID string) (int, error) {
 	n, err := app.CountRecords("event_rsvps", dbx.HashExp{"event": eventID, "status": RSVPGoing})
 	return int(n), err
+}
+
+// nextWaitlistTime is now, or just after the last member on the waitlist
+// when that is not earlier: the waitlist order is the order of arrival
+// even within one millisecond.
+func nextWaitlistTime(tx core.App, eventID string, now time.Time) (time.Time, error) {
+	var last string
+	err := tx.DB().Select("COALESCE(MAX(waitlisted_at), '')").From("event_rsvps").
+		Where(dbx.HashExp{"event": eventID}).Row(&last)
+	if err != nil {
+		return now, err
+	}
+	now = now.UTC().Truncate(time.Millisecond)
+	if last != "" {
+		if t, err := types.ParseDateTime(last); err == nil && !now.After(t.Time()) {
+			return t.Time().Add(time.Millisecond), nil
+		}
+	}
+	return now, nil
 }
 
 func waitlistPosition(app core.App, r *core.Record) (int, error) {
