@@ -162,3 +162,32 @@ func TestNotifyingRequestDoesNotWaitForSMTP(t *testing.T) {
 		t.Fatal("an e-mail was marked sent although the server never answered")
 	}
 }
+
+// With a rate of one e-mail a minute the worker sends one and waits; a stop
+// during the wait puts the rest back in the queue for the next start.
+func TestOutboxWorkerKeepsTheRateLimit(t *testing.T) {
+	app := testutil.NewApp(t)
+	ms := startMailServer(t)
+	useMailServer(t, app, ms)
+	testutil.UpdateSettings(t, app, map[string]any{"email_rate_per_minute": 1})
+	ids := []string{}
+	for i := 0; i < 3; i++ {
+		ids = append(ids, member(t, app, testutil.User{}, "en").Id)
+	}
+	if err := hooks.Notify(app, ids, hooks.Notification{Kind: "announcement", Title: "slowly"}); err != nil {
+		t.Fatal(err)
+	}
+	w := hooks.StartOutbox(app)
+	ms.waitFor(t, 1)
+	waitUntil(t, "the first row marked sent", func() bool {
+		n, err := app.CountRecords("email_outbox", dbx.HashExp{"status": "sent"})
+		return err == nil && n == 1
+	})
+	w.Stop()
+	if got := len(ms.Messages()); got != 1 {
+		t.Fatalf("%d e-mails left within the first minute, want 1", got)
+	}
+	if n := countRecords(t, app, "email_outbox", dbx.HashExp{"status": "pending"}); n != 2 {
+		t.Fatalf("pending after the stop: %d, want 2", n)
+	}
+}
