@@ -18,6 +18,7 @@ import (
 // their preferences, the e-mail unsubscribe link and the nightly pruning.
 func bindNotifications(app core.App) {
 	bindOutbox(app)
+	bindNotificationRealtime(app)
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		g := se.Router.Group("/api/salon/notifications")

@@ -21,7 +21,21 @@ import (
 //
 //	go test ./hooks -run '^$' -bench AnnouncementTo10k -benchtime 1x
 func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
-	const members = 10000
+	benchAnnouncement(b, 10000, 0)
+}
+
+// The same with 200 of the members online, subscribed to their
+// notifications over realtime (SSE): PocketBase checks the notifications
+// list rule for every subscribed client and every new record.
+func BenchmarkAnnouncementTo10kMembers200Online(b *testing.B) {
+	benchAnnouncement(b, 10000, 200)
+}
+
+func BenchmarkAnnouncementTo1kMembers200Online(b *testing.B) {
+	benchAnnouncement(b, 1000, 200)
+}
+
+func benchAnnouncement(b *testing.B, members, online int) {
 	app := testutil.NewApp(b)
 	srv := testutil.Serve(b, app)
 	ms := startMailServer(b)
@@ -33,6 +47,16 @@ func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
 	}
 	admin := member(b, app, testutil.User{Role: "admin"}, "en")
 	insertMembers(b, app, members)
+	var subs []*testutil.Realtime
+	if online > 0 {
+		var recs []*core.Record
+		if err := app.RecordQuery("users").AndWhere(dbx.NewExp("email LIKE 'bench%'")).Limit(int64(online)).All(&recs); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			subs = append(subs, srv.Subscribe(b, testutil.Token(b, r), "notifications"))
+		}
+	}
 
 	for i := 0; i < b.N; i++ {
 		ev := newEvent(b, app, admin, map[string]any{"published": false, "title": fmt.Sprintf("Announcement %d", i)})
@@ -59,6 +83,11 @@ func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
 		ms.waitFor(b, members*(i+1))
 		drain := time.Since(drainStart)
 
+		for _, rt := range subs {
+			if ev, ok := rt.Next(10 * time.Second); !ok || ev.Topic != "notifications/*" && ev.Topic != "notifications" {
+				b.Fatalf("an online member got no realtime notification: %v %s", ok, ev.Topic)
+			}
+		}
 		b.ReportMetric(float64(requestTook.Milliseconds()), "publish-request-ms")
 		b.ReportMetric(allThere.Seconds(), "s-until-all-notifications")
 		b.ReportMetric(float64(written), "notifications")

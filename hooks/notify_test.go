@@ -359,14 +359,47 @@ func TestNotificationsReadUnreadAndRealtime(t *testing.T) {
 
 	rt := srv.Subscribe(t, token, "notifications")
 	defer rt.Close()
+	rtOther := srv.Subscribe(t, testutil.Token(t, other), "notifications")
+	defer rtOther.Close()
+	rtRoot := srv.Subscribe(t, testutil.SuperuserToken(t, app), "notifications")
+	defer rtRoot.Close()
 	for i := 0; i < 3; i++ {
 		if err := hooks.Notify(app, []string{me.Id, other.Id}, hooks.Notification{Kind: "mention", Title: "m"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ev, ok := rt.Next(5 * time.Second)
-	if !ok || !strings.Contains(string(ev.Data), `"action":"create"`) || !strings.Contains(string(ev.Data), me.Id) {
-		t.Fatalf("realtime create: %v %s", ok, ev.Data)
+	type message struct {
+		Action string
+		Record struct{ ID, User string }
+	}
+	// each member receives exactly their own notices live; a superuser all
+	receive := func(rt *testutil.Realtime, n int) []message {
+		t.Helper()
+		var got []message
+		for len(got) < n {
+			ev, ok := rt.Next(5 * time.Second)
+			if !ok {
+				t.Fatalf("realtime: %d of %d messages", len(got), n)
+			}
+			got = append(got, decode[message](t, ev.Data))
+		}
+		if ev, ok := rt.Next(200 * time.Millisecond); ok {
+			t.Fatalf("unexpected extra message %s", ev.Data)
+		}
+		return got
+	}
+	for _, m := range receive(rt, 3) {
+		if m.Action != "create" || m.Record.User != me.Id {
+			t.Fatalf("my realtime message: %+v", m)
+		}
+	}
+	for _, m := range receive(rtOther, 3) {
+		if m.Record.User != other.Id {
+			t.Fatalf("other's realtime message: %+v", m)
+		}
+	}
+	if got := receive(rtRoot, 6); len(got) != 6 {
+		t.Fatalf("superuser got %d", len(got))
 	}
 
 	count := func(tok string) int {
@@ -391,6 +424,13 @@ func TestNotificationsReadUnreadAndRealtime(t *testing.T) {
 	}
 	if n := count(token); n != 2 {
 		t.Fatalf("unread after one read: %d", n)
+	}
+	if m := receive(rt, 1)[0]; m.Action != "update" || m.Record.ID != mine.Items[0].ID {
+		t.Fatalf("mark read, live: %+v", m)
+	}
+	receive(rtRoot, 1)
+	if ev, ok := rtOther.Next(100 * time.Millisecond); ok {
+		t.Fatalf("another member saw my update: %s", ev.Data)
 	}
 	// another member cannot mark mine (404, as if it did not exist)
 	if status, _ := srv.Do(t, "PATCH", "/api/collections/notifications/records/"+mine.Items[1].ID, testutil.Token(t, other), map[string]any{"read": true}); status != 404 {
