@@ -91,7 +91,7 @@ func bindEvents(app core.App) {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		return Notify(e.App, attendees, eventNotice(ev, "event_cancelled", "Cancelled: "))
+		return Notify(e.App, attendees, eventNotice(ev, "event_cancelled"))
 	})
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
@@ -151,7 +151,7 @@ func onEventUpdated(app core.App, old, ev *core.Record) {
 			if err != nil {
 				return err
 			}
-			return Notify(app, ids, eventNotice(ev, "event_cancelled", "Cancelled: "))
+			return Notify(app, ids, eventNotice(ev, "event_cancelled"))
 		})
 	case published && !cancelled && eventChanged(old, ev):
 		background(app, "event changed", func() error {
@@ -159,7 +159,7 @@ func onEventUpdated(app core.App, old, ev *core.Record) {
 			if err != nil {
 				return err
 			}
-			return Notify(app, ids, eventNotice(ev, "event_changed", "Changed: "))
+			return Notify(app, ids, eventNotice(ev, "event_changed"))
 		})
 	}
 	if ev.GetInt("capacity") != old.GetInt("capacity") {
@@ -186,7 +186,7 @@ func eventChanged(old, ev *core.Record) bool {
 	return false
 }
 
-func eventNotice(ev *core.Record, kind, prefix string) Notification {
+func eventNotice(ev *core.Record, kind string) Notification {
 	start := ev.GetDateTime("starts_at").Time()
 	if loc, err := time.LoadLocation(ev.GetString("timezone")); err == nil && ev.GetString("timezone") != "" {
 		start = start.In(loc)
@@ -197,7 +197,7 @@ func eventNotice(ev *core.Record, kind, prefix string) Notification {
 	}
 	return Notification{
 		Kind:             kind,
-		Title:            prefix + ev.GetString("title"),
+		Title:            ev.GetString("title"), // Notify adds the kind's label
 		Body:             body,
 		URL:              "/events/" + ev.Id,
 		SourceCollection: "events",
@@ -225,10 +225,9 @@ func AnnounceEvent(app core.App, eventID string) error {
 	if err != nil {
 		return err
 	}
-	n := eventNotice(ev, "event", "New event: ")
+	n := eventNotice(ev, "event")
 	if ev.GetString("kind") == "live" {
 		n.Kind = "live"
-		n.Title = "Live: " + ev.GetString("title")
 	}
 	return Notify(app, ids, n)
 }
@@ -475,7 +474,7 @@ func promoteWaitlist(tx core.App, eventID string) error {
 		}
 		promoted = append(promoted, r.GetString("user"))
 	}
-	return Notify(tx, promoted, eventNotice(ev, "waitlist_promoted", "You have a seat: "))
+	return Notify(tx, promoted, eventNotice(ev, "waitlist_promoted"))
 }
 
 // SendEventReminders notifies the members going to events that start
@@ -514,11 +513,7 @@ func SendEventReminders(app core.App, now time.Time) (int, error) {
 				if err != nil {
 					return err
 				}
-				prefix := "Tomorrow: "
-				if rem.Before <= time.Hour {
-					prefix = "Starting soon: "
-				}
-				if err := Notify(tx, ids, eventNotice(ev, "event_reminder", prefix)); err != nil {
+				if err := Notify(tx, ids, eventNotice(ev, "event_reminder")); err != nil {
 					return err
 				}
 				sent++

@@ -184,6 +184,8 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		if channel == ChannelOff {
 			continue
 		}
+		n := n
+		n.Title = localizedTitle(u.Lang, n.Kind, n.Title)
 		r := core.NewRecord(ctx.notifications)
 		r.Set("user", u.ID)
 		r.Set("kind", n.Kind)

@@ -67,6 +67,39 @@ var emailHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html
 </body></html>
 `))
 
+// kindLabels prefix the titles of the notifications this package writes
+// itself, in the member's language (other features write their own titles).
+var kindLabels = map[string]map[string]string{
+	"en": {
+		"event":             "New event",
+		"live":              "Live",
+		"event_reminder":    "Reminder",
+		"event_changed":     "Event changed",
+		"event_cancelled":   "Event cancelled",
+		"waitlist_promoted": "You have a seat",
+	},
+	"ja": {
+		"event":             "新しいイベント",
+		"live":              "ライブ配信",
+		"event_reminder":    "リマインダー",
+		"event_changed":     "イベント変更",
+		"event_cancelled":   "イベント中止",
+		"waitlist_promoted": "キャンセル待ちから参加確定",
+	},
+}
+
+// localizedTitle is title with the kind's label in lang, if it has one.
+func localizedTitle(lang, kind, title string) string {
+	labels, ok := kindLabels[lang]
+	if !ok {
+		labels = kindLabels["en"]
+	}
+	if label := labels[kind]; label != "" {
+		return label + ": " + title
+	}
+	return title
+}
+
 // renderEmail returns the subject, plain text and HTML of a notification
 // e-mail in lang ("ja" or English).
 func renderEmail(lang string, d emailData) (subject, text, html string, err error) {

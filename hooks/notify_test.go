@@ -485,3 +485,32 @@ func TestPruneNotificationsKeepsRecentOnes(t *testing.T) {
 		t.Fatalf("outbox rows left: %d, want the pending one", n)
 	}
 }
+
+func TestEventNoticeTitlesInTheMembersLanguage(t *testing.T) {
+	app := testutil.NewApp(t)
+	ms := startMailServer(t)
+	useMailServer(t, app, ms)
+	org := member(t, app, testutil.User{Role: "admin"}, "en")
+	en := member(t, app, testutil.User{Email: "en@example.com"}, "en")
+	ja := member(t, app, testutil.User{Email: "ja@example.com"}, "ja")
+	newEvent(t, app, org, map[string]any{"title": "忘年会"}) // published: announced to both
+
+	titles := map[string]string{}
+	for _, u := range []*core.Record{en, ja} {
+		n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && kind = 'event'", dbx.Params{"u": u.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles[u.GetString("lang")] = n.GetString("title")
+	}
+	if titles["en"] != "New event: 忘年会" || titles["ja"] != "新しいイベント: 忘年会" {
+		t.Fatalf("titles %v", titles)
+	}
+	deliver(t, app, time.Now())
+	for _, m := range ms.waitFor(t, 2) {
+		want := map[string]string{"en@example.com": "[Salonbase] New event: 忘年会", "ja@example.com": "[Salonbase] 新しいイベント: 忘年会"}[m.To[0]]
+		if m.Subject != want {
+			t.Fatalf("subject to %s: %q, want %q", m.To[0], m.Subject, want)
+		}
+	}
+}
