@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/security"
 )
 
 // Calendars (RFC 5545): one event as an .ics download, and a personal feed
@@ -25,6 +26,7 @@ func bindCalendar(app core.App) {
 		se.Router.GET("/api/salon/events/{id}/ics", eventICS).Bind(apis.RequireAuth())
 		g := se.Router.Group("/api/salon/calendar")
 		g.GET("/feed-url", calendarFeedURL).Bind(apis.RequireAuth("users"))
+		g.POST("/reset", resetCalendarFeed).Bind(apis.RequireAuth("users"))
 		g.GET("/{user}/{token}", calendarFeed) // the signature is the login
 		return se.Next()
 	})
@@ -50,17 +52,18 @@ func eventICS(e *core.RequestEvent) error {
 	return e.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(cal))
 }
 
-// CalendarFeedPath returns the signed path of user's personal feed.
-func CalendarFeedPath(app core.App, userID string) (string, error) {
+// CalendarFeedPath returns the signed path of user's personal feed. The
+// signature covers the member's calendar_key, which a reset replaces.
+func CalendarFeedPath(app core.App, user *core.Record) (string, error) {
 	s, err := Settings(app)
 	if err != nil {
 		return "", err
 	}
-	return "/api/salon/calendar/" + userID + "/" + SignToken(s.GetString("notify_secret"), "calendar", userID), nil
+	return "/api/salon/calendar/" + user.Id + "/" + SignToken(s.GetString("notify_secret"), "calendar", user.Id, user.GetString("calendar_key")), nil
 }
 
 func calendarFeedURL(e *core.RequestEvent) error {
-	path, err := CalendarFeedPath(e.App, e.Auth.Id)
+	path, err := CalendarFeedPath(e.App, e.Auth)
 	if err != nil {
 		return err
 	}
@@ -71,17 +74,30 @@ func calendarFeedURL(e *core.RequestEvent) error {
 	})
 }
 
+// resetCalendarFeed replaces the caller's calendar key: the old feed URL
+// stops working and the answer carries the new one.
+func resetCalendarFeed(e *core.RequestEvent) error {
+	user, err := e.App.FindRecordById("users", e.Auth.Id)
+	if err != nil {
+		return err
+	}
+	user.Set("calendar_key", security.RandomString(32))
+	if err := e.App.Save(user); err != nil {
+		return fmt.Errorf("reset calendar key: %w", err)
+	}
+	e.Auth = user
+	return calendarFeedURL(e)
+}
+
 func calendarFeed(e *core.RequestEvent) error {
 	userID, token := e.Request.PathValue("user"), e.Request.PathValue("token")
 	s, err := Settings(e.App)
 	if err != nil {
 		return err
 	}
-	if !checkToken(s.GetString("notify_secret"), token, "calendar", userID) {
-		return e.ForbiddenError("This calendar link is not valid.", nil)
-	}
 	user, err := e.App.FindRecordById("users", userID)
-	if err != nil || IsSuspended(user) {
+	if err != nil || IsSuspended(user) ||
+		!checkToken(s.GetString("notify_secret"), token, "calendar", userID, user.GetString("calendar_key")) {
 		return e.ForbiddenError("This calendar link is not valid.", nil)
 	}
 	// events I go to or wait for, and the ones I organize; cancelled

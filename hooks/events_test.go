@@ -612,6 +612,28 @@ func TestPersonalCalendarFeedWithSignedURL(t *testing.T) {
 	if status, _ := srv.Do(t, "GET", "/api/salon/calendar/feed-url", "", nil); status != 401 {
 		t.Fatalf("feed-url without login: %d", status)
 	}
+
+	// a leaked URL is revoked by a reset; the new one works
+	status, out = srv.Do(t, "POST", "/api/salon/calendar/reset", testutil.Token(t, me), nil)
+	fresh := decode[struct{ URL string }](t, out)
+	if status != 200 || fresh.URL == feed.URL || fresh.URL == "" {
+		t.Fatalf("reset: %d %s", status, out)
+	}
+	oldPath, newPath := strings.TrimPrefix(feed.URL, srv.URL), strings.TrimPrefix(fresh.URL, srv.URL)
+	if status, _ := srv.Do(t, "GET", oldPath, "", nil); status != 403 {
+		t.Fatalf("old feed URL after a reset: %d", status)
+	}
+	if status, _ := srv.Do(t, "GET", newPath, "", nil); status != 200 {
+		t.Fatalf("new feed URL: %d", status)
+	}
+	// the key never leaves the server
+	_, out = srv.Do(t, "GET", "/api/collections/users/records/"+me.Id, testutil.Token(t, me), nil)
+	if strings.Contains(string(out), "calendar_key") {
+		t.Fatalf("calendar_key exposed: %s", out)
+	}
+	if status, _ := srv.Do(t, "POST", "/api/salon/calendar/reset", "", nil); status != 401 {
+		t.Fatalf("reset without login: %d", status)
+	}
 }
 
 func TestAttendeeListAndCSVForAdminsAndOrganizer(t *testing.T) {
