@@ -235,12 +235,18 @@ func AnnounceEvent(app core.App, eventID string) error {
 // eligibleMemberIDs lists the active members whose rank reaches the
 // event's minimum (admins always), without its organizer.
 func eligibleMemberIDs(app core.App, ev *core.Record) ([]string, error) {
+	return MemberIDsWithRank(app, ev.GetString("min_rank"), ev.GetString("organizer"))
+}
+
+// MemberIDsWithRank lists the active members whose rank reaches minRankID
+// (empty: everyone; admins always), except the member except.
+func MemberIDsWithRank(app core.App, minRankID, except string) ([]string, error) {
 	q := app.DB().Select("users.id").From("users").
 		LeftJoin("ranks", dbx.NewExp("ranks.id = users.rank")).
 		Where(dbx.HashExp{"users.suspended": false}).
-		AndWhere(dbx.NewExp("users.id != {:org}", dbx.Params{"org": ev.GetString("organizer")}))
-	if min := ev.GetString("min_rank"); min != "" {
-		level, err := RankLevel(app, min)
+		AndWhere(dbx.NewExp("users.id != {:except}", dbx.Params{"except": except}))
+	if minRankID != "" {
+		level, err := RankLevel(app, minRankID)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +254,7 @@ func eligibleMemberIDs(app core.App, ev *core.Record) ([]string, error) {
 	}
 	var ids []string
 	if err := q.Column(&ids); err != nil {
-		return nil, fmt.Errorf("eligible members: %w", err)
+		return nil, fmt.Errorf("members with rank: %w", err)
 	}
 	return ids, nil
 }

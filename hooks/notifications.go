@@ -26,6 +26,7 @@ func bindNotifications(app core.App) {
 		g.POST("/read-all", readAll).Bind(apis.RequireAuth("users"))
 		g.GET("/prefs", getPrefs).Bind(apis.RequireAuth("users"))
 		g.POST("/prefs", setPrefs).Bind(apis.RequireAuth("users"))
+		g.POST("/announce", announce).Bind(apis.RequireAuth())
 		// no login: the signed token in the link is the proof
 		g.GET("/unsubscribe", unsubscribePage)
 		g.POST("/unsubscribe", unsubscribe)
@@ -37,6 +38,42 @@ func bindNotifications(app core.App) {
 			app.Logger().Error("prune notifications", "error", err)
 		}
 	})
+}
+
+// announce sends an operator's announcement to every active member (or
+// those of min_rank and above). It answers 202 at once; the notices and
+// e-mails are written in the background, 500 members per transaction, and
+// the e-mails leave at the salon's rate.
+func announce(e *core.RequestEvent) error {
+	if !IsAdmin(e.Auth) {
+		return e.ForbiddenError("Only admins send announcements.", nil)
+	}
+	var body struct {
+		Title   string `json:"title"`
+		Body    string `json:"body"`
+		URL     string `json:"url"`
+		MinRank string `json:"min_rank"`
+	}
+	if err := e.BindBody(&body); err != nil {
+		return e.BadRequestError("Send {title, body, url, min_rank}.", err)
+	}
+	if body.Title == "" || len([]rune(body.Title)) > 200 || len([]rune(body.Body)) > 2000 {
+		return e.BadRequestError("An announcement needs a title (at most 200 characters) and a body of at most 2000.", nil)
+	}
+	if body.MinRank != "" {
+		if _, err := e.App.FindRecordById("ranks", body.MinRank); err != nil {
+			return e.BadRequestError("Unknown min_rank.", nil)
+		}
+	}
+	ids, err := MemberIDsWithRank(e.App, body.MinRank, "")
+	if err != nil {
+		return err
+	}
+	app := e.App
+	background(app, "announcement", func() error {
+		return Notify(app, ids, Notification{Kind: "announcement", Title: body.Title, Body: body.Body, URL: body.URL})
+	})
+	return e.JSON(http.StatusAccepted, map[string]any{"recipients": len(ids)})
 }
 
 func unreadCount(e *core.RequestEvent) error {

@@ -514,3 +514,50 @@ func TestEventNoticeTitlesInTheMembersLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminAnnouncementReachesMembersOfTheRank(t *testing.T) {
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	admin := member(t, app, testutil.User{Role: "admin"}, "en")
+	free := member(t, app, testutil.User{}, "en")
+	gold := member(t, app, testutil.User{Rank: "Gold"}, "ja")
+	suspended := member(t, app, testutil.User{Rank: "Gold", Suspended: true}, "en")
+	const path = "/api/salon/notifications/announce"
+
+	status, out := srv.Do(t, "POST", path, testutil.Token(t, admin), map[string]any{
+		"title": "Gold lounge opens", "body": "Every Friday", "min_rank": testutil.RankID(t, app, "Gold")})
+	if status != 202 {
+		t.Fatalf("announce: %d %s", status, out)
+	}
+	hooks.WaitBackground(app)
+	for _, c := range []struct {
+		who  *core.Record
+		want int
+	}{{admin, 1}, {gold, 1}, {free, 0}, {suspended, 0}} {
+		if n := noticesOf(t, app, c.who, "announcement"); n != c.want {
+			t.Fatalf("%s: %d announcements, want %d", c.who.GetString("name"), n, c.want)
+		}
+	}
+	if n := countRecords(t, app, "email_outbox", dbx.HashExp{"kind": "announcement"}); n != 2 {
+		t.Fatalf("announcement e-mails queued: %d", n)
+	}
+
+	for name, c := range map[string]struct {
+		token  string
+		body   map[string]any
+		status int
+	}{
+		"member":       {testutil.Token(t, gold), map[string]any{"title": "x"}, 403},
+		"anonymous":    {"", map[string]any{"title": "x"}, 401},
+		"no title":     {testutil.Token(t, admin), map[string]any{"body": "x"}, 400},
+		"unknown rank": {testutil.Token(t, admin), map[string]any{"title": "x", "min_rank": "nope"}, 400},
+	} {
+		if status, out := srv.Do(t, "POST", path, c.token, c.body); status != c.status {
+			t.Fatalf("%s: %d %s", name, status, out)
+		}
+	}
+	hooks.WaitBackground(app)
+	if n := countRecords(t, app, "notifications", dbx.HashExp{"kind": "announcement"}); n != 2 {
+		t.Fatalf("refused announcements wrote notices: %d in total", n)
+	}
+}
