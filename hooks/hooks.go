@@ -16,4 +16,7 @@ func Register(app core.App) {
 	bindStripe(app)
 	bindShop(app)
 	bindTips(app)
+	bindNotifications(app)
+	bindEvents(app)
+	bindCalendar(app)
 }

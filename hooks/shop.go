@@ -511,7 +511,7 @@ func shopOrdersCSV(e *core.RequestEvent) error {
 		if u := o.ExpandedOne("user"); u != nil {
 			name, email = u.GetString("name"), u.Email()
 		}
-		_ = w.Write(csvSafe(
+		_ = w.Write(csvRow(
 			o.Id, o.GetDateTime("created").String(), o.GetDateTime("paid_at").String(), o.GetString("status"),
 			name, email, o.GetString("product_name"), o.GetString("seller"),
 			strconv.Itoa(o.GetInt("quantity")), strconv.Itoa(o.GetInt("unit_amount")), strconv.Itoa(o.GetInt("amount")),
@@ -521,15 +521,4 @@ func shopOrdersCSV(e *core.RequestEvent) error {
 	}
 	w.Flush()
 	return w.Error()
-}
-
-// csvSafe keeps spreadsheet programs from running member-written text as a
-// formula.
-func csvSafe(fields ...string) []string {
-	for i, f := range fields {
-		if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
-			fields[i] = "'" + f
-		}
-	}
-	return fields
 }
