@@ -232,7 +232,7 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 		return
 	}
 	err = Notify(app, to, Notification{
-		Kind:             "forum_reply",
+		Kind:             "reply",
 		Title:            fmt.Sprintf("%s replied in %q", displayName(app, author), topic.GetString("title")),
 		Body:             excerpt(post.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
@@ -266,7 +266,7 @@ func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 		return
 	}
 	err = Notify(app, to, Notification{
-		Kind:             "follow_topic",
+		Kind:             "follow_post",
 		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(app, author), topic.GetString("title")),
 		Body:             excerpt(topic.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id,

@@ -231,9 +231,9 @@ func TestForumRepliesQuotesAnswers(t *testing.T) {
 
 	// the helper hears about the reply to their post; the asker about the answer
 	for user, kinds := range map[string]int{helper.Id: 1, asker.Id: 1} {
-		n, err := app.CountRecords("notifications", dbxHash("user", user), dbxHash("kind", "forum_reply"))
+		n, err := app.CountRecords("notifications", dbxHash("user", user), dbxHash("kind", "reply"))
 		if err != nil || int(n) != kinds {
-			t.Fatalf("forum_reply notifications of %s: %d %v", user, n, err)
+			t.Fatalf("reply notifications of %s: %d %v", user, n, err)
 		}
 	}
 
@@ -396,14 +396,14 @@ func TestForumFollowersNotified(t *testing.T) {
 	mustCreate(t, srv, topicsURL, st, map[string]any{"category": goldCat.Id, "title": "Gold secrets", "body": "x"})
 
 	count := func(u *core.Record) int {
-		n, err := app.CountRecords("notifications", dbxHash("user", u.Id), dbxHash("kind", "follow_topic"))
+		n, err := app.CountRecords("notifications", dbxHash("user", u.Id), dbxHash("kind", "follow_post"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return int(n)
 	}
 	if count(fan) != 2 || count(lowFan) != 1 || count(stranger) != 0 || count(star) != 0 {
-		t.Fatalf("follow_topic notifications: fan %d, low-rank fan %d (gold topic must not reach them), stranger %d, star %d",
+		t.Fatalf("follow_post notifications: fan %d, low-rank fan %d (gold topic must not reach them), stranger %d, star %d",
 			count(fan), count(lowFan), count(stranger), count(star))
 	}
 	n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && source_id = {:s}", map[string]any{"u": lowFan.Id, "s": topic["id"]})
@@ -411,7 +411,7 @@ func TestForumFollowersNotified(t *testing.T) {
 		t.Fatalf("notification: %v %v", n, err)
 	}
 	ev, ok := rt.Next(3e9)
-	if !ok || !strings.Contains(string(ev.Data), "follow_topic") {
+	if !ok || !strings.Contains(string(ev.Data), "follow_post") {
 		t.Fatalf("the follower gets the notification live: %v %s", ok, ev.Data)
 	}
 }
