@@ -119,6 +119,21 @@ func TestGroupVisibility(t *testing.T) {
 		t.Fatalf("themes: %s", body)
 	}
 	wantStatus(t, srv, http.MethodGet, "/api/salon/groups/themes", "", nil, 401, "")
+
+	// "my groups" through the SDK: the member's active memberships with their groups
+	body = wantStatus(t, srv, http.MethodGet, membersURL+"?expand=group&filter="+urlq("user='"+member.Id+"' && status='active'"), mt, nil, 200, "Inner circle")
+	if decode[list[map[string]any]](t, body).TotalItems != 1 {
+		t.Fatalf("my groups: %s", body)
+	}
+
+	// a banned member of a secret group loses sight of it and its board
+	wantStatus(t, srv, http.MethodPost, groupAction(sid, "/members/"+member.Id+"/ban"), ow, nil, 200, "banned")
+	wantStatus(t, srv, http.MethodGet, groupsURL+"/"+sid, mt, nil, 404, "")
+	if got := countItems(t, srv, groupsURL, mt); got != 2 {
+		t.Fatalf("banned member sees %d groups, want 2", got)
+	}
+	wantStatus(t, srv, http.MethodGet, topicsURL+"/"+topic["id"].(string), mt, nil, 404, "")
+	wantStatus(t, srv, http.MethodPost, groupAction(sid, "/join"), mt, nil, 404, "")
 	_ = approval
 }
 
