@@ -106,6 +106,14 @@ func init() {
 			     - (CASE WHEN old.status = 'active' THEN 1 ELSE 0 END)
 			   WHERE id = new."group";
 			 END`,
+			// a save of a stale group record (PocketBase sets every column,
+			// name included) re-derives the count; the triggers above set
+			// member_count only, so they do not fire this one
+			`CREATE TRIGGER groups_member_count_fix AFTER UPDATE OF name ON groups BEGIN
+			   UPDATE groups SET member_count =
+			     (SELECT count(*) FROM group_members WHERE "group" = new.id AND status = 'active')
+			   WHERE id = new.id;
+			 END`,
 		} {
 			if _, err := app.DB().NewQuery(sql).Execute(); err != nil {
 				return err
