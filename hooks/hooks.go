@@ -19,4 +19,8 @@ func Register(app core.App) {
 	bindNotifications(app)
 	bindEvents(app)
 	bindCalendar(app)
+	bindForum(app)
+	bindGroups(app)
+	bindSearch(app)
+	bindProfiles(app)
 }
