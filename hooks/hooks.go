@@ -12,4 +12,5 @@ func Register(app core.App) {
 	bindBlocks(app)
 	bindReports(app)
 	bindFollows(app)
+	bindRTC(app) // live streams and calls (rtc/ media server)
 }
