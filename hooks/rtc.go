@@ -33,7 +33,10 @@ func bindRTC(app core.App) {
 func rtcConfig(app core.App) (rtc.Config, error) {
 	s, err := Settings(app)
 	if err != nil {
-		return rtc.Config{}, err
+		// Serve anyway (default network settings); media must not take the
+		// whole app down.
+		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
+		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
 	}
 	return rtc.Config{
 		STUNURLs:        strings.Fields(s.GetString("rtc_stun_urls")),

@@ -172,6 +172,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 		}
 	}
 	w.Header().Set("Content-Type", "application/sdp")
+	// Browsers on another origin must be able to read where to DELETE.
+	w.Header().Set("Access-Control-Expose-Headers", "Location, Link")
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+ss.id)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)

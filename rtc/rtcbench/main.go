@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,8 +42,8 @@ func main() {
 		runServer()
 		return
 	}
-	fmt.Printf("| viewers | server CPU (%% of one core) | CPU per viewer | forwarded pkt/s | received pkt/s | delay p50 | delay p99 | server RSS | RSS per viewer |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| viewers | server CPU (%% of one core) | CPU per viewer | publisher pkt/s | delivered pkt/s | server CPU per delivered pkt | delay p50 | delay p99 | server RSS | RSS per viewer |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -66,6 +67,17 @@ func (open) AuthorizeICE(*http.Request) (rtc.Grant, error) { return rtc.Grant{},
 func (open) StillAllowed(rtc.Grant) bool                   { return true }
 
 func runServer() {
+	// RTCBENCH_CPUPROFILE=file profiles the server (go tool pprof file).
+	if path := os.Getenv("RTCBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	port, err := freeUDPPort()
 	if err != nil {
 		log.Fatal(err)
@@ -295,8 +307,9 @@ func run(n int, window time.Duration) error {
 		return fmt.Sprintf("%.2f ms", float64(s[int(float64(len(s)-1)*p)])/1000)
 	}
 	cpuPct := float64(cpu1-cpu0) / el // ticks/s = % of one core
-	fmt.Printf("| %d | %.1f %% | %.3f %% | %.0f | %.0f | %s | %s | %.1f MB | %.0f KB |\n",
-		n, cpuPct, cpuPct/float64(n), float64(fwd1-fwd0)/el*float64(n), float64(got1-got0)/el,
+	delivered := float64(got1-got0) / el
+	fmt.Printf("| %d | %.1f %% | %.3f %% | %.0f | %.0f | %.1f µs | %s | %s | %.1f MB | %.0f KB |\n",
+		n, cpuPct, cpuPct/float64(n), float64(fwd1-fwd0)/el, delivered, cpuPct*1e4/delivered,
 		pct(0.5), pct(0.99), float64(rss1)/1024, float64(rss1-rss0)/float64(n))
 	return nil
 }
