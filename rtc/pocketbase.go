@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/pocketbase/pocketbase/apis"
@@ -37,8 +38,12 @@ func Register(app core.App, authz Authorizer, events Events, config func(core.Ap
 		if old != nil {
 			_ = old.Close()
 		}
+		// One route per method: an any-method route would conflict with the
+		// static site's "GET /{path...}" in Go's ServeMux.
 		h := apis.WrapStdHandler(srv.Handler())
-		e.Router.Any("/api/rtc/{path...}", h)
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+			e.Router.Route(m, "/api/rtc/{path...}", h)
+		}
 		return e.Next()
 	})
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
