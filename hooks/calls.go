@@ -3,6 +3,7 @@ package hooks
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -27,6 +28,17 @@ var callServerFields = []string{"caller", "callee", "started_at", "ended_at", "d
 var callOver = map[string]bool{"ended": true, "declined": true, "missed": true}
 
 func bindCalls(app core.App, svc *rtc.Service) {
+	// Ring timers die with the app (the cron sweep below covers restarts).
+	var timers sync.Map // call id → *time.Timer
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		timers.Range(func(k, v any) bool {
+			v.(*time.Timer).Stop()
+			timers.Delete(k)
+			return true
+		})
+		return e.Next()
+	})
+
 	app.OnRecordCreateRequest("calls").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			e.Record.Set("caller", e.Auth.Id)
@@ -62,8 +74,13 @@ func bindCalls(app core.App, svc *rtc.Service) {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		id, app := e.Record.Id, e.App
-		time.AfterFunc(ringTimeout(app), func() { markMissed(app, svc, id) })
+		// The timer fires after this request: it uses the app itself, not
+		// e.App (which may be a finished transaction).
+		id := e.Record.Id
+		timers.Store(id, time.AfterFunc(ringTimeout(app), func() {
+			timers.Delete(id)
+			markMissed(app, svc, id)
+		}))
 		return nil
 	})
 

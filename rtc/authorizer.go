@@ -23,7 +23,7 @@ const (
 type Grant struct {
 	Kind     Kind
 	Resource string // stream or call id ("" for KindICEConfig)
-	User     string // member id; "" when a stream key was used
+	User     string // the member acting (for a stream key: the host); counted per member
 	Peer     string // calls: the other party's member id
 }
 
