@@ -391,3 +391,42 @@ func settingsMinRank(app core.App, field string) (MinRank, error) {
 	}
 	return MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}, nil
 }
+
+// ---------------------------------------------------------------------------
+// DM messages: who reads and who changes what (feat/dm, hooks/dm.go)
+// ---------------------------------------------------------------------------
+
+// DMReadAccess says whether auth may read a message between sender and
+// recipient (ids), and whether that read must be written to dm_audit: admins
+// and superusers read every conversation for moderation, and a read by
+// anyone who is not a party is audited. Per-side deletion is left to the
+// collection rules.
+func DMReadAccess(auth *core.Record, sender, recipient string) (allowed, audited bool) {
+	if auth == nil {
+		return false, false
+	}
+	party := IsMember(auth) && (auth.Id == sender || auth.Id == recipient)
+	if party {
+		return true, false
+	}
+	if IsAdmin(auth) {
+		return true, true
+	}
+	return false, false
+}
+
+// DMEditableFields lists the fields userID may change on a message between
+// sender and recipient: the sender only hides it for themselves, the
+// recipient marks it read or unread and hides it for themselves. Nobody
+// edits the content; admins moderate by deleting.
+func DMEditableFields(userID, sender, recipient string) []string {
+	switch userID {
+	case "":
+		return nil
+	case recipient:
+		return []string{"read_at", "recipient_deleted"}
+	case sender:
+		return []string{"sender_deleted"}
+	}
+	return nil
+}

@@ -13,4 +13,5 @@ func Register(app core.App) {
 	bindReports(app)
 	bindFollows(app)
 	bindRTC(app) // live streams and calls (rtc/ media server)
+	bindDM(app)
 }
