@@ -3,10 +3,13 @@ package hooks
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -18,8 +21,9 @@ import (
 // sets status=active (accept) or declined. Both then publish and subscribe
 // under /api/rtc/calls/{id}/ (see README). Either side hangs up with
 // status=ended. A call nobody answers becomes missed after
-// salon_settings.call_ring_seconds. Chat during the call is kept in
-// call_messages.
+// salon_settings.call_ring_seconds. Chat during the call is kept as DMs
+// between the two (POST /api/salon/calls/{id}/messages), so it stays in
+// their conversation after the call.
 
 // Fields only the server writes.
 var callServerFields = []string{"caller", "callee", "started_at", "ended_at", "duration"}
@@ -111,6 +115,11 @@ func bindCalls(app core.App, svc *rtc.Service) {
 			}
 		}
 		return nil
+	})
+
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.POST("/api/salon/calls/{id}/messages", callMessage).Bind(apis.RequireAuth("users"))
+		return se.Next()
 	})
 
 	// After a restart the ring timers are gone: sweep every minute.
@@ -208,6 +217,53 @@ func notifyMissed(app core.App, call *core.Record) {
 	if err != nil {
 		app.Logger().Error("calls: notify missed", "call", call.Id, "error", err)
 	}
+}
+
+// callMessage writes a chat line of a ringing or active call as a DM from
+// the caller of the route to the other party. The call itself passed the
+// DM policy, so both parties may write during it, whatever the direction.
+func callMessage(e *core.RequestEvent) error {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := e.BindBody(&in); err != nil {
+		return e.BadRequestError("Send {body}.", nil)
+	}
+	in.Body = strings.TrimSpace(in.Body)
+	if in.Body == "" || utf8.RuneCountInString(in.Body) > 4000 {
+		return e.BadRequestError("Write a message of 1 to 4000 characters.", nil)
+	}
+	call, err := e.App.FindRecordById("calls", e.Request.PathValue("id"))
+	if err != nil {
+		return e.NotFoundError("No such call.", nil)
+	}
+	me, caller, callee := e.Auth.Id, call.GetString("caller"), call.GetString("callee")
+	if me != caller && me != callee {
+		return e.ForbiddenError("Only the two parties of this call can write in it.", nil)
+	}
+	if !IsMember(e.Auth) {
+		return e.ForbiddenError("Your account is suspended.", nil)
+	}
+	if st := call.GetString("status"); st != "ringing" && st != "active" {
+		return e.Error(http.StatusConflict, "This call is over; send a direct message instead.", nil)
+	}
+	other := callee
+	if me == callee {
+		other = caller
+	}
+	dms, err := e.App.FindCachedCollectionByNameOrId("dm_messages")
+	if err != nil {
+		return fmt.Errorf("call chat: %w", err)
+	}
+	msg := core.NewRecord(dms)
+	msg.Set("sender", me)
+	msg.Set("recipient", other)
+	msg.Set("subject", "Call chat")
+	msg.Set("body", in.Body)
+	if err := e.App.Save(msg); err != nil {
+		return fmt.Errorf("call chat: %w", err)
+	}
+	return e.JSON(http.StatusOK, msg)
 }
 
 // AuthorizeCall: only the two parties; the caller may connect while it

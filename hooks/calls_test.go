@@ -76,14 +76,20 @@ func TestCallEndToEnd(t *testing.T) {
 		t.Fatalf("eve reads the call: %d", status)
 	}
 
-	// Chat during the call is kept, for the two of them only.
-	msgs := "/api/collections/call_messages/records"
-	if status, body := srv.Do(t, http.MethodPost, msgs, annTok, map[string]any{
-		"call": id, "author": ann.Id, "body": "Next session: Tuesday 19:00, 3 points agreed"}); status != http.StatusOK {
+	// Chat during the call is kept as DMs between the two.
+	chat := "/api/salon/calls/" + id + "/messages"
+	status, body = srv.Do(t, http.MethodPost, chat, annTok, map[string]any{"body": "Next session: Tuesday 19:00, 3 points agreed"})
+	if status != http.StatusOK || !strings.Contains(string(body), `"recipient":"`+bob.Id+`"`) {
 		t.Fatalf("chat: %d %s", status, body)
 	}
-	if status, _ := srv.Do(t, http.MethodPost, msgs, eveTok, map[string]any{"call": id, "author": eve.Id, "body": "hi"}); status == http.StatusOK {
-		t.Fatal("eve wrote into the call's chat")
+	if status, body := srv.Do(t, http.MethodPost, chat, bobTok, map[string]any{"body": "OK, see you"}); status != http.StatusOK {
+		t.Fatalf("bob answers: %d %s", status, body)
+	}
+	if status, _ := srv.Do(t, http.MethodPost, chat, eveTok, map[string]any{"body": "hi"}); status != http.StatusForbidden {
+		t.Fatalf("eve writes into the call's chat: %d", status)
+	}
+	if status, _ := srv.Do(t, http.MethodPost, chat, annTok, map[string]any{"body": "  "}); status != http.StatusBadRequest {
+		t.Fatalf("empty chat line: %d", status)
 	}
 
 	// ann hangs up: both are disconnected, the record keeps the times.
@@ -99,13 +105,18 @@ func TestCallEndToEnd(t *testing.T) {
 	if r := rtctest.View(t, base+"subscribe", bobTok); r.Result.Status != http.StatusConflict {
 		t.Fatalf("rejoin an ended call: %d %s", r.Result.Status, r.Result.Body)
 	}
-	_, body = srv.Do(t, http.MethodGet, msgs+"?filter="+urlq("call='"+id+"'"), bobTok, nil)
-	if got := decode[list[map[string]any]](t, body); got.TotalItems != 1 || !strings.Contains(got.Items[0]["body"].(string), "Tuesday") {
-		t.Fatalf("bob reads the chat after the call: %s", body)
+	if status, _ := srv.Do(t, http.MethodPost, chat, annTok, map[string]any{"body": "one more thing"}); status != http.StatusConflict {
+		t.Fatalf("call chat after the call: %d", status)
 	}
-	_, body = srv.Do(t, http.MethodGet, msgs, eveTok, nil)
+	// After the call the lines are in their DM conversation, and only there.
+	dms := "/api/collections/dm_messages/records?filter=" + urlq("sender='"+ann.Id+"' && recipient='"+bob.Id+"'")
+	_, body = srv.Do(t, http.MethodGet, dms, bobTok, nil)
+	if got := decode[list[map[string]any]](t, body); got.TotalItems != 1 || !strings.Contains(got.Items[0]["body"].(string), "Tuesday") {
+		t.Fatalf("bob reads the call chat after the call: %s", body)
+	}
+	_, body = srv.Do(t, http.MethodGet, dms, eveTok, nil)
 	if got := decode[list[map[string]any]](t, body); got.TotalItems != 0 {
-		t.Fatalf("eve reads the chat: %s", body)
+		t.Fatalf("eve reads the call chat: %s", body)
 	}
 }
 
