@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -239,7 +240,30 @@ func (a *rtcAuthz) streamEnded(id string) {
 }
 
 // viewerCount keeps viewer_count current (realtime subscribers see it).
+// Joins and leaves are coalesced to one write per stream per second: each
+// write is broadcast to every subscriber, so writing per join would cost
+// viewers² rule checks when a crowd arrives at once.
 func (a *rtcAuthz) viewerCount(id string, n int) {
+	a.countMu.Lock()
+	defer a.countMu.Unlock()
+	if a.counts == nil {
+		a.counts = map[string]int{}
+	}
+	_, scheduled := a.counts[id]
+	a.counts[id] = n
+	if scheduled {
+		return
+	}
+	time.AfterFunc(time.Second, func() {
+		a.countMu.Lock()
+		n := a.counts[id]
+		delete(a.counts, id)
+		a.countMu.Unlock()
+		a.saveViewerCount(id, n)
+	})
+}
+
+func (a *rtcAuthz) saveViewerCount(id string, n int) {
 	stream, err := a.app.FindRecordById("live_streams", id)
 	if err != nil || stream.GetString("status") != "live" || stream.GetInt("viewer_count") == n {
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -56,6 +57,9 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 type rtcAuthz struct {
 	app core.App
 	svc *rtc.Service
+
+	countMu sync.Mutex
+	counts  map[string]int // viewer counts waiting to be written, by stream
 }
 
 // member returns the member whose PocketBase token the request carries
