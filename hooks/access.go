@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -429,4 +430,92 @@ func DMEditableFields(userID, sender, recipient string) []string {
 		return []string{"sender_deleted"}
 	}
 	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Shop (DESIGN.md "Shop"): who may buy what, and when
+// ---------------------------------------------------------------------------
+
+// SaleState says whether a product can be bought at a moment.
+type SaleState string
+
+const (
+	SaleAvailable SaleState = "available"
+	SaleNotYet    SaleState = "not_yet"
+	SaleEnded     SaleState = "ended"
+	SaleSoldOut   SaleState = "sold_out"
+	SaleInactive  SaleState = "inactive"
+)
+
+// ProductSaleState decides, without the buyer, whether product is on sale
+// at now: active, inside its sale window, and in stock.
+func ProductSaleState(product *core.Record, now time.Time) SaleState {
+	switch {
+	case !product.GetBool("active"):
+		return SaleInactive
+	case !product.GetDateTime("sale_starts").IsZero() && now.Before(product.GetDateTime("sale_starts").Time()):
+		return SaleNotYet
+	case !product.GetDateTime("sale_ends").IsZero() && !now.Before(product.GetDateTime("sale_ends").Time()):
+		return SaleEnded
+	case !product.GetBool("unlimited") && product.GetInt("stock") <= 0:
+		return SaleSoldOut
+	}
+	return SaleAvailable
+}
+
+// CanSeeProduct reports whether user may see (and so try to buy) product:
+// admins see everything; members see active products of their rank.
+// It mirrors the products list rule.
+func CanSeeProduct(app core.App, user, product *core.Record) (bool, error) {
+	if IsAdmin(user) {
+		return true, nil
+	}
+	if !IsMember(user) || !product.GetBool("active") {
+		return false, nil
+	}
+	return HasRank(app, user, product.GetString("min_rank"))
+}
+
+// ---------------------------------------------------------------------------
+// Events (hooks/events.go)
+// ---------------------------------------------------------------------------
+
+// CanCreateEvent decides who may organize events: superusers, admins and
+// tutors always; other members when salon_settings.event_create_min_rank is
+// set and their rank reaches it. Suspended members never.
+func CanCreateEvent(app core.App, user *core.Record) error {
+	if user != nil && user.IsSuperuser() {
+		return nil
+	}
+	if !IsMember(user) {
+		return deny("not_member", "Only members can create events.")
+	}
+	if IsAdmin(user) || IsTutor(user) {
+		return nil
+	}
+	s, err := Settings(app)
+	if err != nil {
+		return err
+	}
+	min := s.GetString("event_create_min_rank")
+	if min == "" {
+		return deny("organizers_only", "Only admins and tutors can create events in this salon.")
+	}
+	ok, err := HasRank(app, user, min)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return deny("rank_too_low", "Your rank cannot create events yet.")
+	}
+	return nil
+}
+
+// CanManageEvent reports whether auth may edit event, see its attendees and
+// export them: admins and the organizer.
+func CanManageEvent(auth, event *core.Record) bool {
+	if IsAdmin(auth) {
+		return true
+	}
+	return IsMember(auth) && event.GetString("organizer") == auth.Id
 }

@@ -14,4 +14,10 @@ func Register(app core.App) {
 	bindFollows(app)
 	bindRTC(app) // live streams and calls (rtc/ media server)
 	bindDM(app)
+	bindStripe(app)
+	bindShop(app)
+	bindTips(app)
+	bindNotifications(app)
+	bindEvents(app)
+	bindCalendar(app)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
@@ -27,6 +28,9 @@ func bindLive(app core.App, svc *rtc.Service) {
 	app.OnRecordCreateRequest("live_streams").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			e.Record.Set("host", e.Auth.Id)
+		}
+		if strings.TrimSpace(e.Record.GetString("title")) == "" {
+			return e.BadRequestError("Give the stream a title.", nil)
 		}
 		host, err := e.App.FindRecordById("users", e.Record.GetString("host"))
 		if err != nil {

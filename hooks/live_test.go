@@ -225,6 +225,9 @@ func TestLiveStreamRules(t *testing.T) {
 	gold := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
 	url := "/api/collections/live_streams/records"
 
+	if status, body := srv.Do(t, http.MethodPost, url, testutil.Token(t, tutor), map[string]any{"title": "  "}); status != http.StatusBadRequest {
+		t.Fatalf("stream without a title: %d %s", status, body)
+	}
 	// No live_min_rank: only admins and tutors broadcast.
 	status, body := srv.Do(t, http.MethodPost, url, testutil.Token(t, member), map[string]any{"title": "Mine"})
 	if status != http.StatusForbidden || !strings.Contains(string(body), "admins and tutors only") {
@@ -296,13 +299,4 @@ func TestLiveStreamRules(t *testing.T) {
 		"stream": id, "author": gold.Id, "body": "too late"}); status == http.StatusOK {
 		t.Fatal("chat written to an ended stream")
 	}
-}
-
-func mustCollection(t *testing.T, app core.App, name string) *core.Collection {
-	t.Helper()
-	c, err := app.FindCollectionByNameOrId(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

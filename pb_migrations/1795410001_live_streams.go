@@ -35,7 +35,9 @@ func init() {
 		c.DeleteRule = c.UpdateRule
 		c.Fields.Add(
 			&core.RelationField{Name: "host", CollectionId: users.Id, MaxSelect: 1, Required: true, CascadeDelete: true},
-			&core.TextField{Name: "title", Required: true, Max: 200, Presentable: true},
+			// Required of members by hooks/live.go; optional here so that
+			// streams made from Go or the dashboard need not invent one.
+			&core.TextField{Name: "title", Max: 200, Presentable: true},
 			&core.TextField{Name: "description", Max: 5000},
 			&core.SelectField{Name: "status", Values: []string{"scheduled", "live", "ended"}, MaxSelect: 1, Required: true},
 			&core.DateField{Name: "scheduled_at", Help: "When the host plans to go live (empty: now)."},
