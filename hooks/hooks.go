@@ -12,6 +12,7 @@ func Register(app core.App) {
 	bindBlocks(app)
 	bindReports(app)
 	bindFollows(app)
+	bindRTC(app) // live streams and calls (rtc/ media server)
 	bindDM(app)
 	bindStripe(app)
 	bindShop(app)
