@@ -229,10 +229,33 @@ func tipPaid(tx core.App, tip *core.Record) error {
 	if m := tip.GetString("message"); m != "" {
 		body += ": " + m
 	}
+	if err := postTipInChat(tx, tip, body); err != nil {
+		return err
+	}
 	return Notify(tx, []string{tip.GetString("to")}, Notification{
 		Kind: "tip_received", Title: "You received a tip", Body: body,
 		URL: "/live/" + tip.GetString("stream"), SourceCollection: "tips", SourceID: tip.Id,
 	})
+}
+
+// postTipInChat shows a paid tip to everyone in the stream's chat, once.
+func postTipInChat(tx core.App, tip *core.Record, body string) error {
+	chat, err := tx.FindCachedCollectionByNameOrId("live_chat_messages")
+	if err != nil {
+		return nil // no stream chat on this server
+	}
+	if n, err := tx.CountRecords(chat, dbx.HashExp{"tip": tip.Id}); err != nil || n > 0 {
+		return err
+	}
+	line := core.NewRecord(chat)
+	line.Set("stream", tip.GetString("stream"))
+	line.Set("author", tip.GetString("from"))
+	line.Set("tip", tip.Id)
+	line.Set("body", truncate(body, 2000))
+	if err := tx.Save(line); err != nil {
+		return fmt.Errorf("tip chat line: %w", err)
+	}
+	return nil
 }
 
 // TipTotal is the sum of paid tips in one currency, net of refunds.

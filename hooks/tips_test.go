@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"salonbase/hooks"
@@ -169,6 +170,26 @@ func TestTips(t *testing.T) {
 	}
 	if n, _ := count(testutil.Token(t, viewer)); n != 1 {
 		t.Fatal("a viewer must see a paid tip")
+	}
+	// and it stands in the stream's chat, once, for every viewer
+	_, chat := srv.Do(t, http.MethodGet, "/api/collections/live_chat_messages/records?filter="+urlq("tip='"+tip.Id+"'"), testutil.Token(t, viewer), nil)
+	if l := decode[list[map[string]any]](t, chat); l.TotalItems != 1 || !strings.Contains(l.Items[0]["body"].(string), "Great show!") {
+		t.Fatalf("tip chat line: %s", chat)
+	}
+	if status, _ := postWebhook(t, srv, ev, testWebhookSecret, time.Now()); status != http.StatusOK {
+		t.Fatal("replayed webhook")
+	}
+	if n, _ := app.CountRecords("live_chat_messages", dbx.HashExp{"tip": tip.Id}); n != 1 {
+		t.Fatalf("a replayed event must not repeat the chat line: %d", n)
+	}
+	// members cannot fake a tip line
+	if status, _ := srv.Do(t, http.MethodPost, "/api/collections/live_chat_messages/records", fanToken,
+		map[string]any{"stream": live.Id, "author": fan.Id, "body": "I tipped a million", "tip": tip.Id}); status != http.StatusBadRequest {
+		t.Fatalf("forged tip line: want 400, got %d", status)
+	}
+	if status, body := srv.Do(t, http.MethodPost, "/api/collections/live_chat_messages/records", fanToken,
+		map[string]any{"stream": live.Id, "author": fan.Id, "body": "Great show"}); status != http.StatusOK {
+		t.Fatalf("plain chat line: %d %s", status, body)
 	}
 
 	// totals: the host and admins, net of refunds
