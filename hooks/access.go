@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -297,6 +298,457 @@ func LoadDMSettings(app core.App) (DMSettings, error) {
 		*dst = MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}
 	}
 	return s, nil
+}
+
+// ---------------------------------------------------------------------------
+// Live streams and calls (issue 7; hooks/live.go, hooks/calls.go, rtc/)
+// ---------------------------------------------------------------------------
+
+// DecideBroadcast says whether user may go live: admins and tutors always;
+// members when salon_settings.live_min_rank is set and their rank reaches
+// it; never while suspended.
+func DecideBroadcast(user DMParty, min MinRank) error {
+	if user.Suspended {
+		return deny("suspended", "Your account is suspended.")
+	}
+	if user.Role == RoleAdmin || user.Role == RoleTutor {
+		return nil
+	}
+	if !min.Set {
+		return deny("live_staff_only", "Live streaming is open to admins and tutors only.")
+	}
+	if user.RankLevel < min.Level {
+		return deny("rank_too_low", "Going live needs the %s rank or above (yours: %s).", min.Name, user.RankName)
+	}
+	return nil
+}
+
+// CanBroadcast applies DecideBroadcast with the current settings.
+func CanBroadcast(app core.App, user *core.Record) error {
+	if user == nil || user.Collection().Name != "users" {
+		return deny("members_only", "Only members can go live.")
+	}
+	p, err := dmParty(app, user)
+	if err != nil {
+		return err
+	}
+	min, err := settingsMinRank(app, "live_min_rank")
+	if err != nil {
+		return err
+	}
+	return DecideBroadcast(p, min)
+}
+
+// DecideWatch says whether viewer may watch a stream with minimum rank min:
+// its host and admins always; others by rank; never while suspended.
+func DecideWatch(viewer DMParty, isHost bool, min MinRank) error {
+	if viewer.Suspended {
+		return deny("suspended", "Your account is suspended.")
+	}
+	if isHost || viewer.Role == RoleAdmin || min.allows(viewer.RankLevel) {
+		return nil
+	}
+	return deny("rank_too_low", "This stream is for %s members and above (yours: %s).", min.Name, viewer.RankName)
+}
+
+// CanWatch applies DecideWatch to a live_streams record. The collection's
+// list/view rules say the same for the records themselves.
+func CanWatch(app core.App, viewer, stream *core.Record) error {
+	if viewer == nil || viewer.Collection().Name != "users" {
+		return deny("members_only", "Only members can watch live streams.")
+	}
+	p, err := dmParty(app, viewer)
+	if err != nil {
+		return err
+	}
+	var min MinRank
+	if id := stream.GetString("min_rank"); id != "" {
+		rank, err := app.FindRecordById("ranks", id)
+		if err != nil {
+			return fmt.Errorf("min_rank of stream %s: %w", stream.Id, err)
+		}
+		min = MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}
+	}
+	return DecideWatch(p, stream.GetString("host") == viewer.Id, min)
+}
+
+// CanCall: who may call whom is the DM policy (DESIGN.md), so a refused
+// call gets the same reason as a refused DM.
+func CanCall(app core.App, caller, callee *core.Record) error {
+	return CanDM(app, caller, callee, false)
+}
+
+func settingsMinRank(app core.App, field string) (MinRank, error) {
+	rec, err := Settings(app)
+	if err != nil {
+		return MinRank{}, err
+	}
+	id := rec.GetString(field)
+	if id == "" {
+		return MinRank{}, nil
+	}
+	rank, err := app.FindRecordById("ranks", id)
+	if err != nil {
+		return MinRank{}, fmt.Errorf("settings %s: %w", field, err)
+	}
+	return MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}, nil
+}
+
+// ---------------------------------------------------------------------------
+// DM messages: who reads and who changes what (feat/dm, hooks/dm.go)
+// ---------------------------------------------------------------------------
+
+// DMReadAccess says whether auth may read a message between sender and
+// recipient (ids), and whether that read must be written to dm_audit: admins
+// and superusers read every conversation for moderation, and a read by
+// anyone who is not a party is audited. Per-side deletion is left to the
+// collection rules.
+func DMReadAccess(auth *core.Record, sender, recipient string) (allowed, audited bool) {
+	if auth == nil {
+		return false, false
+	}
+	party := IsMember(auth) && (auth.Id == sender || auth.Id == recipient)
+	if party {
+		return true, false
+	}
+	if IsAdmin(auth) {
+		return true, true
+	}
+	return false, false
+}
+
+// DMEditableFields lists the fields userID may change on a message between
+// sender and recipient: the sender only hides it for themselves, the
+// recipient marks it read or unread and hides it for themselves. Nobody
+// edits the content; admins moderate by deleting.
+func DMEditableFields(userID, sender, recipient string) []string {
+	switch userID {
+	case "":
+		return nil
+	case recipient:
+		return []string{"read_at", "recipient_deleted"}
+	case sender:
+		return []string{"sender_deleted"}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Shop (DESIGN.md "Shop"): who may buy what, and when
+// ---------------------------------------------------------------------------
+
+// SaleState says whether a product can be bought at a moment.
+type SaleState string
+
+const (
+	SaleAvailable SaleState = "available"
+	SaleNotYet    SaleState = "not_yet"
+	SaleEnded     SaleState = "ended"
+	SaleSoldOut   SaleState = "sold_out"
+	SaleInactive  SaleState = "inactive"
+)
+
+// ProductSaleState decides, without the buyer, whether product is on sale
+// at now: active, inside its sale window, and in stock.
+func ProductSaleState(product *core.Record, now time.Time) SaleState {
+	switch {
+	case !product.GetBool("active"):
+		return SaleInactive
+	case !product.GetDateTime("sale_starts").IsZero() && now.Before(product.GetDateTime("sale_starts").Time()):
+		return SaleNotYet
+	case !product.GetDateTime("sale_ends").IsZero() && !now.Before(product.GetDateTime("sale_ends").Time()):
+		return SaleEnded
+	case !product.GetBool("unlimited") && product.GetInt("stock") <= 0:
+		return SaleSoldOut
+	}
+	return SaleAvailable
+}
+
+// CanSeeProduct reports whether user may see (and so try to buy) product:
+// admins see everything; members see active products of their rank.
+// It mirrors the products list rule.
+func CanSeeProduct(app core.App, user, product *core.Record) (bool, error) {
+	if IsAdmin(user) {
+		return true, nil
+	}
+	if !IsMember(user) || !product.GetBool("active") {
+		return false, nil
+	}
+	return HasRank(app, user, product.GetString("min_rank"))
+}
+
+// ---------------------------------------------------------------------------
+// Events (hooks/events.go)
+// ---------------------------------------------------------------------------
+
+// CanCreateEvent decides who may organize events: superusers, admins and
+// tutors always; other members when salon_settings.event_create_min_rank is
+// set and their rank reaches it. Suspended members never.
+func CanCreateEvent(app core.App, user *core.Record) error {
+	if user != nil && user.IsSuperuser() {
+		return nil
+	}
+	if !IsMember(user) {
+		return deny("not_member", "Only members can create events.")
+	}
+	if IsAdmin(user) || IsTutor(user) {
+		return nil
+	}
+	s, err := Settings(app)
+	if err != nil {
+		return err
+	}
+	min := s.GetString("event_create_min_rank")
+	if min == "" {
+		return deny("organizers_only", "Only admins and tutors can create events in this salon.")
+	}
+	ok, err := HasRank(app, user, min)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return deny("rank_too_low", "Your rank cannot create events yet.")
+	}
+	return nil
+}
+
+// CanManageEvent reports whether auth may edit event, see its attendees and
+// export them: admins and the organizer.
+func CanManageEvent(auth, event *core.Record) bool {
+	if IsAdmin(auth) {
+		return true
+	}
+	return IsMember(auth) && event.GetString("organizer") == auth.Id
+}
+
+// ---------------------------------------------------------------------------
+// Forum and groups (hooks/forum.go, hooks/groups.go). The collection rules in
+// pb_migrations/1795440001_groups.go and 1795440002_forum.go express the
+// same read decisions.
+// ---------------------------------------------------------------------------
+
+// Group roles and membership statuses (group_members.role / .status).
+const (
+	GroupOwner     = "owner"
+	GroupModerator = "moderator"
+	GroupMember    = "member"
+
+	MemberActive  = "active"
+	MemberPending = "pending"
+	MemberInvited = "invited"
+	MemberBanned  = "banned"
+)
+
+// Membership is a user's row in a group; the zero value means none.
+type Membership struct {
+	ID     string
+	Role   string
+	Status string
+}
+
+// Active reports whether the membership lets its user in.
+func (m Membership) Active() bool { return m.Status == MemberActive }
+
+// Manages reports whether the member may manage the group's members.
+func (m Membership) Manages() bool {
+	return m.Active() && (m.Role == GroupOwner || m.Role == GroupModerator)
+}
+
+// GroupRole returns userID's membership in groupID (zero when none).
+func GroupRole(app core.App, groupID, userID string) (Membership, error) {
+	var m Membership
+	if groupID == "" || userID == "" {
+		return m, nil
+	}
+	err := app.DB().Select("id", "role", "status").From("group_members").
+		Where(dbx.HashExp{"group": groupID, "user": userID}).
+		Row(&m.ID, &m.Role, &m.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Membership{}, nil
+	}
+	if err != nil {
+		return m, fmt.Errorf("membership of %s in %s: %w", userID, groupID, err)
+	}
+	return m, nil
+}
+
+// CanSeeGroup reports whether auth may know group exists: admins; any
+// active member for open and approval groups; for a secret group only its
+// active and invited members.
+func CanSeeGroup(app core.App, auth, group *core.Record) (bool, error) {
+	if IsAdmin(auth) {
+		return true, nil
+	}
+	if !IsMember(auth) {
+		return false, nil
+	}
+	if group.GetString("visibility") != "secret" {
+		return true, nil
+	}
+	m, err := GroupRole(app, group.Id, auth.Id)
+	if err != nil {
+		return false, err
+	}
+	return m.Status == MemberActive || m.Status == MemberInvited, nil
+}
+
+// CanManageGroup reports whether auth may approve, remove, ban and promote
+// members of group: admins, and the group's active owner and moderators.
+func CanManageGroup(app core.App, auth, group *core.Record) (bool, error) {
+	if IsAdmin(auth) {
+		return true, nil
+	}
+	if !IsMember(auth) {
+		return false, nil
+	}
+	m, err := GroupRole(app, group.Id, auth.Id)
+	return m.Manages(), err
+}
+
+// CanReadCategory reports whether auth may read the forum category cat:
+// admins always; otherwise an active member whose rank reaches min_rank and,
+// for a group's board, who is an active member of the group.
+func CanReadCategory(app core.App, auth, cat *core.Record) (bool, error) {
+	err := canReadCategory(app, auth, cat)
+	if err == nil {
+		return true, nil
+	}
+	return false, ignoreDenied(err)
+}
+
+func ignoreDenied(err error) error {
+	var d *Denied
+	if errors.As(err, &d) {
+		return nil
+	}
+	return err
+}
+
+// canReadCategory returns nil, a *Denied saying why not, or a lookup error.
+func canReadCategory(app core.App, auth, cat *core.Record) error {
+	if IsAdmin(auth) {
+		return nil
+	}
+	if !IsMember(auth) {
+		return deny("not_member", "The forum is for active members.")
+	}
+	if ok, err := HasRank(app, auth, cat.GetString("min_rank")); err != nil {
+		return err
+	} else if !ok {
+		return deny("rank_too_low", "This category needs the %s rank or above.", rankName(app, cat.GetString("min_rank")))
+	}
+	if group := cat.GetString("group"); group != "" {
+		m, err := GroupRole(app, group, auth.Id)
+		if err != nil {
+			return err
+		}
+		switch m.Status {
+		case MemberActive:
+		case MemberBanned:
+			return deny("banned", "You are banned from this group.")
+		default:
+			return deny("not_group_member", "Only members of this group can use its board.")
+		}
+	}
+	return nil
+}
+
+// CanPostInCategory decides whether auth may open a topic (opening=true) or
+// reply in cat. It returns nil, a *Denied (answer 403 with its Reason) or a
+// lookup error.
+func CanPostInCategory(app core.App, auth, cat *core.Record, opening bool) error {
+	if err := canReadCategory(app, auth, cat); err != nil {
+		return err
+	}
+	if IsAdmin(auth) {
+		return nil
+	}
+	if opening && cat.GetBool("admin_topics_only") {
+		return deny("admin_topics_only", "Only admins open topics in this category.")
+	}
+	if min := cat.GetString("post_min_rank"); min != "" {
+		ok, err := HasRank(app, auth, min)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return deny("rank_too_low", "Posting in this category needs the %s rank or above.", rankName(app, min))
+		}
+	}
+	return nil
+}
+
+// ReadableCategoryIDs returns the ids of the forum categories auth may
+// read (search and profiles filter by it): the same decision as
+// CanReadCategory, made for all categories in one query.
+func ReadableCategoryIDs(app core.App, auth *core.Record) ([]string, error) {
+	var ids []string
+	q := app.DB().Select("c.id").From("forum_categories c")
+	switch {
+	case IsAdmin(auth):
+	case IsMember(auth):
+		level, err := UserRankLevel(app, auth)
+		if err != nil {
+			return nil, err
+		}
+		// a category whose minimum rank was deleted stays closed (r.level is NULL)
+		q = q.LeftJoin("ranks r", dbx.NewExp("r.id = c.min_rank")).
+			Where(dbx.NewExp("(c.min_rank = '' OR r.level <= {:level})", dbx.Params{"level": level})).
+			AndWhere(dbx.NewExp(`(c."group" = '' OR c."group" IN
+				(SELECT gm."group" FROM group_members gm WHERE gm.user = {:user} AND gm.status = 'active'))`,
+				dbx.Params{"user": auth.Id}))
+	default:
+		return nil, nil
+	}
+	if err := q.Column(&ids); err != nil {
+		return nil, fmt.Errorf("readable categories: %w", err)
+	}
+	return ids, nil
+}
+
+// CategoryReaders returns those of userIDs who may read cat now: the batch
+// form of CanReadCategory (one query), used to pick whom a new topic
+// notifies.
+func CategoryReaders(app core.App, cat *core.Record, userIDs []string) ([]string, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		ids[i] = id
+	}
+	q := app.DB().Select("u.id").From("users u").
+		Where(dbx.In("u.id", ids...)).
+		AndWhere(dbx.HashExp{"u.suspended": false})
+	open := []dbx.Expression{}
+	if min := cat.GetString("min_rank"); min != "" {
+		level, err := RankLevel(app, min)
+		if err != nil {
+			return nil, err // a deleted minimum rank keeps the category closed
+		}
+		q = q.LeftJoin("ranks r", dbx.NewExp("r.id = u.rank"))
+		open = append(open, dbx.NewExp("coalesce(r.level, 0) >= {:min}", dbx.Params{"min": level}))
+	}
+	if group := cat.GetString("group"); group != "" {
+		open = append(open, dbx.NewExp(`EXISTS (SELECT 1 FROM group_members gm
+			WHERE gm."group" = {:group} AND gm.user = u.id AND gm.status = 'active')`, dbx.Params{"group": group}))
+	}
+	if len(open) > 0 {
+		q = q.AndWhere(dbx.Or(dbx.HashExp{"u.role": RoleAdmin}, dbx.And(open...)))
+	}
+	var out []string
+	if err := q.Column(&out); err != nil {
+		return nil, fmt.Errorf("category readers: %w", err)
+	}
+	return out, nil
+}
+
+func rankName(app core.App, rankID string) string {
+	r, err := app.FindRecordById("ranks", rankID)
+	if err != nil {
+		return "required"
+	}
+	return r.GetString("name")
 }
 
 // ---------------------------------------------------------------------------

@@ -18,10 +18,10 @@ import (
 // trigram index, so they are matched with LIKE within the room instead.
 
 const (
-	searchDefaultPerPage = 20
-	searchMaxPerPage     = 100
-	searchMaxTerms       = 10
-	searchCountCap       = 1000 // totalItems stops counting here (totalCapped)
+	roomSearchDefaultPerPage = 20
+	roomSearchMaxPerPage     = 100
+	roomSearchMaxTerms       = 10
+	roomSearchCountCap       = 1000 // totalItems stops counting here (totalCapped)
 )
 
 func bindRoomSearch(app core.App) {
@@ -31,12 +31,12 @@ func bindRoomSearch(app core.App) {
 	})
 }
 
-// searchTerms splits q into terms; long ones become quoted FTS5 phrases,
+// roomSearchTerms splits q into terms; long ones become quoted FTS5 phrases,
 // short ones LIKE patterns.
-func searchTerms(q string) (match string, likes []string) {
+func roomSearchTerms(q string) (match string, likes []string) {
 	var phrases []string
 	for i, term := range strings.Fields(q) {
-		if i == searchMaxTerms {
+		if i == roomSearchMaxTerms {
 			break
 		}
 		if utf8.RuneCountInString(term) >= 3 {
@@ -70,9 +70,9 @@ func searchRoom(e *core.RequestEvent) error {
 	}
 	perPage, _ := strconv.Atoi(e.Request.URL.Query().Get("perPage"))
 	if perPage < 1 {
-		perPage = searchDefaultPerPage
+		perPage = roomSearchDefaultPerPage
 	}
-	perPage = min(perPage, searchMaxPerPage)
+	perPage = min(perPage, roomSearchMaxPerPage)
 
 	sortBy := e.Request.URL.Query().Get("sort")
 	if sortBy == "" {
@@ -82,7 +82,7 @@ func searchRoom(e *core.RequestEvent) error {
 		return e.BadRequestError("sort must be relevance or newest.", nil)
 	}
 
-	match, likes := searchTerms(q)
+	match, likes := roomSearchTerms(q)
 	params := dbx.Params{"room": room.Id}
 	from := "room_messages m"
 	where := "m.room = {:room} AND m.deleted_at = ''"
@@ -108,7 +108,7 @@ func searchRoom(e *core.RequestEvent) error {
 	// search itself: count up to a cap and say so
 	var total int
 	err = e.App.ConcurrentDB().NewQuery("SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + where +
-		" LIMIT " + strconv.Itoa(searchCountCap+1) + ")").Bind(params).Row(&total)
+		" LIMIT " + strconv.Itoa(roomSearchCountCap+1) + ")").Bind(params).Row(&total)
 	if err != nil {
 		return e.BadRequestError("Could not search for that text.", err)
 	}
@@ -140,9 +140,9 @@ func searchRoom(e *core.RequestEvent) error {
 	return e.JSON(http.StatusOK, map[string]any{
 		"page":        page,
 		"perPage":     perPage,
-		"totalItems":  min(total, searchCountCap),
-		"totalCapped": total > searchCountCap,
-		"totalPages":  (min(total, searchCountCap) + perPage - 1) / perPage,
+		"totalItems":  min(total, roomSearchCountCap),
+		"totalCapped": total > roomSearchCountCap,
+		"totalPages":  (min(total, roomSearchCountCap) + perPage - 1) / perPage,
 		"items":       items,
 	})
 }

@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -152,16 +151,6 @@ func (f joinFailures) add(now time.Time) joinFailures {
 
 func (f joinFailures) locked(now time.Time) bool {
 	return f.n >= joinMaxFailures && now.Sub(f.since) <= joinFailureWindow
-}
-
-// answerDenied answers a *Denied with 403 and its reason, anything else
-// with 500 (logged, not shown).
-func answerDenied(e *core.RequestEvent, err error) error {
-	var d *Denied
-	if errors.As(err, &d) {
-		return e.ForbiddenError(d.Reason, nil)
-	}
-	return e.InternalServerError("", err)
 }
 
 // PurgeRoomIPs clears the IP address of room messages older than the

@@ -1,0 +1,355 @@
+package hooks
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Search: GET /api/salon/search?q= over forum topics and posts, through the
+// FTS5 trigram index of pb_migrations/1795440004_forum_search.go.
+//
+// Query parameters: q (required, 1–200 characters; words separated by
+// spaces must all match), category, author, tag, kind (topic|post), page,
+// perPage (max 50). Results are ranked BM25-style (title weighs more than
+// body; see scoreHits) among the newest 2000 readable matches, and carry an HTML-escaped snippet with the matches in <mark>.
+// Only categories the caller may read (ReadableCategoryIDs) are searched,
+// so a rank-limited category or a secret group's board never shows up.
+//
+// The trigram index matches words of 3+ characters; shorter words (common
+// in Japanese: 東京, 会員) are matched with LIKE over the candidate rows, or
+// over all rows when the query has no longer word (slower: see
+// BENCHMARKS.md). Room messages are not searched yet: rooms had not landed
+// when this was written.
+
+const (
+	searchMaxQuery   = 200
+	searchMaxPerPage = 50
+	snippetRadius    = 40
+	// searchCandidates bounds the work of one search: results are ranked
+	// among the newest this many readable matches.
+	searchCandidates = 2000
+)
+
+func bindSearch(app core.App) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.GET("/api/salon/search", searchForum)
+		return se.Next()
+	})
+}
+
+// SearchHit is one search result.
+type SearchHit struct {
+	Kind       string  `db:"kind" json:"kind"` // topic | post
+	ID         string  `db:"ref" json:"id"`
+	Topic      string  `db:"topic" json:"topic"`
+	TopicTitle string  `db:"topic_title" json:"topicTitle"`
+	Category   string  `db:"category" json:"category"`
+	Author     string  `db:"author" json:"author"`
+	AuthorName string  `db:"-" json:"authorName"`
+	Created    string  `db:"created" json:"created"`
+	DocID      int64   `db:"docid" json:"-"`
+	Score      float64 `db:"-" json:"score"`
+	Snippet    string  `db:"-" json:"snippet"`
+	Title      string  `db:"title" json:"-"`
+	Body       string  `db:"body" json:"-"`
+}
+
+func searchForum(e *core.RequestEvent) error {
+	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
+		return e.UnauthorizedError("Sign in as a member to search.", nil)
+	}
+	q := e.Request.URL.Query()
+	text := strings.TrimSpace(q.Get("q"))
+	if text == "" {
+		return e.BadRequestError("Say what to search for: ?q=", nil)
+	}
+	if utf8.RuneCountInString(text) > searchMaxQuery {
+		return e.BadRequestError(fmt.Sprintf("The query is longer than %d characters.", searchMaxQuery), nil)
+	}
+	page, perPage := 1, 20
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return e.BadRequestError("The page parameter must be a positive number.", nil)
+		}
+		page = n
+	}
+	if v := q.Get("perPage"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > searchMaxPerPage {
+			return e.BadRequestError(fmt.Sprintf("The perPage parameter must be 1–%d.", searchMaxPerPage), nil)
+		}
+		perPage = n
+	}
+	kind := q.Get("kind")
+	if kind != "" && kind != "topic" && kind != "post" {
+		return e.BadRequestError("The kind parameter must be topic or post.", nil)
+	}
+
+	cats, err := ReadableCategoryIDs(e.App, e.Auth)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	terms := searchTerms(text)
+	hits, more, err := runSearch(e.App, searchQuery{
+		terms: terms, categories: cats, category: q.Get("category"), author: q.Get("author"),
+		tag: strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Get("tag")), "#")), kind: kind,
+		limit: perPage, offset: (page - 1) * perPage,
+	})
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	names := authorNames(e.App, hits)
+	for i := range hits {
+		hits[i].AuthorName = names[hits[i].Author]
+		src := hits[i].Body
+		if hits[i].Kind == "topic" && containsAny(hits[i].Title, terms) && !containsAny(src, terms) {
+			src = hits[i].Title
+		}
+		hits[i].Snippet = snippet(src, terms, snippetRadius)
+	}
+	return e.JSON(http.StatusOK, map[string]any{"items": hits, "page": page, "perPage": perPage, "hasMore": more})
+}
+
+type searchQuery struct {
+	terms      []string
+	categories []string
+	category   string
+	author     string
+	tag        string
+	kind       string
+	limit      int
+	offset     int
+}
+
+// searchTerms splits the query into distinct words.
+func searchTerms(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range strings.Fields(text) {
+		if !seen[strings.ToLower(t)] {
+			seen[strings.ToLower(t)] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// runSearch returns one page of hits and whether more follow. Words of 3+
+// characters go to the FTS5 MATCH (each quoted as a phrase, so the input
+// cannot inject FTS syntax); shorter ones become LIKE conditions.
+func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
+	hits := []SearchHit{}
+	if len(s.categories) == 0 {
+		return hits, false, nil
+	}
+	params := dbx.Params{}
+	var match []string
+	var where []string
+	for i, t := range s.terms {
+		if utf8.RuneCountInString(t) >= 3 {
+			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			continue
+		}
+		p := "like" + strconv.Itoa(i)
+		params[p] = "%" + likeEscaper.Replace(t) + "%"
+		where = append(where, fmt.Sprintf(`(d.title LIKE {:%s} ESCAPE '\' OR d.body LIKE {:%s} ESCAPE '\')`, p, p))
+	}
+
+	cats := make([]string, len(s.categories))
+	for i, c := range s.categories {
+		p := "cat" + strconv.Itoa(i)
+		params[p] = c
+		cats[i] = "{:" + p + "}"
+	}
+	where = append(where, "d.category IN ("+strings.Join(cats, ",")+")")
+	if s.category != "" {
+		params["category"] = s.category
+		where = append(where, "d.category = {:category}")
+	}
+	if s.author != "" {
+		params["author"] = s.author
+		where = append(where, "d.author = {:author}")
+	}
+	if s.kind != "" {
+		params["kind"] = s.kind
+		where = append(where, "d.kind = {:kind}")
+	}
+	if s.tag != "" {
+		params["tag"] = s.tag
+		where = append(where, `EXISTS (SELECT 1 FROM forum_topics tt, json_each(tt.tags) j
+			WHERE tt.id = d.topic AND j.value = {:tag})`)
+	}
+
+	// The candidates: the newest searchCandidates readable matches, walked
+	// in index order, so the work stays bounded however common the words.
+	// (FTS5's bm25() would first count every match of each word in the
+	// whole index — half a second for a common word over 1M posts — so the
+	// candidates are scored here instead.)
+	var inner string
+	if len(match) > 0 {
+		params["match"] = strings.Join(match, " ")
+		inner = "SELECT d.docid FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
+			" WHERE forum_search MATCH {:match} AND " + strings.Join(where, " AND ") +
+			" ORDER BY f.rowid DESC LIMIT {:candidates}"
+	} else {
+		inner = "SELECT d.docid FROM forum_search_docs d" +
+			" WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY d.docid DESC LIMIT {:candidates}"
+	}
+	params["candidates"] = searchCandidates
+	sql := "SELECT d.docid, d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category," +
+		" t.title AS topic_title" +
+		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid JOIN forum_topics t ON t.id = d.topic"
+	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
+		return nil, false, fmt.Errorf("search: %w", err)
+	}
+	scoreHits(hits, s.terms)
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].DocID > hits[j].DocID
+	})
+	hits = hits[min(s.offset, len(hits)):]
+	if len(hits) > s.limit+1 {
+		hits = hits[:s.limit+1]
+	}
+	more := len(hits) > s.limit
+	if more {
+		hits = hits[:s.limit]
+	}
+	if hits == nil {
+		hits = []SearchHit{}
+	}
+	return hits, more, nil
+}
+
+// scoreHits gives each hit a BM25-style score: per word, term frequency
+// with saturation (k1 = 1.2) and length normalisation (b = 0.75) against
+// the candidates' mean length; a match in the title counts three times.
+// Within one query the inverse document frequency of BM25 barely moves the
+// order among candidates that all contain every word, so it is left out.
+func scoreHits(hits []SearchHit, terms []string) {
+	if len(hits) == 0 {
+		return
+	}
+	const k1, b, titleWeight = 1.2, 0.75, 3.0
+	lowered := make([]string, len(terms))
+	for i, t := range terms {
+		lowered[i] = strings.ToLower(t)
+	}
+	lengths := make([]float64, len(hits))
+	var total float64
+	for i, h := range hits {
+		lengths[i] = float64(utf8.RuneCountInString(h.Body) + 1)
+		total += lengths[i]
+	}
+	avg := total / float64(len(hits))
+	for i := range hits {
+		title, body := strings.ToLower(hits[i].Title), strings.ToLower(hits[i].Body)
+		norm := k1 * (1 - b + b*lengths[i]/avg)
+		var score float64
+		for _, t := range lowered {
+			tf := titleWeight*float64(strings.Count(title, t)) + float64(strings.Count(body, t))
+			score += tf * (k1 + 1) / (tf + norm)
+		}
+		hits[i].Score = math.Round(score*1000) / 1000
+	}
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func authorNames(app core.App, hits []SearchHit) map[string]string {
+	ids := map[string]bool{}
+	for _, h := range hits {
+		ids[h.Author] = true
+	}
+	names := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return names
+	}
+	list := make([]any, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	var rows []struct {
+		ID   string `db:"id"`
+		Name string `db:"name"`
+	}
+	if err := app.DB().Select("id", "name").From("users").Where(dbx.In("id", list...)).All(&rows); err == nil {
+		for _, r := range rows {
+			names[r.ID] = r.Name
+		}
+	}
+	return names
+}
+
+func containsAny(s string, terms []string) bool {
+	ls := strings.ToLower(s)
+	for _, t := range terms {
+		if strings.Contains(ls, strings.ToLower(t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// snippet cuts a window of about radius characters each side of the first
+// match in text, HTML-escapes it and wraps every match in <mark>.
+func snippet(text string, terms []string, radius int) string {
+	runes := []rune(strings.Join(strings.Fields(text), " "))
+	lower := []rune(strings.ToLower(string(runes)))
+	if len(lower) != len(runes) { // lower-casing changed lengths: match on the text as is
+		lower = runes
+	}
+	type span struct{ from, to int }
+	var spans []span
+	for _, t := range terms {
+		tr := []rune(strings.ToLower(t))
+		if len(tr) == 0 {
+			continue
+		}
+		for i := 0; i+len(tr) <= len(lower); i++ {
+			if string(lower[i:i+len(tr)]) == string(tr) {
+				spans = append(spans, span{i, i + len(tr)})
+				i += len(tr) - 1
+			}
+		}
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].from < spans[b].from })
+	start, end := 0, len(runes)
+	if len(spans) > 0 {
+		start = max(0, spans[0].from-radius)
+		end = min(len(runes), spans[0].to+radius)
+	} else {
+		end = min(len(runes), 2*radius)
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("…")
+	}
+	pos := start
+	for _, sp := range spans {
+		if sp.from < pos || sp.to > end {
+			continue
+		}
+		b.WriteString(html.EscapeString(string(runes[pos:sp.from])))
+		b.WriteString("<mark>" + html.EscapeString(string(runes[sp.from:sp.to])) + "</mark>")
+		pos = sp.to
+	}
+	b.WriteString(html.EscapeString(string(runes[pos:end])))
+	if end < len(runes) {
+		b.WriteString("…")
+	}
+	return b.String()
+}

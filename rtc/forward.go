@@ -1,0 +1,122 @@
+package rtc
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// forwarder copies the RTP of one publisher track into one local track
+// that every subscriber's peer connection has added (an SFU: no decoding).
+// TrackLocalStaticRTP rewrites SSRC and payload type for each subscriber.
+type forwarder struct {
+	local *webrtc.TrackLocalStaticRTP
+	kind  webrtc.RTPCodecType
+
+	mu     sync.Mutex
+	source *webrtc.PeerConnection // the publisher, for keyframe requests
+	ssrc   uint32
+
+	lastPLI atomic.Int64 // unix nanos of the last keyframe request
+	packets atomic.Uint64
+}
+
+func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {
+	local, err := webrtc.NewTrackLocalStaticRTP(codec, trackID, streamID)
+	if err != nil {
+		return nil, err
+	}
+	return &forwarder{local: local, kind: kind}, nil
+}
+
+// attach makes remote (a track of source) the forwarder's input.
+func (f *forwarder) attach(source *webrtc.PeerConnection, remote *webrtc.TrackRemote) {
+	f.mu.Lock()
+	f.source, f.ssrc = source, uint32(remote.SSRC())
+	f.mu.Unlock()
+}
+
+// detach forgets source if it is still the input.
+func (f *forwarder) detach(source *webrtc.PeerConnection) {
+	f.mu.Lock()
+	if f.source == source {
+		f.source, f.ssrc = nil, 0
+	}
+	f.mu.Unlock()
+}
+
+// run forwards until the publisher's track ends (its peer connection
+// closed). The packet and buffer are reused: no allocation per packet
+// here; pion copies into a pooled packet per write.
+func (f *forwarder) run(remote *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		// Header extension ids were negotiated with the publisher, not
+		// with each subscriber: drop them rather than send wrong ones.
+		pkt.Header.Extension = false
+		pkt.Header.Extensions = pkt.Header.Extensions[:0]
+		// A failing subscriber must not stop the others: write errors
+		// (a subscriber closing) are ignored; its own cleanup removes it.
+		_ = f.local.WriteRTP(&pkt)
+		f.packets.Add(1)
+	}
+}
+
+// requestKeyframe asks the publisher for a keyframe (a new subscriber or a
+// subscriber's own PLI/FIR), at most every 500 ms.
+func (f *forwarder) requestKeyframe() {
+	if f.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := f.lastPLI.Load()
+	if now-last < int64(500*time.Millisecond) || !f.lastPLI.CompareAndSwap(last, now) {
+		return
+	}
+	f.mu.Lock()
+	pc, ssrc := f.source, f.ssrc
+	f.mu.Unlock()
+	if pc != nil {
+		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	}
+}
+
+// readSenderRTCP drains a subscriber's RTCP for one track (which drives
+// the NACK responder and reports) and passes keyframe requests on.
+func readSenderRTCP(sender *webrtc.RTPSender, f *forwarder) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				f.requestKeyframe()
+			}
+		}
+	}
+}
+
+// drainReceiverRTCP reads a publisher's RTCP (sender reports) so the
+// interceptors see it and the buffer never fills.
+func drainReceiverRTCP(r *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := r.Read(buf); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,366 @@
+// Command rtcbench measures the media server's fan-out: one publisher
+// sending a 720p-like stream (~1.5 Mbps of VP8-sized RTP, 30 fps) to N
+// viewers over loopback. The server runs in a child process (this same
+// binary with -serve), so its CPU time and memory are measured apart from
+// the Pion clients.
+//
+//	go run ./rtc/rtcbench -n 10,50,200,500 -window 10s
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"salonbase/rtc"
+)
+
+func main() {
+	serve := flag.Bool("serve", false, "run the media server (child process)")
+	ns := flag.String("n", "10,50,200,500", "viewer counts")
+	window := flag.Duration("window", 10*time.Second, "measurement window per run")
+	flag.Parse()
+	if *serve {
+		runServer()
+		return
+	}
+	fmt.Printf("| viewers | server CPU (%% of one core) | CPU per viewer | publisher pkt/s | delivered pkt/s | server CPU per delivered pkt | delay p50 | delay p99 | server RSS | RSS per viewer |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, f := range strings.Split(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := run(n, *window); err != nil {
+			log.Printf("n=%d: %v", n, err)
+		}
+	}
+}
+
+// open lets everyone in: the benchmark measures forwarding, not policy.
+type open struct{}
+
+func (open) AuthorizePublish(*http.Request, string) (rtc.Grant, error) { return rtc.Grant{}, nil }
+func (open) AuthorizeView(*http.Request, string) (rtc.Grant, error)    { return rtc.Grant{}, nil }
+func (open) AuthorizeCall(*http.Request, string) (rtc.Grant, error) {
+	return rtc.Grant{}, rtc.Forbidden("no calls")
+}
+func (open) AuthorizeICE(*http.Request) (rtc.Grant, error) { return rtc.Grant{}, nil }
+func (open) StillAllowed(rtc.Grant) bool                   { return true }
+
+func runServer() {
+	// RTCBENCH_CPUPROFILE=file profiles the server (go tool pprof file).
+	if path := os.Getenv("RTCBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	port, err := freeUDPPort()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, UDPPort: port, MaxViewers: 10000, MaxSessionsPerUser: 100000},
+		open{}, rtc.Events{}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		for range t.C {
+			fmt.Printf("FORWARDED %d\n", srv.Stats().Forwarded)
+		}
+	}()
+	fmt.Printf("URL http://%s\n", ln.Addr())
+	go http.Serve(ln, srv.Handler())
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+	srv.Close()
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+type child struct {
+	cmd       *exec.Cmd
+	stdin     io.WriteCloser
+	url       string
+	forwarded atomic.Uint64
+}
+
+func startServer() (*child, error) {
+	cmd := exec.Command(os.Args[0], "-serve")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, stdin: stdin}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "URL ") {
+		return nil, fmt.Errorf("server did not start")
+	}
+	c.url = strings.TrimPrefix(sc.Text(), "URL ")
+	go func() {
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "FORWARDED "); ok {
+				n, _ := strconv.ParseUint(v, 10, 64)
+				c.forwarded.Store(n)
+			}
+		}
+	}()
+	return c, nil
+}
+
+func (c *child) stop() {
+	c.stdin.Close()
+	_ = c.cmd.Wait()
+}
+
+// cpuTicks is the child's user+system CPU time in clock ticks (1/100 s).
+func (c *child) cpuTicks() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + k
+}
+
+func (c *child) rssKB() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func newPC() (*webrtc.PeerConnection, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	var s webrtc.SettingEngine
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	s.SetInterfaceFilter(func(name string) bool { return strings.HasPrefix(name, "lo") })
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
+}
+
+func signal(pc *webrtc.PeerConnection, url string) (int, error) {
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return 0, err
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return 0, err
+	}
+	<-done
+	res, err := http.Post(url, "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return res.StatusCode, nil
+	}
+	return res.StatusCode, pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)})
+}
+
+// delays collects publisher→viewer delays in microseconds.
+type delays struct {
+	mu      sync.Mutex
+	on      bool
+	samples []int64
+	packets atomic.Int64
+}
+
+func run(n int, window time.Duration) error {
+	srv, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+
+	pub, err := newPC()
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "bench")
+	if err != nil {
+		return err
+	}
+	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		return err
+	}
+	if st, err := signal(pub, srv.url+"/api/rtc/live/bench/whip"); err != nil || st != http.StatusCreated {
+		return fmt.Errorf("publish: %d %v", st, err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go sendStream(track, stop)
+
+	d := &delays{}
+	viewers := make([]*webrtc.PeerConnection, 0, n)
+	defer func() {
+		for _, v := range viewers {
+			v.Close()
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	rss0 := srv.rssKB()
+	for len(viewers) < n {
+		v, err := newPC()
+		if err != nil {
+			return err
+		}
+		if _, err := v.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return err
+		}
+		v.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { receive(tr, d) })
+		st, err := signal(v, srv.url+"/api/rtc/live/bench/whep")
+		if err != nil {
+			return err
+		}
+		if st == http.StatusConflict { // not live yet
+			v.Close()
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if st != http.StatusCreated {
+			return fmt.Errorf("view: %d", st)
+		}
+		viewers = append(viewers, v)
+	}
+	time.Sleep(3 * time.Second) // settle: every viewer connected and receiving
+
+	cpu0, fwd0, got0 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load()
+	d.mu.Lock()
+	d.on = true
+	d.mu.Unlock()
+	start := time.Now()
+	time.Sleep(window)
+	el := time.Since(start).Seconds()
+	cpu1, fwd1, got1 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load()
+	d.mu.Lock()
+	d.on = false
+	s := slices.Clone(d.samples)
+	d.mu.Unlock()
+	rss1 := srv.rssKB()
+
+	slices.Sort(s)
+	pct := func(p float64) string {
+		if len(s) == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f ms", float64(s[int(float64(len(s)-1)*p)])/1000)
+	}
+	cpuPct := float64(cpu1-cpu0) / el // ticks/s = % of one core
+	delivered := float64(got1-got0) / el
+	fmt.Printf("| %d | %.1f %% | %.3f %% | %.0f | %.0f | %.1f µs | %s | %s | %.1f MB | %.0f KB |\n",
+		n, cpuPct, cpuPct/float64(n), float64(fwd1-fwd0)/el, delivered, cpuPct*1e4/delivered,
+		pct(0.5), pct(0.99), float64(rss1)/1024, float64(rss1-rss0)/float64(n))
+	return nil
+}
+
+// sendStream sends 30 frames/s of 6 packets (5×1200 + 250 bytes payload,
+// ~1.5 Mbps), each stamped with the send time.
+func sendStream(track *webrtc.TrackLocalStaticRTP, stop chan struct{}) {
+	payload := make([]byte, 1200)
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 1}}
+	t := time.NewTicker(time.Second / 30)
+	defer t.Stop()
+	var seq uint16
+	var ts uint32
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		ts += 3000
+		for i := 0; i < 6; i++ {
+			size := 1200
+			if i == 5 {
+				size = 250
+			}
+			binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
+			pkt.SequenceNumber, pkt.Timestamp, pkt.Marker = seq, ts, i == 5
+			pkt.Payload = payload[:size]
+			seq++
+			_ = track.WriteRTP(pkt)
+		}
+	}
+}
+
+func receive(tr *webrtc.TrackRemote, d *delays) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) < 8 {
+			continue
+		}
+		sent := int64(binary.BigEndian.Uint64(pkt.Payload))
+		d.packets.Add(1)
+		d.mu.Lock()
+		if d.on && len(d.samples) < 2_000_000 {
+			d.samples = append(d.samples, (time.Now().UnixNano()-sent)/1000)
+		}
+		d.mu.Unlock()
+	}
+}

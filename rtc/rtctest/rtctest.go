@@ -1,0 +1,416 @@
+// Package rtctest has real Pion WebRTC clients for tests of the media
+// server: a WHIP publisher sending real VP8 (from a small libvpx-made IVF
+// file) and Opus, and WHEP/call subscribers that reassemble and decode the
+// video they receive.
+package rtctest
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+	"golang.org/x/image/vp8"
+)
+
+//go:embed testdata/moving-64x64.ivf
+var ivf []byte
+
+// OpusSilence is a complete Opus packet (TOC 0xf8: CELT, fullband, 20 ms,
+// one frame) that decodes to silence.
+var OpusSilence = []byte{0xf8, 0xff, 0xfe}
+
+// VideoFrames returns the VP8 frames of the test clip; frame 0 is a keyframe.
+func VideoFrames(t testing.TB) [][]byte {
+	t.Helper()
+	r, _, err := ivfreader.NewWith(bytes.NewReader(ivf))
+	if err != nil {
+		t.Fatalf("ivf: %v", err)
+	}
+	var frames [][]byte
+	for {
+		f, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			return frames
+		}
+		if err != nil {
+			t.Fatalf("ivf frame: %v", err)
+		}
+		frames = append(frames, f)
+	}
+}
+
+// ExpectedLuma is the luma the clip's frame 0 was made from.
+func ExpectedLuma(row, col int) int { return 16 + ((row+col)%64)*3 }
+
+// NewPeerConnection is a client peer connection with Pion's default codecs
+// and interceptors, loopback candidates and no mDNS (tests run on loopback).
+func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	var s webrtc.SettingEngine
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc
+}
+
+// Result is the answer of an offer POST.
+type Result struct {
+	Status   int
+	Body     string
+	Location string
+	Header   http.Header
+}
+
+// PostOffer sends pc's offer (after gathering) to url and, on 201, applies
+// the answer.
+func PostOffer(t testing.TB, pc *webrtc.PeerConnection, url, token string) Result {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	res := Post(t, url, token, "application/sdp", pc.LocalDescription().SDP)
+	if res.Status == http.StatusCreated {
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.Body}); err != nil {
+			t.Fatalf("answer from %s: %v", url, err)
+		}
+	}
+	return res
+}
+
+// Post sends body to url.
+func Post(t testing.TB, url, token, contentType, body string) Result {
+	t.Helper()
+	return Do(t, http.MethodPost, url, token, contentType, body)
+}
+
+// Do sends one request.
+func Do(t testing.TB, method, url, token, contentType, body string) Result {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Result{Status: res.StatusCode, Body: string(b), Location: res.Header.Get("Location"), Header: res.Header}
+}
+
+// Publisher sends the test clip (looped, 30 fps) and Opus silence (50/s)
+// once connected, restarting the clip at its keyframe on each PLI.
+type Publisher struct {
+	PC     *webrtc.PeerConnection
+	Result Result
+	plis   atomic.Int64
+	stop   chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+}
+
+// NewPublisher makes the offer side of a publisher without sending it.
+func NewPublisher(t testing.TB) *Publisher {
+	t.Helper()
+	pc := NewPeerConnection(t)
+	p := &Publisher{PC: pc, stop: make(chan struct{})}
+	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audio, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := VideoFrames(t)
+	var restart atomic.Bool
+	for _, tr := range []webrtc.TrackLocal{video, audio} {
+		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tr := range pc.GetTransceivers() {
+		sender := tr.Sender()
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				pkts, _, err := sender.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, pk := range pkts {
+					if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+						p.plis.Add(1)
+						restart.Store(true)
+					}
+				}
+			}
+		}()
+	}
+	connected := make(chan struct{})
+	var co sync.Once
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			co.Do(func() { close(connected) })
+		}
+	})
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-connected:
+		case <-p.stop:
+			return
+		}
+		vt := time.NewTicker(time.Second / 30)
+		at := time.NewTicker(20 * time.Millisecond)
+		defer vt.Stop()
+		defer at.Stop()
+		i := 0
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-vt.C:
+				if restart.Swap(false) {
+					i = 0
+				}
+				_ = video.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: time.Second / 30})
+				i++
+			case <-at.C:
+				_ = audio.WriteSample(media.Sample{Data: OpusSilence, Duration: 20 * time.Millisecond})
+			}
+		}
+	}()
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Publish connects a publisher to url (WHIP or a call's publish endpoint).
+func Publish(t testing.TB, url, token string) *Publisher {
+	t.Helper()
+	p := NewPublisher(t)
+	p.Result = PostOffer(t, p.PC, url, token)
+	return p
+}
+
+// PLIs counts the keyframe requests the server sent.
+func (p *Publisher) PLIs() int64 { return p.plis.Load() }
+
+// Close stops sending and closes the peer connection (a closed tab).
+func (p *Publisher) Close() {
+	p.once.Do(func() {
+		close(p.stop)
+		_ = p.PC.Close()
+		p.wg.Wait()
+	})
+}
+
+// Viewer receives audio and video, reassembles VP8 frames and decodes
+// keyframes.
+type Viewer struct {
+	PC     *webrtc.PeerConnection
+	Result Result
+
+	mu        sync.Mutex
+	frames    int
+	keyframes []*image.YCbCr
+	audio     int
+	audioOK   bool
+	decodeErr error
+	state     webrtc.PeerConnectionState
+	closed    bool
+	wg        sync.WaitGroup
+	once      sync.Once
+}
+
+// View connects a viewer to url (WHEP or a call's subscribe endpoint).
+func View(t testing.TB, url, token string) *Viewer {
+	t.Helper()
+	v := NewViewer(t)
+	v.Result = PostOffer(t, v.PC, url, token)
+	return v
+}
+
+// NewViewer makes the offer side of a viewer without sending it.
+func NewViewer(t testing.TB) *Viewer {
+	t.Helper()
+	pc := NewPeerConnection(t)
+	v := &Viewer{PC: pc}
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		v.mu.Lock()
+		v.state = s
+		v.mu.Unlock()
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		v.mu.Lock()
+		if v.closed {
+			v.mu.Unlock()
+			return
+		}
+		v.wg.Add(1)
+		v.mu.Unlock()
+		defer v.wg.Done()
+		if tr.Kind() == webrtc.RTPCodecTypeAudio {
+			for {
+				pkt, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				v.mu.Lock()
+				v.audio++
+				v.audioOK = v.audioOK || bytes.Equal(pkt.Payload, OpusSilence)
+				v.mu.Unlock()
+			}
+		}
+		sb := samplebuilder.New(64, &codecs.VP8Packet{}, 90000)
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			sb.Push(pkt)
+			for s := sb.Pop(); s != nil; s = sb.Pop() {
+				v.frame(s.Data)
+			}
+		}
+	})
+	t.Cleanup(v.Close)
+	return v
+}
+
+func (v *Viewer) frame(data []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.frames++
+	// A VP8 keyframe: frame tag bit 0 clear, then the start code 9d 01 2a.
+	if len(data) < 10 || data[0]&1 != 0 || !bytes.Equal(data[3:6], []byte{0x9d, 0x01, 0x2a}) {
+		return
+	}
+	d := vp8.NewDecoder()
+	d.Init(bytes.NewReader(data), len(data))
+	if _, err := d.DecodeFrameHeader(); err != nil {
+		v.decodeErr = err
+		return
+	}
+	img, err := d.DecodeFrame()
+	if err != nil {
+		v.decodeErr = err
+		return
+	}
+	// The decoder reuses its image; keep a copy.
+	cp := *img
+	cp.Y = append([]byte(nil), img.Y...)
+	v.keyframes = append(v.keyframes, &cp)
+}
+
+// Stats is what a viewer has received so far.
+type Stats struct {
+	Frames, Audio int
+	Keyframes     []*image.YCbCr
+	AudioIsOpus   bool
+	DecodeErr     error
+	State         webrtc.PeerConnectionState
+}
+
+func (v *Viewer) Stats() Stats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return Stats{Frames: v.frames, Audio: v.audio, Keyframes: append([]*image.YCbCr(nil), v.keyframes...),
+		AudioIsOpus: v.audioOK, DecodeErr: v.decodeErr, State: v.state}
+}
+
+// Close closes the peer connection (a closed tab).
+func (v *Viewer) Close() {
+	v.once.Do(func() {
+		v.mu.Lock()
+		v.closed = true
+		v.mu.Unlock()
+		_ = v.PC.Close()
+		v.wg.Wait()
+	})
+}
+
+// Eventually polls cond every 20 ms until it holds or timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// CheckPicture reports whether img is the clip's 64×64 frame 0 (lossy:
+// luma within a tolerance on a grid of samples).
+func CheckPicture(img *image.YCbCr) error {
+	b := img.Bounds()
+	if b.Dx() != 64 || b.Dy() != 64 {
+		return fmt.Errorf("picture is %dx%d, want 64x64", b.Dx(), b.Dy())
+	}
+	bad := 0
+	for r := 4; r < 64; r += 8 {
+		for c := 4; c < 64; c += 8 {
+			got := int(img.Y[img.YOffset(c, r)])
+			if d := got - ExpectedLuma(r, c); d > 40 || d < -40 {
+				bad++
+			}
+		}
+	}
+	if bad > 6 {
+		return fmt.Errorf("%d of 64 luma samples differ from the source picture", bad)
+	}
+	return nil
+}

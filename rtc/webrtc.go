@@ -1,0 +1,146 @@
+package rtc
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/webrtc/v4"
+)
+
+// codecSet chooses what a peer connection may negotiate.
+type codecSet int
+
+const (
+	// liveCodecs: what browsers and OBS send (OBS's WHIP output is H264).
+	liveCodecs codecSet = iota
+	// callCodecs: VP8 and Opus only, which every browser sends, so a call's
+	// forwarding tracks can exist before either party has connected.
+	callCodecs
+)
+
+var videoFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+
+var (
+	opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+		SDPFmtpLine: "minptime=10;useinbandfec=1"}
+	vp8Codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}
+)
+
+func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
+	video := []webrtc.RTPCodecParameters{{RTPCodecCapability: vp8Codec, PayloadType: 96}}
+	if set == liveCodecs {
+		h264 := func(pt webrtc.PayloadType, fmtp string) webrtc.RTPCodecParameters {
+			return webrtc.RTPCodecParameters{PayloadType: pt, RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: videoFeedback}}
+		}
+		video = append(video,
+			h264(102, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
+			h264(104, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"),
+			h264(106, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"),
+			h264(112, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f"),
+			webrtc.RTPCodecParameters{PayloadType: 98, RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0", RTCPFeedback: videoFeedback}},
+			webrtc.RTPCodecParameters{PayloadType: 45, RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeAV1, ClockRate: 90000, RTCPFeedback: videoFeedback}},
+		)
+	}
+	for _, c := range video {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("register %s: %w", c.MimeType, err)
+		}
+	}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111},
+		webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register opus: %w", err)
+	}
+	return nil
+}
+
+// newSettingEngine is shared by every peer connection (it holds the UDP mux).
+func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) {
+	var s webrtc.SettingEngine
+	// AES-GCM first: authenticated encryption in one pass is several times
+	// cheaper per packet than AES-CM + HMAC-SHA1; keep CM for old clients.
+	s.SetSRTPProtectionProfiles(
+		dtls.SRTP_AEAD_AES_128_GCM,
+		dtls.SRTP_AEAD_AES_256_GCM,
+		dtls.SRTP_AES128_CM_HMAC_SHA1_80,
+	)
+	// A disappeared peer is noticed within DisconnectTimeout.
+	s.SetICETimeouts(cfg.DisconnectTimeout, 2*cfg.DisconnectTimeout, time.Second)
+	// A server is reachable directly; resolving browsers' mDNS names would
+	// cost a multicast socket per connection and never helps a public host.
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	s.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	if len(cfg.PublicIPs) > 0 {
+		s.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	if mux != nil {
+		s.SetICEUDPMux(mux)
+	} else if cfg.PortMin > 0 && cfg.PortMax >= cfg.PortMin {
+		if err := s.SetEphemeralUDPPortRange(cfg.PortMin, cfg.PortMax); err != nil {
+			return s, fmt.Errorf("udp port range: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// newUDPMux opens the single UDP port every connection shares.
+func newUDPMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
+	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
+	if cfg.IncludeLoopback {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp :%d: %w", cfg.UDPPort, err)
+	}
+	return mux, nil
+}
+
+// newPeerConnection builds a peer connection with its own media engine and
+// interceptor registry (interceptors keep per-connection state: NACK
+// buffers, RTCP report statistics).
+func (s *Server) newPeerConnection(set codecSet) (*webrtc.PeerConnection, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m, set); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	// NACK: ask the publisher to resend what we lost, and resend to a viewer
+	// what it lost. 256 packets ≈ 1.4 s of a 1.5 Mbps stream (NACKs come
+	// within a round trip); the buffer is most of a viewer's memory.
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(gen)
+	ir.Add(resp)
+	// RTCP sender and receiver reports (round trip, loss, jitter).
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(rr)
+	ir.Add(sr)
+	api := webrtc.NewAPI(
+		webrtc.WithMediaEngine(m),
+		webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(s.settings),
+	)
+	return api.NewPeerConnection(webrtc.Configuration{})
+}
