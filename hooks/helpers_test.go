@@ -2,12 +2,17 @@ package hooks_test
 
 import (
 	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 
 	"github.com/pocketbase/dbx"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/testutil"
 )
 
 func newRecord(c *core.Collection, values map[string]any) *core.Record {
@@ -41,3 +46,38 @@ type list[T any] struct {
 func urlq(s string) string { return url.QueryEscape(s) }
 
 func dbxHash(k string, v any) dbx.Expression { return dbx.HashExp{k: v} }
+
+// uploadVideo posts a message with an MP4 attachment of size bytes, streamed
+// from a pipe so the test never holds it in memory.
+func uploadVideo(t testing.TB, srv *testutil.Server, token, room string, size int) (int, []byte) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		_ = mw.WriteField("room", room)
+		_ = mw.WriteField("body", "video")
+		part, err := mw.CreateFormFile("attachments", "clip.mp4")
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		// an ISO BMFF "ftyp" box, so the content sniffs as video/mp4
+		head := []byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm', 'm', 'p', '4', '1'}
+		_, _ = part.Write(head)
+		chunk := make([]byte, 1<<20)
+		for left := size - len(head); left > 0; left -= len(chunk) {
+			_, _ = part.Write(chunk[:min(left, len(chunk))])
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/collections/room_messages/records", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, body
+}

@@ -24,4 +24,5 @@ func Register(app core.App) {
 	bindGroups(app)
 	bindSearch(app)
 	bindProfiles(app)
+	bindRooms(app)
 }
