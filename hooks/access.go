@@ -848,6 +848,16 @@ func canEnterRoom(app core.App, user, room *core.Record) error {
 		}
 		return deny("rank_too_low", "This room needs %s rank or above.", name)
 	}
+	// a group's room admits the group's active members (and admins)
+	if group := room.GetString("group"); group != "" && !IsAdmin(user) {
+		m, err := GroupRole(app, group, user.Id)
+		if err != nil {
+			return err
+		}
+		if m.Status != MemberActive {
+			return deny("group_members_only", "This is a group's room: join the group to read and write here.")
+		}
+	}
 	return nil
 }
 
@@ -928,6 +938,10 @@ func RoomReaders(app core.App, room *core.Record, userIDs []string) ([]string, e
 	if room.GetBool("password_protected") {
 		q.AndWhere(dbx.NewExp("(u.role = {:admin2} OR EXISTS (SELECT 1 FROM room_members m WHERE m.room = {:room} AND m.user = u.id))",
 			dbx.Params{"admin2": RoleAdmin, "room": room.Id}))
+	}
+	if group := room.GetString("group"); group != "" {
+		q.AndWhere(dbx.NewExp("(u.role = {:admin3} OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.[[group]] = {:group} AND gm.user = u.id AND gm.status = {:active}))",
+			dbx.Params{"admin3": RoleAdmin, "group": group, "active": MemberActive}))
 	}
 	var out []string
 	if err := q.Column(&out); err != nil {

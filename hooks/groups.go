@@ -57,6 +57,7 @@ func createGroup(e *core.RecordRequestEvent) error {
 	e.Record.Set("theme", normalizeTheme(e.Record.GetString("theme")))
 	e.Record.Set("member_count", 0)
 	e.Record.Set("category", "")
+	e.Record.Set("room", "")
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		if err := e.Next(); err != nil {
@@ -66,7 +67,8 @@ func createGroup(e *core.RecordRequestEvent) error {
 	})
 }
 
-// setUpGroup gives a new group its board and its owner's membership.
+// setUpGroup gives a new group its board, its chat room and its owner's
+// membership.
 func setUpGroup(tx core.App, group *core.Record) error {
 	cats, err := tx.FindCachedCollectionByNameOrId("forum_categories")
 	if err != nil {
@@ -81,8 +83,23 @@ func setUpGroup(tx core.App, group *core.Record) error {
 		return fmt.Errorf("group board: %w", err)
 	}
 	group.Set("category", board.Id)
+
+	rooms, err := tx.FindCachedCollectionByNameOrId("rooms")
+	if err != nil {
+		return err
+	}
+	room := core.NewRecord(rooms)
+	room.Set("name", group.GetString("name"))
+	room.Set("description", "Chat of the group "+group.GetString("name"))
+	room.Set("group", group.Id)
+	room.Set("members_can_delete_own", true)
+	if err := tx.Save(room); err != nil {
+		return fmt.Errorf("group room: %w", err)
+	}
+	group.Set("room", room.Id)
+
 	if err := tx.Save(group); err != nil {
-		return fmt.Errorf("link group board: %w", err)
+		return fmt.Errorf("link group board and room: %w", err)
 	}
 	if _, err := saveMembership(tx, group.Id, group.GetString("owner"), GroupOwner, MemberActive, ""); err != nil {
 		return fmt.Errorf("owner membership: %w", err)
@@ -101,6 +118,9 @@ func updateGroup(e *core.RecordRequestEvent) error {
 	}
 	if e.Record.GetString("category") != orig.GetString("category") {
 		return e.BadRequestError("A group's board cannot be replaced.", nil)
+	}
+	if e.Record.GetString("room") != orig.GetString("room") {
+		return e.BadRequestError("A group's room cannot be replaced.", nil)
 	}
 	if e.Record.GetString("owner") != orig.GetString("owner") {
 		return e.BadRequestError("Hand over ownership with POST /api/salon/groups/{id}/transfer.", nil)
@@ -126,7 +146,15 @@ func updateGroup(e *core.RecordRequestEvent) error {
 			return nil // a board deleted in the dashboard: nothing to rename
 		}
 		board.Set("name", e.Record.GetString("name"))
-		return tx.Save(board)
+		if err := tx.Save(board); err != nil {
+			return err
+		}
+		room, err := tx.FindRecordById("rooms", e.Record.GetString("room"))
+		if err != nil {
+			return nil // no room (deleted in the dashboard)
+		}
+		room.Set("name", e.Record.GetString("name"))
+		return tx.Save(room)
 	})
 }
 
