@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -319,26 +318,7 @@ func shopCheckout(e *core.RequestEvent) error {
 			Metadata: map[string]string{metaKind: "orders", metaID: order.Id},
 		},
 	}
-	params.SetIdempotencyKey(idempotencyKey("orders", order.Id))
-	ctx, cancel := context.WithTimeout(e.Request.Context(), stripeTimeout)
-	defer cancel()
-	session, err := client.V1CheckoutSessions.Create(ctx, params)
-	if err != nil {
-		// give the stock back at once; the member may try again.
-		relErr := settleTx(e.App, payables["orders"], order.Id, func(tx core.App, r *core.Record) (string, error) {
-			return "failed", release(tx, payables["orders"], r, "failed", "Stripe refused the checkout: "+stripeMessage(err))
-		})
-		e.App.Logger().Error("stripe checkout", "order", order.Id, "error", err, "releaseError", relErr)
-		return apis.NewApiError(http.StatusBadGateway, "The payment provider refused the checkout: "+stripeMessage(err), nil)
-	}
-
-	// 3. remember the session (re-read: a fast webhook may have settled it).
-	err = settleTx(e.App, payables["orders"], order.Id, func(tx core.App, r *core.Record) (string, error) {
-		r.Set("stripe_session", session.ID)
-		r.Set("checkout_url", session.URL)
-		order = r
-		return "", tx.Save(r)
-	})
+	order, err = startCheckout(e, client, "orders", order.Id, params, "checkout")
 	if err != nil {
 		return err
 	}

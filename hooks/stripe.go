@@ -646,3 +646,36 @@ func CheckoutExpiresAt(local time.Time) int64 {
 func idempotencyKey(collection, id string) string {
 	return "salonbase-" + collection + "-" + id
 }
+
+// startCheckout creates the Checkout Session of the pending payable record
+// (kind "orders" or "tips") outside any transaction, with an idempotency key,
+// and records it on the record, which it returns as saved. If Stripe refuses,
+// the record is released as failed (an order's stock goes back at once, so
+// the member may try again) and the caller gets a 502 naming what failed.
+func startCheckout(e *core.RequestEvent, client *stripe.Client, kind, id string, params *stripe.CheckoutSessionCreateParams, what string) (*core.Record, error) {
+	p := payables[kind]
+	params.SetIdempotencyKey(idempotencyKey(kind, id))
+	ctx, cancel := context.WithTimeout(e.Request.Context(), stripeTimeout)
+	defer cancel()
+	session, err := client.V1CheckoutSessions.Create(ctx, params)
+	if err != nil {
+		relErr := settleTx(e.App, p, id, func(tx core.App, r *core.Record) (string, error) {
+			return "failed", release(tx, p, r, "failed", "Stripe refused the checkout: "+stripeMessage(err))
+		})
+		e.App.Logger().Error("stripe checkout", "kind", kind, "id", id, "error", err, "releaseError", relErr)
+		return nil, apis.NewApiError(http.StatusBadGateway, "The payment provider refused the "+what+": "+stripeMessage(err), nil)
+	}
+
+	// re-read under the transaction: a fast webhook may have settled it
+	var saved *core.Record
+	err = settleTx(e.App, p, id, func(tx core.App, r *core.Record) (string, error) {
+		r.Set("stripe_session", session.ID)
+		r.Set("checkout_url", session.URL)
+		saved = r
+		return "", tx.Save(r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saved, nil
+}

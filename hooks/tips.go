@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -177,22 +176,7 @@ func sendTip(e *core.RequestEvent) error {
 		Metadata:          meta,
 		PaymentIntentData: &stripe.CheckoutSessionCreatePaymentIntentDataParams{Metadata: meta},
 	}
-	params.SetIdempotencyKey(idempotencyKey("tips", tip.Id))
-	ctx, cancel := context.WithTimeout(e.Request.Context(), stripeTimeout)
-	defer cancel()
-	session, err := client.V1CheckoutSessions.Create(ctx, params)
-	if err != nil {
-		_ = settleTx(e.App, payables["tips"], tip.Id, func(tx core.App, r *core.Record) (string, error) {
-			return "failed", release(tx, payables["tips"], r, "failed", "Stripe refused the checkout: "+stripeMessage(err))
-		})
-		return apis.NewApiError(http.StatusBadGateway, "The payment provider refused the tip: "+stripeMessage(err), nil)
-	}
-	err = settleTx(e.App, payables["tips"], tip.Id, func(tx core.App, r *core.Record) (string, error) {
-		r.Set("stripe_session", session.ID)
-		r.Set("checkout_url", session.URL)
-		tip = r
-		return "", tx.Save(r)
-	})
+	tip, err = startCheckout(e, client, "tips", tip.Id, params, "tip")
 	if err != nil {
 		return err
 	}
