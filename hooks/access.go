@@ -911,6 +911,37 @@ func IsRoomMember(app core.App, roomID, userID string) (bool, error) {
 	return n > 0, nil
 }
 
+// ReadableRoomIDs returns the rooms whose messages auth may read: the batch
+// form of CanReadRoom over all rooms for one member (one query), used by the
+// site search. Admins read every room; guests and anyone else get none here
+// (a guest reads only their own room, through the room routes).
+func ReadableRoomIDs(app core.App, auth *core.Record) ([]string, error) {
+	var ids []string
+	q := app.DB().Select("r.id").From("rooms r")
+	switch {
+	case IsAdmin(auth):
+	case IsMember(auth):
+		level, err := UserRankLevel(app, auth)
+		if err != nil {
+			return nil, err
+		}
+		// a room whose minimum rank was deleted stays closed (k.level is NULL)
+		q = q.LeftJoin("ranks k", dbx.NewExp("k.id = r.min_rank")).
+			Where(dbx.NewExp("(r.min_rank = '' OR k.level <= {:level})", dbx.Params{"level": level})).
+			AndWhere(dbx.NewExp(`(r.password_protected = FALSE OR EXISTS
+				(SELECT 1 FROM room_members m WHERE m.room = r.id AND m.user = {:user}))`, dbx.Params{"user": auth.Id})).
+			AndWhere(dbx.NewExp(`(r."group" = '' OR EXISTS (SELECT 1 FROM group_members gm
+				WHERE gm."group" = r."group" AND gm.user = {:user2} AND gm.status = {:active}))`,
+				dbx.Params{"user2": auth.Id, "active": MemberActive}))
+	default:
+		return nil, nil
+	}
+	if err := q.Column(&ids); err != nil {
+		return nil, fmt.Errorf("readable rooms: %w", err)
+	}
+	return ids, nil
+}
+
 // RoomReaders returns those of userIDs who may read room now: the batch
 // form of CanReadRoom for members (one query), used to pick whom a message
 // notifies. (Group rooms add their membership condition here too.)

@@ -15,46 +15,54 @@ import (
 )
 
 // Search: GET /api/salon/search?q= over forum topics and posts, through the
-// FTS5 trigram index of pb_migrations/1795440004_forum_search.go.
+// FTS5 trigram index of pb_migrations/1795440004_forum_search.go, and over
+// room messages, through that of pb_migrations/1795430006_room_messages_fts.go.
 //
 // Query parameters: q (required, 1–200 characters; words separated by
-// spaces must all match), category, author, tag, kind (topic|post), page,
-// perPage (max 50). Results are ranked BM25-style (title weighs more than
-// body; see scoreHits) among the newest 2000 readable matches, and carry an HTML-escaped snippet with the matches in <mark>.
-// Only categories the caller may read (ReadableCategoryIDs) are searched,
-// so a rank-limited category or a secret group's board never shows up.
+// spaces must all match), category, author, tag, kind
+// (topic|post|room_message), page, perPage (max 50). Results are ranked
+// BM25-style (title weighs more than body; see scoreHits) among the newest
+// 2000 readable forum matches and the newest 2000 readable room messages,
+// and carry an HTML-escaped snippet with the matches in <mark>.
+// Only categories the caller may read (ReadableCategoryIDs) and rooms the
+// caller may read (ReadableRoomIDs) are searched, so a rank-limited
+// category, a secret group's board or room, or a password room not joined
+// never shows up; deleted room messages never do. A category or tag filter
+// leaves room messages out (they have neither).
 //
 // The trigram index matches words of 3+ characters; shorter words (common
 // in Japanese: 東京, 会員) are matched with LIKE over the candidate rows, or
 // over all rows when the query has no longer word (slower: see
-// BENCHMARKS.md). Room messages are not searched yet: rooms had not landed
-// when this was written.
+// BENCHMARKS.md).
 
 const (
 	searchMaxQuery   = 200
 	searchMaxPerPage = 50
 	snippetRadius    = 40
 	// searchCandidates bounds the work of one search: results are ranked
-	// among the newest this many readable matches.
+	// among the newest this many readable matches of each source (forum,
+	// rooms).
 	searchCandidates = 2000
 )
 
 func bindSearch(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/search", searchForum)
+		se.Router.GET("/api/salon/search", searchSalon)
 		return se.Next()
 	})
 }
 
 // SearchHit is one search result.
 type SearchHit struct {
-	Kind       string  `db:"kind" json:"kind"` // topic | post
+	Kind       string  `db:"kind" json:"kind"` // topic | post | room_message
 	ID         string  `db:"ref" json:"id"`
 	Topic      string  `db:"topic" json:"topic"`
 	TopicTitle string  `db:"topic_title" json:"topicTitle"`
 	Category   string  `db:"category" json:"category"`
+	Room       string  `db:"room" json:"room,omitempty"`
+	RoomName   string  `db:"room_name" json:"roomName,omitempty"`
 	Author     string  `db:"author" json:"author"`
-	AuthorName string  `db:"-" json:"authorName"`
+	AuthorName string  `db:"author_name" json:"authorName"` // room messages keep theirs (guests have no user)
 	Created    string  `db:"created" json:"created"`
 	DocID      int64   `db:"docid" json:"-"`
 	Score      float64 `db:"-" json:"score"`
@@ -63,7 +71,7 @@ type SearchHit struct {
 	Body       string  `db:"body" json:"-"`
 }
 
-func searchForum(e *core.RequestEvent) error {
+func searchSalon(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
 		return e.UnauthorizedError("Sign in as a member to search.", nil)
 	}
@@ -91,17 +99,21 @@ func searchForum(e *core.RequestEvent) error {
 		perPage = n
 	}
 	kind := q.Get("kind")
-	if kind != "" && kind != "topic" && kind != "post" {
-		return e.BadRequestError("The kind parameter must be topic or post.", nil)
+	if kind != "" && kind != "topic" && kind != "post" && kind != "room_message" {
+		return e.BadRequestError("The kind parameter must be topic, post or room_message.", nil)
 	}
 
 	cats, err := ReadableCategoryIDs(e.App, e.Auth)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
+	rooms, err := ReadableRoomIDs(e.App, e.Auth)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
 	terms := searchTerms(text)
 	hits, more, err := runSearch(e.App, searchQuery{
-		terms: terms, categories: cats, category: q.Get("category"), author: q.Get("author"),
+		terms: terms, categories: cats, rooms: rooms, category: q.Get("category"), author: q.Get("author"),
 		tag: strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Get("tag")), "#")), kind: kind,
 		limit: perPage, offset: (page - 1) * perPage,
 	})
@@ -110,7 +122,9 @@ func searchForum(e *core.RequestEvent) error {
 	}
 	names := authorNames(e.App, hits)
 	for i := range hits {
-		hits[i].AuthorName = names[hits[i].Author]
+		if hits[i].Kind != "room_message" {
+			hits[i].AuthorName = names[hits[i].Author]
+		}
 		src := hits[i].Body
 		if hits[i].Kind == "topic" && containsAny(hits[i].Title, terms) && !containsAny(src, terms) {
 			src = hits[i].Title
@@ -123,6 +137,7 @@ func searchForum(e *core.RequestEvent) error {
 type searchQuery struct {
 	terms      []string
 	categories []string
+	rooms      []string
 	category   string
 	author     string
 	tag        string
@@ -144,34 +159,92 @@ func searchTerms(text string) []string {
 	return out
 }
 
-// runSearch returns one page of hits and whether more follow. Words of 3+
-// characters go to the FTS5 MATCH (each quoted as a phrase, so the input
-// cannot inject FTS syntax); shorter ones become LIKE conditions.
+// runSearch returns one page of hits and whether more follow: the
+// candidates of the forum and of the rooms, scored and ranked together.
 func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
-	hits := []SearchHit{}
-	if len(s.categories) == 0 {
-		return hits, false, nil
+	var hits []SearchHit
+	if s.kind != "room_message" {
+		forum, err := forumCandidates(app, s)
+		if err != nil {
+			return nil, false, err
+		}
+		hits = append(hits, forum...)
 	}
-	params := dbx.Params{}
-	var match []string
-	var where []string
-	for i, t := range s.terms {
+	// room messages have no category or tag: such a filter leaves them out
+	if (s.kind == "" || s.kind == "room_message") && s.category == "" && s.tag == "" {
+		rooms, err := roomCandidates(app, s)
+		if err != nil {
+			return nil, false, err
+		}
+		hits = append(hits, rooms...)
+	}
+	scoreHits(hits, s.terms)
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		if hits[i].Created != hits[j].Created {
+			return hits[i].Created > hits[j].Created
+		}
+		return hits[i].DocID > hits[j].DocID
+	})
+	hits = hits[min(s.offset, len(hits)):]
+	if len(hits) > s.limit+1 {
+		hits = hits[:s.limit+1]
+	}
+	more := len(hits) > s.limit
+	if more {
+		hits = hits[:s.limit]
+	}
+	if hits == nil {
+		hits = []SearchHit{}
+	}
+	return hits, more, nil
+}
+
+// termConditions turns the words of 3+ characters into an FTS5 MATCH
+// expression (each quoted as a phrase, so the input cannot inject FTS
+// syntax) and the shorter ones into LIKE conditions on cols, binding their
+// values in params.
+func termConditions(terms []string, params dbx.Params, cols ...string) (string, []string) {
+	var match, where []string
+	for i, t := range terms {
 		if utf8.RuneCountInString(t) >= 3 {
 			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 			continue
 		}
 		p := "like" + strconv.Itoa(i)
 		params[p] = "%" + likeEscaper.Replace(t) + "%"
-		where = append(where, fmt.Sprintf(`(d.title LIKE {:%s} ESCAPE '\' OR d.body LIKE {:%s} ESCAPE '\')`, p, p))
+		or := make([]string, len(cols))
+		for j, c := range cols {
+			or[j] = fmt.Sprintf(`%s LIKE {:%s} ESCAPE '\'`, c, p)
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
+	return strings.Join(match, " "), where
+}
 
-	cats := make([]string, len(s.categories))
-	for i, c := range s.categories {
-		p := "cat" + strconv.Itoa(i)
-		params[p] = c
-		cats[i] = "{:" + p + "}"
+// inList binds values as params prefix0, prefix1… and returns the SQL list
+// "({:prefix0},{:prefix1}…)".
+func inList(params dbx.Params, prefix string, values []string) string {
+	ph := make([]string, len(values))
+	for i, v := range values {
+		p := prefix + strconv.Itoa(i)
+		params[p] = v
+		ph[i] = "{:" + p + "}"
 	}
-	where = append(where, "d.category IN ("+strings.Join(cats, ",")+")")
+	return "(" + strings.Join(ph, ",") + ")"
+}
+
+// forumCandidates returns the newest searchCandidates matching topics and
+// posts of the readable categories.
+func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
+	if len(s.categories) == 0 {
+		return nil, nil
+	}
+	params := dbx.Params{}
+	match, where := termConditions(s.terms, params, "d.title", "d.body")
+	where = append(where, "d.category IN "+inList(params, "cat", s.categories))
 	if s.category != "" {
 		params["category"] = s.category
 		where = append(where, "d.category = {:category}")
@@ -196,8 +269,8 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 	// whole index — half a second for a common word over 1M posts — so the
 	// candidates are scored here instead.)
 	var inner string
-	if len(match) > 0 {
-		params["match"] = strings.Join(match, " ")
+	if match != "" {
+		params["match"] = match
 		inner = "SELECT d.docid FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
 			" WHERE forum_search MATCH {:match} AND " + strings.Join(where, " AND ") +
 			" ORDER BY f.rowid DESC LIMIT {:candidates}"
@@ -210,28 +283,45 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 	sql := "SELECT d.docid, d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category," +
 		" t.title AS topic_title" +
 		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid JOIN forum_topics t ON t.id = d.topic"
+	var hits []SearchHit
 	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
-		return nil, false, fmt.Errorf("search: %w", err)
+		return nil, fmt.Errorf("forum search: %w", err)
 	}
-	scoreHits(hits, s.terms)
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].DocID > hits[j].DocID
-	})
-	hits = hits[min(s.offset, len(hits)):]
-	if len(hits) > s.limit+1 {
-		hits = hits[:s.limit+1]
+	return hits, nil
+}
+
+// roomCandidates returns the newest searchCandidates matching messages of
+// the readable rooms; deleted messages never.
+func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
+	if len(s.rooms) == 0 {
+		return nil, nil
 	}
-	more := len(hits) > s.limit
-	if more {
-		hits = hits[:s.limit]
+	params := dbx.Params{"candidates": searchCandidates}
+	match, where := termConditions(s.terms, params, "m.body")
+	where = append(where, "m.room IN "+inList(params, "room", s.rooms), "m.deleted_at = ''")
+	if s.author != "" {
+		params["author"] = s.author
+		where = append(where, "m.author = {:author}")
 	}
-	if hits == nil {
-		hits = []SearchHit{}
+	var inner string
+	if match != "" {
+		params["match"] = match
+		inner = "SELECT m.rowid AS docid FROM room_messages_fts f JOIN room_messages m ON m.rowid = f.rowid" +
+			" WHERE room_messages_fts MATCH {:match} AND " + strings.Join(where, " AND ") +
+			" ORDER BY f.rowid DESC LIMIT {:candidates}"
+	} else {
+		inner = "SELECT m.rowid AS docid FROM room_messages m" +
+			" WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY m.rowid DESC LIMIT {:candidates}"
 	}
-	return hits, more, nil
+	sql := "SELECT s.docid, m.id AS ref, 'room_message' AS kind, m.room, r.name AS room_name," +
+		" m.author, m.author_name, m.body, m.created" +
+		" FROM (" + inner + ") s JOIN room_messages m ON m.rowid = s.docid JOIN rooms r ON r.id = m.room"
+	var hits []SearchHit
+	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
+		return nil, fmt.Errorf("room message search: %w", err)
+	}
+	return hits, nil
 }
 
 // scoreHits gives each hit a BM25-style score: per word, term frequency
@@ -269,10 +359,14 @@ func scoreHits(hits []SearchHit, terms []string) {
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// authorNames looks up the names of forum authors (room messages keep
+// their own author_name).
 func authorNames(app core.App, hits []SearchHit) map[string]string {
 	ids := map[string]bool{}
 	for _, h := range hits {
-		ids[h.Author] = true
+		if h.Kind != "room_message" {
+			ids[h.Author] = true
+		}
 	}
 	names := make(map[string]string, len(ids))
 	if len(ids) == 0 {
