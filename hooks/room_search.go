@@ -39,11 +39,10 @@ func roomSearchTerms(q string) (match string, likes []string) {
 		if i == roomSearchMaxTerms {
 			break
 		}
-		if utf8.RuneCountInString(term) >= 3 {
-			phrases = append(phrases, `"`+strings.ReplaceAll(term, `"`, `""`)+`"`)
+		if phrase, like := ftsTerm(term); phrase != "" {
+			phrases = append(phrases, phrase)
 		} else {
-			r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-			likes = append(likes, "%"+r.Replace(term)+"%")
+			likes = append(likes, like)
 		}
 	}
 	return strings.Join(phrases, " "), likes

@@ -209,12 +209,13 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 func termConditions(terms []string, params dbx.Params, cols ...string) (string, []string) {
 	var match, where []string
 	for i, t := range terms {
-		if utf8.RuneCountInString(t) >= 3 {
-			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		phrase, like := ftsTerm(t)
+		if phrase != "" {
+			match = append(match, phrase)
 			continue
 		}
 		p := "like" + strconv.Itoa(i)
-		params[p] = "%" + likeEscaper.Replace(t) + "%"
+		params[p] = like
 		or := make([]string, len(cols))
 		for j, c := range cols {
 			or[j] = fmt.Sprintf(`%s LIKE {:%s} ESCAPE '\'`, c, p)
@@ -356,8 +357,6 @@ func scoreHits(hits []SearchHit, terms []string) {
 		hits[i].Score = math.Round(score*1000) / 1000
 	}
 }
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // authorNames looks up the names of forum authors (room messages keep
 // their own author_name).
