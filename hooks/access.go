@@ -755,12 +755,9 @@ func rankName(app core.App, rankID string) string {
 // Rooms (DESIGN.md "Rooms"). The API rules of rooms and room_messages in
 // pb_migrations/17954300* say the same for the stock CRUD routes.
 //
-// Extension point for group rooms: a room that belongs to a group (the
-// groups feature links groups.room to a room) should admit only the group's
-// active members. Add that check in canEnterRoom below (look the group up by
-// groups.room = room.Id) and the matching clause to the rules of rooms and
-// room_messages in a new migration; every room route, hook and realtime
-// topic goes through CanReadRoom/CanPostRoom, so nothing else changes.
+// A room that belongs to a group (rooms.group) admits only the group's
+// active members and admins: canEnterRoom and RoomReaders check it, and
+// every room route, hook and realtime topic goes through them.
 // ---------------------------------------------------------------------------
 
 // CanReadRoom decides whether auth may read room's messages (and subscribe
@@ -832,7 +829,7 @@ func CanModerateRoom(auth, room *core.Record) bool {
 }
 
 // canEnterRoom checks the room's own gate for a member: not suspended, rank
-// high enough. (Group rooms add their membership check here.)
+// high enough, and an active member of the room's group if it has one.
 func canEnterRoom(app core.App, user, room *core.Record) error {
 	if IsSuspended(user) {
 		return deny("suspended", "Your account is suspended.")
@@ -854,7 +851,7 @@ func canEnterRoom(app core.App, user, room *core.Record) error {
 		if err != nil {
 			return err
 		}
-		if m.Status != MemberActive {
+		if !m.Active() {
 			return deny("group_members_only", "This is a group's room: join the group to read and write here.")
 		}
 	}
@@ -944,7 +941,7 @@ func ReadableRoomIDs(app core.App, auth *core.Record) ([]string, error) {
 
 // RoomReaders returns those of userIDs who may read room now: the batch
 // form of CanReadRoom for members (one query), used to pick whom a message
-// notifies. (Group rooms add their membership condition here too.)
+// notifies.
 func RoomReaders(app core.App, room *core.Record, userIDs []string) ([]string, error) {
 	if len(userIDs) == 0 {
 		return nil, nil

@@ -15,14 +15,10 @@ import (
 // by invitation). Membership changes go through the routes below so each
 // refusal is a clear 4xx; the collection rules decide who sees what.
 //
-// The group's chat room (groups.room) is not here yet: rooms are built on
-// feat/rooms and had not landed on main. Once they have, a new migration
-// adds groups.room (→ rooms) and rooms.group (→ groups), setUpGroup creates
-// the room (allow_guests off), canEnterRoom/RoomReaders in access.go admit
-// only Membership.Active() members of rooms.group, and the rooms and
-// room_messages rules gain the same clause as forum_categories
-// ("group = '' || (group.group_members_via_group.user ?= @request.auth.id
-// && group.group_members_via_group.status ?= 'active')").
+// Each group also gets its own chat room (groups.room, rooms.group): only
+// its active members and admins read and write it (canEnterRoom and
+// RoomReaders in access.go, and the rules added by the group_rooms
+// migration).
 
 func bindGroups(app core.App) {
 	app.OnRecordCreateRequest("groups").BindFunc(createGroup)
