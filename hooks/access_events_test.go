@@ -26,7 +26,7 @@ func TestCanCreateEvent(t *testing.T) {
 	check := func(name string, user *core.Record, wantCode string) {
 		t.Helper()
 		err := hooks.CanCreateEvent(app, user)
-		var d *hooks.Denied
+		var d *hooks.Refusal
 		switch {
 		case wantCode == "" && err != nil:
 			t.Fatalf("%s: denied %v", name, err)

@@ -107,7 +107,7 @@ func TestForumAccessDecisions(t *testing.T) {
 	}
 
 	deniedCode := func(err error) string {
-		var d *hooks.Denied
+		var d *hooks.Refusal
 		if errors.As(err, &d) {
 			return d.Code
 		}

@@ -54,7 +54,7 @@ func assertDecision(t *testing.T, name string, err error, code string) {
 		}
 		return
 	}
-	var d *hooks.Denied
+	var d *hooks.Refusal
 	if !errors.As(err, &d) || d.Code != code || d.Reason == "" {
 		t.Errorf("%s: want denial %q, got %v", name, code, err)
 	}

@@ -61,7 +61,7 @@ func TestDecideDM(t *testing.T) {
 				}
 				return
 			}
-			var d *hooks.Denied
+			var d *hooks.Refusal
 			if !errors.As(err, &d) || d.Code != c.wantDenied {
 				t.Fatalf("want denied %q, got %v", c.wantDenied, err)
 			}
@@ -94,7 +94,7 @@ func TestCanDMReadsSettingsAndBlocksLive(t *testing.T) {
 	if err := app.Save(b); err != nil {
 		t.Fatal(err)
 	}
-	var d *hooks.Denied
+	var d *hooks.Refusal
 	if err := hooks.CanDM(app, gold, silver, false); !errors.As(err, &d) || d.Code != "blocked" {
 		t.Fatalf("want blocked, got %v", err)
 	}

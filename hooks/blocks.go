@@ -29,3 +29,12 @@ func bindBlocks(app core.App) {
 		return e.Next()
 	})
 }
+
+// IsBlocked reports whether user has blocked other.
+func IsBlocked(app core.App, user, other string) (bool, error) {
+	var n int
+	err := app.DB().Select("count(*)").From("blocks").
+		Where(dbx.HashExp{"user": user, "blocked": other}).
+		Row(&n)
+	return n > 0, err
+}

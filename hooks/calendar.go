@@ -98,7 +98,7 @@ func calendarFeed(e *core.RequestEvent) error {
 	user, err := e.App.FindRecordById("users", userID)
 	if err != nil || IsSuspended(user) ||
 		!checkToken(s.GetString("notify_secret"), token, "calendar", userID, user.GetString("calendar_key")) {
-		return e.ForbiddenError("This calendar link is not valid.", nil)
+		return Deny("link_invalid", "This calendar link is not valid.")
 	}
 	// events I go to or wait for, and the ones I organize; cancelled
 	// ones stay (STATUS:CANCELLED) so calendars remove them

@@ -59,7 +59,7 @@ func bindCalls(app core.App, svc *rtc.Service) {
 			return e.BadRequestError("You cannot call yourself.", nil)
 		}
 		if err := CanCall(e.App, caller, callee); err != nil {
-			return requestError(e.RequestEvent, err)
+			return DMRefusal(err)
 		}
 		busy, err := e.App.CountRecords("calls", dbx.And(
 			dbx.In("status", "ringing", "active"),
@@ -69,7 +69,7 @@ func bindCalls(app core.App, svc *rtc.Service) {
 			return fmt.Errorf("busy check: %w", err)
 		}
 		if busy > 0 {
-			return e.Error(http.StatusConflict, "One of you is already in a call.", nil)
+			return Refuse(http.StatusConflict, "call_busy", "One of you is already in a call.")
 		}
 		e.Record.Set("status", "ringing")
 		e.Record.Set("started_at", "")
@@ -239,13 +239,13 @@ func callMessage(e *core.RequestEvent) error {
 	}
 	me, caller, callee := e.Auth.Id, call.GetString("caller"), call.GetString("callee")
 	if me != caller && me != callee {
-		return e.ForbiddenError("Only the two parties of this call can write in it.", nil)
+		return Deny("call_parties_only", "Only the two parties of this call can write in it.")
 	}
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Your account is suspended.", nil)
+		return Deny("suspended", "Your account is suspended.")
 	}
 	if st := call.GetString("status"); st != "ringing" && st != "active" {
-		return e.Error(http.StatusConflict, "This call is over; send a direct message instead.", nil)
+		return Refuse(http.StatusConflict, "call_over", "This call is over; send a direct message instead.")
 	}
 	other := callee
 	if me == callee {

@@ -53,13 +53,13 @@ func bindDM(app core.App) {
 
 	// the audit log is append-only, written only by this file
 	app.OnRecordCreateRequest("dm_audit").BindFunc(func(e *core.RecordRequestEvent) error {
-		return e.ForbiddenError("The DM audit log is written by the server only.", nil)
+		return Deny("dm_audit_readonly", "The DM audit log is written by the server only.")
 	})
 	app.OnRecordUpdate("dm_audit").BindFunc(func(e *core.RecordEvent) error {
-		return apis.NewForbiddenError("The DM audit log cannot be changed.", nil)
+		return Deny("dm_audit_readonly", "The DM audit log cannot be changed.")
 	})
 	app.OnRecordDelete("dm_audit").BindFunc(func(e *core.RecordEvent) error {
-		return apis.NewForbiddenError("The DM audit log cannot be deleted.", nil)
+		return Deny("dm_audit_readonly", "The DM audit log cannot be deleted.")
 	})
 }
 
@@ -74,7 +74,7 @@ func sendDM(e *core.RecordRequestEvent) error {
 	msg := e.Record
 	if !superuser {
 		if !IsMember(e.Auth) {
-			return e.ForbiddenError("Only members can send direct messages.", nil)
+			return Deny("not_member", "Only members can send direct messages.")
 		}
 		if err := newDMFieldsError(e.Auth.Id, msg.GetString("sender"), msg.GetString("read_at"),
 			msg.GetBool("sender_deleted"), msg.GetBool("recipient_deleted")); err != nil {
@@ -114,11 +114,11 @@ func sendDM(e *core.RecordRequestEvent) error {
 
 	if !superuser {
 		if err := CanDM(e.App, sender, recipient, replying); err != nil {
-			var denied *Denied
-			if errors.As(err, &denied) {
-				// data.recipient.code names the rule for clients: dm_rank_too_low …
-				return e.ForbiddenError(denied.Reason, map[string]router.SafeErrorItem{
-					"recipient": dmDenial{denied},
+			if r, ok := AsRefusal(DMRefusal(err)); ok {
+				// data.reason.code names the rule for clients (dm_rank_too_low …);
+				// data.recipient is the same item, the older place of it
+				return e.ForbiddenError(r.Reason, map[string]router.SafeErrorItem{
+					"reason": reasonItem{r}, "recipient": reasonItem{r},
 				})
 			}
 			return fmt.Errorf("dm policy: %w", err)
@@ -150,21 +150,21 @@ func sendDM(e *core.RecordRequestEvent) error {
 	return err
 }
 
-// dmDenial shows a DM policy refusal in the error data, so clients can
-// tell the rules apart: {"recipient": {"code": "dm_rank_too_low", ...}}.
-type dmDenial struct{ *Denied }
-
-func (d dmDenial) Code() string {
-	if strings.HasPrefix(d.Denied.Code, "dm_") {
-		return d.Denied.Code
+// DMRefusal gives a DM policy refusal the code clients see, prefixed with
+// dm_ (dm_rank_too_low, dm_blocked …) so it cannot be mistaken for another
+// rule's; other errors pass unchanged. Calls answer with it too.
+func DMRefusal(err error) error {
+	r, ok := AsRefusal(err)
+	if !ok || strings.HasPrefix(r.Code, "dm_") {
+		return err
 	}
-	return "dm_" + d.Denied.Code
+	return &Refusal{Status: r.Status, Code: "dm_" + r.Code, Reason: r.Reason}
 }
 
 // newDMFieldsError refuses the fields a sender never sets on a new message.
 func newDMFieldsError(authID, sender, readAt string, senderDeleted, recipientDeleted bool) error {
 	if sender != "" && sender != authID {
-		return apis.NewForbiddenError("You can only send messages as yourself.", nil)
+		return Deny("not_yours", "You can only send messages as yourself.")
 	}
 	if readAt != "" {
 		return apis.NewBadRequestError("The recipient sets read_at when they read the message.", nil)
@@ -200,8 +200,8 @@ func replayDM(e *core.RecordRequestEvent) (replay bool, err error) {
 		return true, fmt.Errorf("dm client_id lookup: %w", err)
 	}
 	if existing.GetString("recipient") != e.Record.GetString("recipient") {
-		return true, apis.NewApiError(http.StatusConflict,
-			"This client_id was already used for a message to someone else.", nil)
+		return true, Refuse(http.StatusConflict, "dm_client_id_reused",
+			"This client_id was already used for a message to someone else.")
 	}
 	if err := apis.EnrichRecord(e.RequestEvent, existing); err != nil {
 		return true, err
@@ -281,11 +281,11 @@ func updateDM(e *core.RecordRequestEvent) error {
 			continue
 		}
 		if fmt.Sprint(e.Record.Get(name)) != fmt.Sprint(orig.Get(name)) {
-			return e.ForbiddenError(dmEditableMessage(editable), nil)
+			return dmReadonly(editable)
 		}
 	}
 	if len(e.Record.GetUnsavedFiles("attachments")) > 0 {
-		return e.ForbiddenError(dmEditableMessage(editable), nil)
+		return dmReadonly(editable)
 	}
 	// read_at is when the server first saw the recipient read it; "" marks
 	// the message unread again
@@ -299,11 +299,11 @@ func updateDM(e *core.RecordRequestEvent) error {
 	return e.Next()
 }
 
-func dmEditableMessage(editable []string) string {
+func dmReadonly(editable []string) *Refusal {
 	if len(editable) == 0 {
-		return "You cannot change this message."
+		return Deny("dm_field_readonly", "You cannot change this message.")
 	}
-	return "On this message you can only change " + strings.Join(editable, " and ") + "."
+	return Deny("dm_field_readonly", "On this message you can only change %s.", strings.Join(editable, " and "))
 }
 
 // deleteDM: a party's delete hides the message from their own view only
@@ -355,9 +355,9 @@ func guardDMWrites(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
 		if method == http.MethodPost && id == "" {
 			if e.Auth == nil {
-				return e.UnauthorizedError("Log in to send direct messages.", nil)
+				return Refuse(http.StatusUnauthorized, "login", "Log in to send direct messages.")
 			}
-			return e.ForbiddenError("Only members can send direct messages.", nil)
+			return Deny("not_member", "Only members can send direct messages.")
 		}
 		return e.Next() // updates: the rules answer 404
 	}
@@ -392,7 +392,7 @@ func guardDMWrites(e *core.RequestEvent) error {
 			continue // unknown keys and timestamps are ignored by PocketBase
 		}
 		if field != key || formString(value) != orig.GetString(field) {
-			return e.ForbiddenError(dmEditableMessage(editable), nil)
+			return dmReadonly(editable)
 		}
 	}
 	return e.Next()
@@ -551,7 +551,7 @@ type dmConversation struct {
 // the (sender, created) and (recipient, created) indexes.
 func listDMConversations(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Only members have direct messages.", nil)
+		return Deny("not_member", "Only members have direct messages.")
 	}
 	page := max(cast.ToInt(e.Request.URL.Query().Get("page")), 1)
 	perPage := cast.ToInt(e.Request.URL.Query().Get("perPage"))
@@ -660,7 +660,7 @@ func listDMConversations(e *core.RequestEvent) error {
 // countDMUnread answers GET /api/salon/dm/unread: {"unread": n}, for a badge.
 func countDMUnread(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Only members have direct messages.", nil)
+		return Deny("not_member", "Only members have direct messages.")
 	}
 	n, err := dmUnread(e.App, e.Auth.Id)
 	if err != nil {
@@ -685,7 +685,7 @@ func dmUnread(app core.App, userID string) (int, error) {
 // as records so the sender's subscription sees the read receipts.
 func markDMConversationRead(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Only members have direct messages.", nil)
+		return Deny("not_member", "Only members have direct messages.")
 	}
 	other := e.Request.PathValue("userId")
 	var marked int

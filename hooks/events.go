@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -42,7 +40,7 @@ var eventReminders = []struct {
 func bindEvents(app core.App) {
 	app.OnRecordCreateRequest("events").BindFunc(func(e *core.RecordRequestEvent) error {
 		if err := CanCreateEvent(e.App, e.Auth); err != nil {
-			return deniedOr(e, err)
+			return err
 		}
 		if !e.HasSuperuserAuth() || e.Record.GetString("organizer") == "" {
 			if e.Auth.Collection().Name == "users" {
@@ -129,15 +127,6 @@ func validateEvent(ev *core.Record) error {
 		return errs
 	}
 	return nil
-}
-
-// deniedOr answers a *Denied with 403 and its reason; other errors as is.
-func deniedOr(e *core.RecordRequestEvent, err error) error {
-	var d *Denied
-	if errors.As(err, &d) {
-		return e.ForbiddenError(d.Reason, map[string]any{"code": d.Code})
-	}
-	return err
 }
 
 func onEventUpdated(app core.App, old, ev *core.Record) {
@@ -238,27 +227,6 @@ func eligibleMemberIDs(app core.App, ev *core.Record) ([]string, error) {
 	return MemberIDsWithRank(app, ev.GetString("min_rank"), ev.GetString("organizer"))
 }
 
-// MemberIDsWithRank lists the active members whose rank reaches minRankID
-// (empty: everyone; admins always), except the member except.
-func MemberIDsWithRank(app core.App, minRankID, except string) ([]string, error) {
-	q := app.DB().Select("users.id").From("users").
-		LeftJoin("ranks", dbx.NewExp("ranks.id = users.rank")).
-		Where(dbx.HashExp{"users.suspended": false}).
-		AndWhere(dbx.NewExp("users.id != {:except}", dbx.Params{"except": except}))
-	if minRankID != "" {
-		level, err := RankLevel(app, minRankID)
-		if err != nil {
-			return nil, err
-		}
-		q.AndWhere(dbx.NewExp("users.role = 'admin' OR COALESCE(ranks.level, 0) >= {:level}", dbx.Params{"level": level}))
-	}
-	var ids []string
-	if err := q.Column(&ids); err != nil {
-		return nil, fmt.Errorf("members with rank: %w", err)
-	}
-	return ids, nil
-}
-
 // attendeeIDs lists the members going to or waiting for an event.
 func attendeeIDs(app core.App, eventID string) ([]string, error) {
 	var ids []string
@@ -273,7 +241,7 @@ func attendeeIDs(app core.App, eventID string) ([]string, error) {
 // caller may not see it and 400 when it no longer takes RSVPs.
 func rsvpEvent(e *core.RequestEvent) (*core.Record, error) {
 	if !IsMember(e.Auth) {
-		return nil, e.ForbiddenError("Only active members can RSVP.", nil)
+		return nil, Deny("not_member", "Only active members can RSVP.")
 	}
 	ev, err := e.App.FindRecordById("events", e.Request.PathValue("id"))
 	if err != nil {
@@ -539,31 +507,3 @@ func goingIDs(app core.App, eventID string) ([]string, error) {
 		Where(dbx.HashExp{"event": eventID, "status": RSVPGoing}).Column(&ids)
 	return ids, err
 }
-
-// background runs f after the request without making it wait (an
-// announcement may reach every member); OnTerminate waits for it.
-func background(app core.App, what string, f func() error) {
-	wg := backgroundGroup(app)
-	routine.FireAndForget(func() {
-		if err := f(); err != nil {
-			app.Logger().Error(what, "error", err)
-		}
-	}, wg)
-}
-
-var backgroundMu sync.Mutex
-
-func backgroundGroup(app core.App) *sync.WaitGroup {
-	backgroundMu.Lock()
-	defer backgroundMu.Unlock()
-	wg, ok := app.Store().Get("salon.background").(*sync.WaitGroup)
-	if !ok {
-		wg = new(sync.WaitGroup)
-		app.Store().Set("salon.background", wg)
-	}
-	return wg
-}
-
-// WaitBackground waits for the background work started so far (tests and
-// shutdown).
-func WaitBackground(app core.App) { backgroundGroup(app).Wait() }

@@ -29,7 +29,7 @@ func loadAttendees(e *core.RequestEvent) (*core.Record, []attendee, error) {
 		return nil, nil, e.NotFoundError("No such event.", nil)
 	}
 	if !CanManageEvent(e.Auth, ev) {
-		return nil, nil, e.ForbiddenError("Only admins and the organizer see the attendees.", nil)
+		return nil, nil, Deny("event_managers_only", "Only admins and the organizer see the attendees.")
 	}
 	var rows []attendee
 	err = e.App.DB().Select("event_rsvps.user", "users.name", "users.email", "COALESCE(ranks.name, '') AS rank",

@@ -46,16 +46,6 @@ func bindForum(app core.App) {
 	})
 }
 
-// answerDenied answers a permission decision: 403 with its reason for a
-// *Denied, 404 for what the caller may not even see, 500 otherwise.
-func answerDenied(e *core.RequestEvent, err error) error {
-	var d *Denied
-	if errors.As(err, &d) {
-		return e.ForbiddenError(d.Reason, map[string]any{"code": d.Code})
-	}
-	return e.InternalServerError("", err)
-}
-
 // categoryFor loads a category the caller wants to write in. A group board
 // of a group the caller may not see answers 404, as if it did not exist.
 func categoryFor(e *core.RequestEvent, auth *core.Record, id string) (*core.Record, error) {
@@ -101,7 +91,7 @@ func createTopic(e *core.RecordRequestEvent) error {
 			return err
 		}
 		if err := CanPostInCategory(e.App, auth, cat, true); err != nil {
-			return answerDenied(e.RequestEvent, err)
+			return Answer(e.RequestEvent, err)
 		}
 	}
 	if err := e.Next(); err != nil {
@@ -122,11 +112,11 @@ func updateTopic(e *core.RecordRequestEvent) error {
 	if !IsAdmin(e.Auth) {
 		for _, f := range topicAdminFields {
 			if e.Record.GetString(f) != orig.GetString(f) {
-				return e.ForbiddenError("Only admins pin, lock, move or reassign topics.", map[string]any{"code": "admin_only", "field": f})
+				return Deny("admins_only", "Only admins pin, lock, move or reassign topics.")
 			}
 		}
 		if orig.GetBool("locked") {
-			return e.ForbiddenError("This topic is locked.", map[string]any{"code": "locked"})
+			return Deny("topic_locked", "This topic is locked.")
 		}
 	}
 	if answer := e.Record.GetString("answer"); answer != "" && answer != orig.GetString("answer") {
@@ -163,10 +153,10 @@ func createPost(e *core.RecordRequestEvent) error {
 			return err
 		}
 		if err := CanPostInCategory(e.App, auth, cat, false); err != nil {
-			return answerDenied(e.RequestEvent, err)
+			return Answer(e.RequestEvent, err)
 		}
 		if topic.GetBool("locked") && !IsAdmin(auth) {
-			return e.ForbiddenError("This topic is locked: it takes no new posts.", map[string]any{"code": "locked"})
+			return Deny("topic_locked", "This topic is locked: it takes no new posts.")
 		}
 	}
 	var replyTo *core.Record
@@ -202,7 +192,7 @@ func updatePost(e *core.RecordRequestEvent) error {
 			return e.NotFoundError("The topic was not found.", nil)
 		}
 		if topic.GetBool("locked") {
-			return e.ForbiddenError("This topic is locked.", map[string]any{"code": "locked"})
+			return Deny("topic_locked", "This topic is locked.")
 		}
 	}
 	e.Record.Set("edited_at", types.NowDateTime())

@@ -46,8 +46,7 @@ func createGroup(e *core.RecordRequestEvent) error {
 		if ok, err := HasRank(e.App, e.Auth, min); err != nil {
 			return e.InternalServerError("", err)
 		} else if !ok {
-			return e.ForbiddenError(fmt.Sprintf("Creating groups needs the %s rank or above.", rankName(e.App, min)),
-				map[string]any{"code": "rank_too_low"})
+			return Deny("rank_too_low", "Creating groups needs the %s rank or above.", rankName(e.App, min))
 		}
 	}
 	e.Record.Set("theme", normalizeTheme(e.Record.GetString("theme")))
@@ -124,7 +123,7 @@ func updateGroup(e *core.RecordRequestEvent) error {
 	if !IsAdmin(e.Auth) && orig.GetString("owner") != e.Auth.Id {
 		for _, f := range []string{"visibility", "min_rank"} {
 			if e.Record.GetString(f) != orig.GetString(f) {
-				return e.ForbiddenError("Only the owner or an admin changes a group's "+f+".", nil)
+				return Deny("group_owner_only", "Only the owner or an admin changes a group's %s.", f)
 			}
 		}
 	}
@@ -180,7 +179,7 @@ func saveMembership(app core.App, group, user, role, status, invitedBy string) (
 // is a 404, as if it did not exist.
 func groupFor(e *core.RequestEvent) (*core.Record, error) {
 	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
-		return nil, e.UnauthorizedError("Sign in as a member.", nil)
+		return nil, Refuse(http.StatusUnauthorized, "login", "Sign in as a member.")
 	}
 	group, err := e.App.FindRecordById("groups", e.Request.PathValue("id"))
 	if err != nil {
@@ -220,15 +219,14 @@ func joinGroup(e *core.RequestEvent) error {
 	case MemberPending:
 		return e.BadRequestError("Your request to join is waiting for approval.", nil)
 	case MemberBanned:
-		return e.ForbiddenError("You are banned from this group.", map[string]any{"code": "banned"})
+		return Deny("banned", "You are banned from this group.")
 	case MemberInvited:
 		status = MemberActive // accepting the invitation
 	default:
 		if ok, err := HasRank(e.App, e.Auth, group.GetString("min_rank")); err != nil {
 			return e.InternalServerError("", err)
 		} else if !ok {
-			return e.ForbiddenError(fmt.Sprintf("This group is for the %s rank and above.", rankName(e.App, group.GetString("min_rank"))),
-				map[string]any{"code": "rank_too_low"})
+			return Deny("rank_too_low", "This group is for the %s rank and above.", rankName(e.App, group.GetString("min_rank")))
 		}
 		switch group.GetString("visibility") {
 		case "open":
@@ -236,7 +234,7 @@ func joinGroup(e *core.RequestEvent) error {
 		case "approval":
 			status = MemberPending
 		default: // secret: by invitation only (an admin sees it but joins by invitation too)
-			return e.ForbiddenError("This group is joined by invitation only.", map[string]any{"code": "invitation_only"})
+			return Deny("group_invitation_only", "This group is joined by invitation only.")
 		}
 	}
 	var rec *core.Record
@@ -267,7 +265,7 @@ func inviteToGroup(e *core.RequestEvent) error {
 	if ok, err := CanManageGroup(e.App, e.Auth, group); err != nil {
 		return e.InternalServerError("", err)
 	} else if !ok {
-		return e.ForbiddenError("Only the group's owner and moderators invite members.", nil)
+		return Deny("group_moderators_only", "Only the group's owner and moderators invite members.")
 	}
 	var body struct {
 		User string `json:"user"`
@@ -329,7 +327,7 @@ func manageMember(e *core.RequestEvent) error {
 	}
 	admin := IsAdmin(e.Auth)
 	if !admin && !mine.Manages() {
-		return e.ForbiddenError("Only the group's owner and moderators manage members.", nil)
+		return Deny("group_moderators_only", "Only the group's owner and moderators manage members.")
 	}
 	ownerPower := admin || (mine.Active() && mine.Role == GroupOwner)
 
@@ -357,7 +355,7 @@ func manageMember(e *core.RequestEvent) error {
 		return e.BadRequestError("The owner cannot be managed; hand over ownership first.", nil)
 	}
 	if rec.GetString("role") == GroupModerator && !ownerPower {
-		return e.ForbiddenError("Only the owner or an admin manages moderators.", nil)
+		return Deny("group_owner_only", "Only the owner or an admin manages moderators.")
 	}
 
 	status, role := rec.GetString("status"), rec.GetString("role")
@@ -384,7 +382,7 @@ func manageMember(e *core.RequestEvent) error {
 		return deleteMembership(e, rec)
 	case "promote", "demote":
 		if !ownerPower {
-			return e.ForbiddenError("Only the owner or an admin promotes and demotes.", nil)
+			return Deny("group_owner_only", "Only the owner or an admin promotes and demotes.")
 		}
 		if status != MemberActive {
 			return e.BadRequestError("Only active members can be promoted or demoted.", nil)
@@ -431,7 +429,7 @@ func transferGroup(e *core.RequestEvent) error {
 	}
 	oldOwner := group.GetString("owner")
 	if !IsAdmin(e.Auth) && authID(e) != oldOwner {
-		return e.ForbiddenError("Only the owner or an admin hands over a group.", nil)
+		return Deny("group_owner_only", "Only the owner or an admin hands over a group.")
 	}
 	var body struct {
 		User string `json:"user"`
@@ -481,7 +479,7 @@ func transferGroup(e *core.RequestEvent) error {
 // pb.collection('groups').getList(1, 20, {filter: "theme = 'hobby'"}).
 func groupThemes(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
-		return e.UnauthorizedError("Sign in as a member.", nil)
+		return Refuse(http.StatusUnauthorized, "login", "Sign in as a member.")
 	}
 	type theme struct {
 		Theme  string `db:"theme" json:"theme"`
@@ -512,11 +510,4 @@ func notifyManagers(app core.App, group *core.Record, n Notification) {
 	if err != nil {
 		app.Logger().Warn("groups: notify managers", "group", group.Id, "error", err)
 	}
-}
-
-func authID(e *core.RequestEvent) string {
-	if e.Auth == nil {
-		return ""
-	}
-	return e.Auth.Id
 }

@@ -27,14 +27,14 @@ func bindInvites(app core.App) {
 					return err
 				}
 				if !settings.GetBool("member_invites") {
-					return e.ForbiddenError("Only admins can create invite codes in this salon.", nil)
+					return Deny("admins_only", "Only admins can create invite codes in this salon.")
 				}
 				if e.Record.GetString("rank") != "" {
-					return e.ForbiddenError("Only admins can create invite codes that grant a rank.", nil)
+					return Deny("admins_only", "Only admins can create invite codes that grant a rank.")
 				}
 			}
 			if owner := e.Record.GetString("owner"); owner != "" && owner != e.Auth.Id {
-				return e.ForbiddenError("You can only create invite codes of your own.", nil)
+				return Deny("not_yours", "You can only create invite codes of your own.")
 			}
 			e.Record.Set("owner", e.Auth.Id)
 			e.Record.Set("uses", 0)

@@ -37,7 +37,7 @@ func bindLive(app core.App, svc *rtc.Service) {
 			return e.BadRequestError("Say who hosts the stream (host).", nil)
 		}
 		if err := CanBroadcast(e.App, host); err != nil {
-			return requestError(e.RequestEvent, err)
+			return err
 		}
 		key, err := newStreamKey()
 		if err != nil {
@@ -104,7 +104,7 @@ func streamKey(rotate bool) func(e *core.RequestEvent) error {
 			return e.NotFoundError("No such live stream.", nil)
 		}
 		if !IsMember(e.Auth) {
-			return e.ForbiddenError("Your account is suspended.", nil)
+			return Deny("suspended", "Your account is suspended.")
 		}
 		if rotate {
 			key, err := newStreamKey()

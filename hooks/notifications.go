@@ -46,7 +46,7 @@ func bindNotifications(app core.App) {
 // the e-mails leave at the salon's rate.
 func announce(e *core.RequestEvent) error {
 	if !IsAdmin(e.Auth) {
-		return e.ForbiddenError("Only admins send announcements.", nil)
+		return Deny("admins_only", "Only admins send announcements.")
 	}
 	var body struct {
 		Title   string `json:"title"`
@@ -217,7 +217,7 @@ func unsubscribeTarget(e *core.RequestEvent) (*core.Record, string, error) {
 		return nil, "", err
 	}
 	if _, known := knownKind(kind); !known || !checkToken(s.GetString("notify_secret"), token, "unsubscribe", userID, kind) {
-		return nil, "", e.ForbiddenError("This unsubscribe link is not valid (it may be incomplete or outdated). Change your e-mail settings in the salon instead.", nil)
+		return nil, "", Deny("link_invalid", "This unsubscribe link is not valid (it may be incomplete or outdated). Change your e-mail settings in the salon instead.")
 	}
 	user, err := e.App.FindRecordById("users", userID)
 	if err != nil {

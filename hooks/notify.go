@@ -265,13 +265,3 @@ func checkToken(secret, token, purpose string, parts ...string) bool {
 	}
 	return hmac.Equal([]byte(token), []byte(SignToken(secret, purpose, parts...)))
 }
-
-// truncate cuts s to at most max runes, so long user text never makes a
-// notification fail validation.
-func truncate(s string, max int) string {
-	r := []rune(s)
-	if len(r) <= max {
-		return s
-	}
-	return string(r[:max-1]) + "…"
-}

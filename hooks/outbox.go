@@ -10,7 +10,6 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/mailer"
-	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // The e-mail outbox worker. Notify writes email_outbox rows; this worker
@@ -36,8 +35,6 @@ const (
 	// how long Stop waits for the message in flight
 	outboxStopGrace = 15 * time.Second
 )
-
-func nowUTC() types.DateTime { return types.NowDateTime() }
 
 // outboxBackoff is the wait before attempt n+1 after n failed attempts:
 // 1, 2, 4 … minutes, at most 6 hours.
@@ -288,11 +285,6 @@ func messageIDHost(appURL string) string {
 		return u.Hostname()
 	}
 	return "salonbase.local"
-}
-
-// dbTime formats t as PocketBase stores dates, for filters and raw SQL.
-func dbTime(t time.Time) string {
-	return t.UTC().Format(types.DefaultDateLayout)
 }
 
 // bindOutbox runs the worker while the app serves and wakes it when new

@@ -48,7 +48,7 @@ type profileGroup struct {
 
 func profile(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
-		return e.UnauthorizedError("Sign in as a member to see profiles.", nil)
+		return Refuse(http.StatusUnauthorized, "login", "Sign in as a member to see profiles.")
 	}
 	user, err := e.App.FindRecordById("users", e.Request.PathValue("id"))
 	if err != nil || (IsSuspended(user) && !IsAdmin(e.Auth)) {

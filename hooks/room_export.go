@@ -37,7 +37,7 @@ func bindRoomExport(app core.App) {
 
 func exportRoom(e *core.RequestEvent) error {
 	if !IsAdmin(e.Auth) {
-		return e.ForbiddenError("Only admins can export rooms.", nil)
+		return Deny("admins_only", "Only admins can export rooms.")
 	}
 	room, err := e.App.FindRecordById("rooms", e.Request.PathValue("id"))
 	if err != nil {

@@ -36,7 +36,7 @@ func bindGuests(app core.App) {
 	// guests are created only by joinAsGuest (or an admin in the dashboard)
 	app.OnRecordCreateRequest("guests").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
-			return e.ForbiddenError("Guests join through a guest link: POST /api/salon/guests/join.", nil)
+			return Deny("guest_use_link", "Guests join through a guest link: POST /api/salon/guests/join.")
 		}
 		return e.Next()
 	})
@@ -53,17 +53,17 @@ func createGuestLink(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if !e.HasSuperuserAuth() && !CanModerateRoom(e.Auth, room) {
-		return e.ForbiddenError("Only admins and the room's moderators can invite guests.", nil)
+		return Deny("room_moderators_only", "Only admins and the room's moderators can invite guests.")
 	}
 	if !room.GetBool("allow_guests") {
-		return e.ForbiddenError("This room does not allow guests: turn on allow_guests first.", nil)
+		return Deny("guests_off", "This room does not allow guests: turn on allow_guests first.")
 	}
 	settings, err := Settings(e.App)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
 	if !settings.GetBool("guest_chat") {
-		return e.ForbiddenError("Guest chat is turned off in the salon settings.", nil)
+		return Deny("guests_off", "Guest chat is turned off in the salon settings.")
 	}
 
 	var body struct {
@@ -135,7 +135,7 @@ func joinAsGuest(e *core.RequestEvent) error {
 		return e.NotFoundError("This guest link's room no longer exists.", nil)
 	}
 	if err := GuestLinkLive(link, room.Id); err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 
 	var guest *core.Record
@@ -163,7 +163,7 @@ func joinAsGuest(e *core.RequestEvent) error {
 		return err
 	})
 	if err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 	return apis.RecordAuthResponse(e, guest, "", nil)
 }

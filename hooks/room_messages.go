@@ -33,7 +33,7 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 		return e.BadRequestError("Choose an existing room.", nil)
 	}
 	if err := CanPostRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e.RequestEvent, err)
+		return Answer(e.RequestEvent, err)
 	}
 
 	msg.Set("body", strings.TrimSpace(msg.GetString("body")))
@@ -101,7 +101,7 @@ func editRoomMessage(e *core.RecordRequestEvent) error {
 		return e.NotFoundError("", nil)
 	}
 	if err := CanPostRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e.RequestEvent, err)
+		return Answer(e.RequestEvent, err)
 	}
 	for _, f := range roomMessageImmutable {
 		if msg.GetString(f) != original.GetString(f) {
@@ -159,9 +159,9 @@ func deleteRoomMessage(e *core.RecordRequestEvent) error {
 	switch {
 	case e.HasSuperuserAuth() || CanModerateRoom(auth, room):
 	case !own:
-		return e.ForbiddenError("You can only delete your own messages.", nil)
+		return Deny("not_yours", "You can only delete your own messages.")
 	case !room.GetBool("members_can_delete_own"):
-		return e.ForbiddenError("This room does not let members delete their messages: ask a moderator.", nil)
+		return Deny("room_no_self_delete", "This room does not let members delete their messages: ask a moderator.")
 	}
 
 	msg.Set("deleted_at", types.NowDateTime())

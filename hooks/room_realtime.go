@@ -208,7 +208,7 @@ func subscribeRooms(e *core.RealtimeSubscribeRequestEvent) error {
 			return e.NotFoundError("Room not found: "+topic, nil)
 		}
 		if err := CanReadRoom(e.App, e.Auth, room); err != nil {
-			return answerDenied(e.RequestEvent, err)
+			return Answer(e.RequestEvent, err)
 		}
 		wanted[id] = true
 	}
@@ -387,7 +387,7 @@ func roomPresence(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if err := CanReadRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 	seen := map[string]bool{}
 	items := []*RoomPerson{}
@@ -411,7 +411,7 @@ func roomTyping(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if err := CanPostRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 	publishRoom(e.App, room.Id, roomEvent{Type: "typing", User: roomPerson(e.Auth)})
 	return e.NoContent(http.StatusNoContent)

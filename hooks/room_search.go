@@ -54,7 +54,7 @@ func searchRoom(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if err := CanReadRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 	q := strings.TrimSpace(e.Request.URL.Query().Get("q"))
 	if q == "" {

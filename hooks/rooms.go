@@ -82,7 +82,7 @@ func joinRoom(e *core.RequestEvent) error {
 		return e.NotFoundError("Room not found.", nil)
 	}
 	if err := CanJoinRoom(e.App, e.Auth, room); err != nil {
-		return answerDenied(e, err)
+		return Answer(e, err)
 	}
 
 	var body struct {
@@ -103,11 +103,11 @@ func joinRoom(e *core.RequestEvent) error {
 	if room.GetBool("password_protected") && !IsAdmin(e.Auth) {
 		key := "rooms.joinFailures:" + room.Id + ":" + e.Auth.Id
 		if f, ok := e.App.Store().Get(key).(joinFailures); ok && f.locked(time.Now()) {
-			return e.TooManyRequestsError(fmt.Sprintf("Too many wrong passwords. Try again in %d minutes.",
-				int(time.Until(f.since.Add(joinFailureWindow)).Minutes())+1), nil)
+			return Refuse(http.StatusTooManyRequests, "room_password_locked", "Too many wrong passwords. Try again in %d minutes.",
+				int(time.Until(f.since.Add(joinFailureWindow)).Minutes())+1)
 		}
 		if body.Password == "" {
-			return e.ForbiddenError("This room has a password.", nil)
+			return Deny("password_required", "This room has a password.")
 		}
 		hash := room.GetString("password:hash")
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(body.Password)) != nil {
@@ -115,7 +115,7 @@ func joinRoom(e *core.RequestEvent) error {
 				f, _ := old.(joinFailures)
 				return f.add(time.Now())
 			})
-			return e.ForbiddenError("Wrong password.", nil)
+			return Deny("room_password_wrong", "Wrong password.")
 		}
 		e.App.Store().Remove(key)
 	}

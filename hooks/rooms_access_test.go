@@ -133,7 +133,7 @@ func code(err error) string {
 	if err == nil {
 		return ""
 	}
-	var d *hooks.Denied
+	var d *hooks.Refusal
 	if errors.As(err, &d) {
 		return d.Code
 	}

@@ -105,7 +105,7 @@ func (a *rtcAuthz) StillAllowed(g rtc.Grant) bool {
 		if errors.Is(err, sql.ErrNoRows) {
 			return false
 		}
-		var d *Denied
+		var d *Refusal
 		if errors.As(err, &d) {
 			return false
 		}
@@ -158,19 +158,9 @@ func (a *rtcAuthz) streamAndUser(streamID, userID string) (*core.Record, *core.R
 
 // rtcError turns a policy refusal into a 403 with its reason.
 func rtcError(err error) error {
-	var d *Denied
+	var d *Refusal
 	if errors.As(err, &d) {
 		return rtc.Forbidden(d.Reason)
-	}
-	return err
-}
-
-// requestError answers a policy refusal in a request hook with 403 and its
-// reason; other errors pass unchanged.
-func requestError(e *core.RequestEvent, err error) error {
-	var d *Denied
-	if errors.As(err, &d) {
-		return e.ForbiddenError(d.Reason, nil)
 	}
 	return err
 }

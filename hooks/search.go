@@ -73,7 +73,7 @@ type SearchHit struct {
 
 func searchSalon(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) && !IsAdmin(e.Auth) {
-		return e.UnauthorizedError("Sign in as a member to search.", nil)
+		return Refuse(http.StatusUnauthorized, "login", "Sign in as a member to search.")
 	}
 	q := e.Request.URL.Query()
 	text := strings.TrimSpace(q.Get("q"))

@@ -192,7 +192,7 @@ type checkoutResult struct {
 
 func shopCheckout(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Only members may buy in the shop.", nil)
+		return Deny("not_member", "Only members may buy in the shop.")
 	}
 	client, err := paymentsClient(e.App)
 	if err != nil {
@@ -247,17 +247,17 @@ func shopCheckout(e *core.RequestEvent) error {
 		}
 		switch state := ProductSaleState(product, time.Now()); state {
 		case SaleNotYet:
-			return apis.NewApiError(http.StatusConflict, "This product is not on sale yet.", map[string]any{"sale_state": state})
+			return Refuse(http.StatusConflict, "product_not_on_sale", "This product is not on sale yet.")
 		case SaleEnded:
-			return apis.NewApiError(http.StatusConflict, "The sale of this product has ended.", map[string]any{"sale_state": state})
+			return Refuse(http.StatusConflict, "product_sale_ended", "The sale of this product has ended.")
 		case SaleSoldOut:
-			return apis.NewApiError(http.StatusConflict, "Sold out.", map[string]any{"sale_state": state})
+			return Refuse(http.StatusConflict, "product_sold_out", "Sold out.")
 		}
 		held := !product.GetBool("unlimited")
 		if held {
 			left := product.GetInt("stock")
 			if left < body.Quantity {
-				return apis.NewApiError(http.StatusConflict, fmt.Sprintf("Only %d left.", left), map[string]any{"sale_state": SaleAvailable, "stock": left})
+				return Refuse(http.StatusConflict, "product_stock_low", "Only %d left.", left)
 			}
 			product.Set("stock", left-body.Quantity)
 			if err := tx.Save(product); err != nil {
@@ -449,7 +449,7 @@ func orderPaidLate(tx core.App, order *core.Record) error {
 // created date range ?from=YYYY-MM-DD&to=YYYY-MM-DD (to is inclusive).
 func shopOrdersCSV(e *core.RequestEvent) error {
 	if !IsAdmin(e.Auth) {
-		return e.ForbiddenError("Only admins may export sales.", nil)
+		return Deny("admins_only", "Only admins may export sales.")
 	}
 	q := e.Request.URL.Query()
 	filter := []string{"id != ''"}

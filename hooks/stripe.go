@@ -575,7 +575,7 @@ func expireSessionAndRelease(app core.App, p *payable, r *core.Record, status st
 		if _, err := client.V1CheckoutSessions.Expire(ctx, id, nil); err != nil {
 			var se *stripe.Error
 			if errors.As(err, &se) {
-				return apis.NewApiError(http.StatusConflict, "Stripe refused to cancel the checkout (it may be paid already): "+se.Msg, nil)
+				return Refuse(http.StatusConflict, "checkout_not_cancelable", "Stripe refused to cancel the checkout (it may be paid already): %s", se.Msg)
 			}
 			return fmt.Errorf("expire session: %w", err)
 		}
@@ -594,7 +594,7 @@ func bindStripe(app core.App) {
 		se.Router.POST("/api/salon/stripe/webhook", stripeWebhook)
 		se.Router.POST("/api/salon/stripe/reconcile", func(e *core.RequestEvent) error {
 			if !IsAdmin(e.Auth) {
-				return e.ForbiddenError("Only admins may reconcile payments.", nil)
+				return Deny("admins_only", "Only admins may reconcile payments.")
 			}
 			rep, err := Reconcile(e.App)
 			if err != nil {

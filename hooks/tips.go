@@ -87,7 +87,7 @@ func CheckTip(l TipLimits, amount int64) error {
 
 func sendTip(e *core.RequestEvent) error {
 	if !IsMember(e.Auth) {
-		return e.ForbiddenError("Only members may send tips.", nil)
+		return Deny("not_member", "Only members may send tips.")
 	}
 	client, err := paymentsClient(e.App)
 	if err != nil {
@@ -98,10 +98,10 @@ func sendTip(e *core.RequestEvent) error {
 		return err
 	}
 	if stream.GetString("status") != "live" {
-		return apis.NewApiError(http.StatusConflict, "This stream is not live.", nil)
+		return Refuse(http.StatusConflict, "stream_not_live", "This stream is not live.")
 	}
 	if !stream.GetBool("tips_enabled") {
-		return e.ForbiddenError("Tips are turned off for this stream.", nil)
+		return Deny("tips_off", "Tips are turned off for this stream.")
 	}
 	host := stream.GetString("host")
 	if host == e.Auth.Id {
@@ -110,7 +110,7 @@ func sendTip(e *core.RequestEvent) error {
 	if blocked, err := IsBlocked(e.App, host, e.Auth.Id); err != nil {
 		return err
 	} else if blocked {
-		return e.ForbiddenError("You cannot tip this host.", nil)
+		return Deny("tip_blocked", "You cannot tip this host.")
 	}
 
 	var body struct {
@@ -284,7 +284,7 @@ func hostTipTotals(e *core.RequestEvent) error {
 		host = e.Auth.Id
 	}
 	if !IsAdmin(e.Auth) && !(IsMember(e.Auth) && host == e.Auth.Id) {
-		return e.ForbiddenError("Only the host and admins see a host's tips.", nil)
+		return Deny("host_or_admin_only", "Only the host and admins see a host's tips.")
 	}
 	totals, err := tipTotals(e.App, dbx.HashExp{"to": host})
 	if err != nil {

@@ -31,7 +31,7 @@ func bindUsers(app core.App) {
 	app.OnRecordCreateRequest("users").BindFunc(signup)
 	app.OnRecordAuthRequest("users").BindFunc(func(e *core.RecordAuthRequestEvent) error {
 		if IsSuspended(e.Record) {
-			return e.ForbiddenError("This account is suspended. Contact the salon operator.", nil)
+			return Deny("suspended", "This account is suspended. Contact the salon operator.")
 		}
 		return e.Next()
 	})
@@ -95,7 +95,7 @@ func bindUsers(app core.App) {
 // tokens minted around that moment.
 func refuseSuspendedAuth(e *core.RequestEvent) error {
 	if e.Auth != nil && e.Auth.Collection().Name == "users" && e.Auth.GetBool("suspended") {
-		return e.ForbiddenError("This account is suspended. Contact the salon operator.", nil)
+		return Deny("suspended", "This account is suspended. Contact the salon operator.")
 	}
 	return e.Next()
 }
