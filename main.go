@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"salonbase/hooks/demo"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
@@ -45,7 +46,7 @@ func main() {
 	})
 
 	hooks.Register(app)
-	app.RootCmd.AddCommand(hooks.DemoCommand(app))
+	app.RootCmd.AddCommand(demo.DemoCommand(app))
 
 	bindPublic(app, publicDir)
 

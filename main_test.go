@@ -48,7 +48,7 @@ func TestBinaryServesEverythingFromItself(t *testing.T) {
 	defer cancel()
 
 	base := "http://" + addr
-	waitFor(t, base+"/api/health")
+	WaitFor(t, base+"/api/health")
 	for path, want := range map[string]string{
 		"/":                              "Salonbase",
 		"/_/":                            "<html",
@@ -76,7 +76,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitFor(t *testing.T, url string) {
+func WaitFor(t *testing.T, url string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(url); err == nil {

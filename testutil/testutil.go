@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"salonbase/hooks/salon"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,7 +89,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 		u.Password = DefaultPassword
 	}
 	if u.Role == "" {
-		u.Role = hooks.RoleMember
+		u.Role = salon.RoleMember
 	}
 	users, err := app.FindCollectionByNameOrId("users")
 	if err != nil {
@@ -103,7 +104,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 	if u.Rank != "" {
 		r.Set("rank", RankID(t, app, u.Rank))
 	} else {
-		lowest, err := hooks.LowestRankID(app)
+		lowest, err := salon.LowestRankID(app)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +155,7 @@ func SuperuserToken(t testing.TB, app core.App) string {
 // UpdateSettings changes salon_settings as an admin would in the dashboard.
 func UpdateSettings(t testing.TB, app core.App, values map[string]any) {
 	t.Helper()
-	s, err := hooks.Settings(app)
+	s, err := salon.Settings(app)
 	if err != nil {
 		t.Fatal(err)
 	}
