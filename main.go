@@ -7,7 +7,6 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"salonbase/hooks/demo"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
@@ -17,6 +16,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/osutils"
 
 	"salonbase/hooks"
+	"salonbase/hooks/demo"
 	_ "salonbase/pb_migrations"
 )
 
@@ -46,7 +46,7 @@ func main() {
 	})
 
 	hooks.Register(app)
-	app.RootCmd.AddCommand(demo.DemoCommand(app))
+	app.RootCmd.AddCommand(demo.Command(app))
 
 	bindPublic(app, publicDir)
 

@@ -1,8 +1,11 @@
-// Package hooks extends PocketBase into Salonbase: one file per feature,
-// all bound here, in one readable function.
+// Package hooks extends PocketBase into Salonbase. Each feature is a package
+// of its own (salon is the kernel they share); this file binds them all, in
+// one readable function.
 package hooks
 
 import (
+	"github.com/pocketbase/pocketbase/core"
+
 	"salonbase/hooks/dm"
 	"salonbase/hooks/events"
 	"salonbase/hooks/forum"
@@ -13,29 +16,28 @@ import (
 	"salonbase/hooks/rooms"
 	"salonbase/hooks/salon"
 	"salonbase/hooks/search"
-
-	"github.com/pocketbase/pocketbase/core"
 )
 
 // Register binds every Salonbase hook and route to app.
 func Register(app core.App) {
-	salon.BindSettings(app)
-	members.BindUsers(app)
-	members.BindInvites(app)
-	members.BindBlocks(app)
-	members.BindReports(app)
-	members.BindFollows(app)
-	live.BindRTC(app) // live streams and calls (rtc/ media server)
-	dm.BindDM(app)
-	payments.BindStripe(app)
-	payments.BindShop(app)
-	payments.BindTips(app)
-	notify.BindNotifications(app)
-	events.BindEvents(app)
-	events.BindCalendar(app)
-	forum.BindForum(app)
-	forum.BindGroups(app)
-	search.BindSearch(app)
-	forum.BindProfiles(app)
-	rooms.BindRooms(app)
+	// Router-wide middlewares, all here: they see every request.
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
+		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
+		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
+		return se.Next()
+	})
+
+	// The features, each with its hooks and routes, in the order they
+	// have always been bound.
+	salon.Register(app)
+	members.Register(app)
+	live.Register(app) // live streams and calls (rtc/ media server)
+	dm.Register(app)
+	payments.Register(app)
+	notify.Register(app)
+	events.Register(app)
+	forum.Register(app)
+	search.Register(app)
+	rooms.Register(app)
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// DemoPassword is the password of every demo member, printed by the demo
+// Password is the password of every demo member, printed by the demo
 // command. Demo data is for trying Salonbase out, never for production.
-const DemoPassword = "salon-demo-2026"
+const Password = "salon-demo-2026"
 
 type demoMember struct {
 	Name, Email, Rank, Role, Lang, Bio string
@@ -35,9 +35,9 @@ var demoMembers = []demoMember{
 	{"Hana Suzuki", "hana@example.com", "Free", salon.RoleMember, "ja", "Just joined!"},
 }
 
-// DemoCommand is `salonbase demo`: it fills an empty data dir with a small,
+// Command is `salonbase demo`: it fills an empty data dir with a small,
 // realistic salon so that a new user can try it at once.
-func DemoCommand(app core.App) *cobra.Command {
+func Command(app core.App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Fill an empty salon with demo members, ranks and settings",
@@ -45,7 +45,7 @@ func DemoCommand(app core.App) *cobra.Command {
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
-			if err := SeedDemo(app); err != nil {
+			if err := Seed(app); err != nil {
 				return err
 			}
 			printDemo(os.Stdout)
@@ -54,12 +54,12 @@ func DemoCommand(app core.App) *cobra.Command {
 	}
 }
 
-// ErrNotEmpty is returned by SeedDemo when the salon already has members.
+// ErrNotEmpty is returned by Seed when the salon already has members.
 var ErrNotEmpty = errors.New("the salon already has members: demo data goes only into an empty data dir")
 
-// SeedDemo writes the demo salon in one transaction. It refuses to touch a
+// Seed writes the demo salon in one transaction. It refuses to touch a
 // salon that already has members.
-func SeedDemo(app core.App) error {
+func Seed(app core.App) error {
 	n, err := app.CountRecords("users")
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func SeedDemo(app core.App) error {
 		for _, m := range demoMembers {
 			u := core.NewRecord(users)
 			u.SetEmail(m.Email)
-			u.SetPassword(DemoPassword)
+			u.SetPassword(Password)
 			u.SetVerified(true)
 			u.Set("name", m.Name)
 			u.Set("rank", ranks[m.Rank])
@@ -150,7 +150,7 @@ func SeedDemo(app core.App) error {
 }
 
 func printDemo(w io.Writer) {
-	fmt.Fprintf(w, "Demo salon created. Every member's password is %q.\n\n", DemoPassword)
+	fmt.Fprintf(w, "Demo salon created. Every member's password is %q.\n\n", Password)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tRANK\tROLE")
 	for _, m := range demoMembers {

@@ -27,16 +27,14 @@ import (
 // Who may send is decided by CanDM (access.go) in the create hook; who may
 // read or change what by DMReadAccess and DMEditableFields. The collection
 // rules (pb_migrations/1795420001_dm_messages.go) say the same, and
-// guardDMWrites answers a forbidden field with a clear message before the
+// GuardDMWrites answers a forbidden field with a clear message before the
 // rules answer it with PocketBase's generic 400/404. Every read of someone
 // else's conversation by an admin or superuser is written to dm_audit.
 
 const defaultDMAttachmentMB = 20
 
-func BindDM(app core.App) {
+func bindDM(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.BindFunc(guardDMWrites)
-
 		dm := se.Router.Group("/api/salon/dm").Bind(apis.RequireAuth("users"))
 		dm.GET("/conversations", listDMConversations)
 		dm.GET("/unread", countDMUnread)
@@ -334,10 +332,10 @@ func deleteDM(e *core.RecordRequestEvent) error {
 	return e.NoContent(http.StatusNoContent)
 }
 
-// guardDMWrites answers a member's attempt to write a field that is not
+// GuardDMWrites answers a member's attempt to write a field that is not
 // theirs with a clear message, before the collection rules refuse the same
 // with PocketBase's generic 400 (create) or 404 (update).
-func guardDMWrites(e *core.RequestEvent) error {
+func GuardDMWrites(e *core.RequestEvent) error {
 	method := e.Request.Method
 	if (method != http.MethodPost && method != http.MethodPatch) ||
 		!strings.HasPrefix(e.Request.URL.Path, "/api/collections/") ||

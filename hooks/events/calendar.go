@@ -23,7 +23,7 @@ import (
 // (Google, Apple, Outlook) poll without logging in. Times are written in
 // UTC, which every client converts to the viewer's zone.
 
-func BindCalendar(app core.App) {
+func bindCalendar(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/api/salon/events/{id}/ics", eventICS).Bind(apis.RequireAuth())
 		g := se.Router.Group("/api/salon/calendar")

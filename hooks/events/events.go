@@ -39,7 +39,7 @@ var eventReminders = []struct {
 	{"reminded_24h", 24 * time.Hour},
 }
 
-func BindEvents(app core.App) {
+func bindEvents(app core.App) {
 	app.OnRecordCreateRequest("events").BindFunc(func(e *core.RecordRequestEvent) error {
 		if err := CanCreateEvent(e.App, e.Auth); err != nil {
 			return err

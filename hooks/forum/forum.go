@@ -24,7 +24,7 @@ const maxTags, maxTagLen = 10, 30
 // topicAdminFields may be changed only by admins.
 var topicAdminFields = []string{"pinned", "locked", "category", "author"}
 
-func BindForum(app core.App) {
+func bindForum(app core.App) {
 	app.OnRecordCreateRequest("forum_topics").BindFunc(createTopic)
 	app.OnRecordUpdateRequest("forum_topics").BindFunc(updateTopic)
 	app.OnRecordCreateRequest("forum_posts").BindFunc(createPost)

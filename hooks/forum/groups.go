@@ -22,7 +22,7 @@ import (
 // RoomReaders in access.go, and the rules added by the group_rooms
 // migration).
 
-func BindGroups(app core.App) {
+func bindGroups(app core.App) {
 	app.OnRecordCreateRequest("groups").BindFunc(createGroup)
 	app.OnRecordUpdateRequest("groups").BindFunc(updateGroup)
 

@@ -16,7 +16,7 @@ import (
 
 const profileRecent = 10
 
-func BindProfiles(app core.App) {
+func bindProfiles(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/api/salon/profiles/{id}", profile)
 		return se.Next()

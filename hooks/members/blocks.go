@@ -7,7 +7,7 @@ import (
 
 // Blocks: a member blocks another to stop their DMs (admins are not
 // affected). The API rules limit each member to their own blocks.
-func BindBlocks(app core.App) {
+func bindBlocks(app core.App) {
 	app.OnRecordCreateRequest("blocks").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			e.Record.Set("user", e.Auth.Id)

@@ -7,7 +7,7 @@ import (
 
 // Follows: a member follows another to hear about their posts, lives and
 // events (the features that publish call FollowerIDs).
-func BindFollows(app core.App) {
+func bindFollows(app core.App) {
 	app.OnRecordCreateRequest("follows").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			e.Record.Set("follower", e.Auth.Id)

@@ -19,7 +19,7 @@ const inviteAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 // signup rate limit.
 const inviteCodeLen = 12
 
-func BindInvites(app core.App) {
+func bindInvites(app core.App) {
 	app.OnRecordCreateRequest("invite_codes").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			if !salon.IsAdmin(e.Auth) {

@@ -12,7 +12,7 @@ import (
 // Reports: a member reports something they can see (a message, a post, a
 // member) to the operator. Admins are notified and handle it in the
 // dashboard or through the API.
-func BindReports(app core.App) {
+func bindReports(app core.App) {
 	app.OnRecordCreateRequest("reports").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			e.Record.Set("reporter", e.Auth.Id)

@@ -22,13 +22,7 @@ var privateUserFields = []string{"email", "emailVisibility", "verified", "invite
 
 var privateFilterRe = regexp.MustCompile(`\b(email|emailVisibility|verified|invited_by|suspended|lang)\b`)
 
-func BindUsers(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.BindFunc(refuseSuspendedAuth)
-		se.Router.BindFunc(guardUserPrivileges)
-		return se.Next()
-	})
-
+func bindUsers(app core.App) {
 	app.OnRecordCreateRequest("users").BindFunc(signup)
 	app.OnRecordAuthRequest("users").BindFunc(func(e *core.RecordAuthRequestEvent) error {
 		if salon.IsSuspended(e.Record) {
@@ -91,20 +85,20 @@ func BindUsers(app core.App) {
 	})
 }
 
-// refuseSuspendedAuth denies every request made with a suspended member's
+// RefuseSuspendedAuth denies every request made with a suspended member's
 // token. Suspension refreshes the token key, so this is a second line for
 // tokens minted around that moment.
-func refuseSuspendedAuth(e *core.RequestEvent) error {
+func RefuseSuspendedAuth(e *core.RequestEvent) error {
 	if e.Auth != nil && e.Auth.Collection().Name == "users" && e.Auth.GetBool("suspended") {
 		return salon.Deny("suspended", "This account is suspended. Contact the salon operator.")
 	}
 	return e.Next()
 }
 
-// guardUserPrivileges answers a member's attempt to set a privileged field
+// GuardUserPrivileges answers a member's attempt to set a privileged field
 // on signup or on their own record with a clear 400, before the API rules
 // (which refuse the same with a generic message) run.
-func guardUserPrivileges(e *core.RequestEvent) error {
+func GuardUserPrivileges(e *core.RequestEvent) error {
 	method := e.Request.Method
 	if method != "POST" && method != "PATCH" {
 		return e.Next()
@@ -207,7 +201,7 @@ func hidePrivateUserFields(e *core.RecordEnrichEvent) error {
 func signup(e *core.RecordRequestEvent) error {
 	admin := salon.IsAdmin(e.Auth)
 	if !admin {
-		// second line behind guardUserPrivileges, for signups that do not go
+		// second line behind GuardUserPrivileges, for signups that do not go
 		// through the records route (OAuth2)
 		for _, f := range []string{"rank", "role", "invited_by"} {
 			if e.Record.GetString(f) != "" {

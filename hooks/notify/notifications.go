@@ -17,7 +17,7 @@ import (
 // Routes of the notifications a member reads (the records themselves are
 // read and marked read through the stock notifications collection API),
 // their preferences, the e-mail unsubscribe link and the nightly pruning.
-func BindNotifications(app core.App) {
+func bindNotifications(app core.App) {
 	bindOutbox(app)
 	bindNotificationRealtime(app)
 

@@ -26,7 +26,7 @@ import (
 
 const defaultMaxPerOrder = 100
 
-func BindShop(app core.App) {
+func bindShop(app core.App) {
 	registerPayable(&payable{
 		collection: "orders",
 		onPaid:     orderPaid,

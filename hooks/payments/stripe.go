@@ -591,7 +591,7 @@ func expireSessionAndRelease(app core.App, p *payable, r *core.Record, status st
 // Routes and jobs
 // ---------------------------------------------------------------------------
 
-func BindStripe(app core.App) {
+func bindStripe(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.POST("/api/salon/stripe/webhook", stripeWebhook)
 		se.Router.POST("/api/salon/stripe/reconcile", func(e *core.RequestEvent) error {

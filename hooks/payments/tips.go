@@ -26,7 +26,7 @@ import (
 
 const tipExpiry = 30 * time.Minute // Stripe's shortest Checkout lifetime
 
-func BindTips(app core.App) {
+func bindTips(app core.App) {
 	registerPayable(&payable{collection: "tips", onPaid: tipPaid})
 
 	// payment details are for the tipper and admins only

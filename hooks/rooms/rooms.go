@@ -25,7 +25,7 @@ const (
 	joinFailureWindow = 15 * time.Minute
 )
 
-func BindRooms(app core.App) {
+func bindRooms(app core.App) {
 	app.OnRecordCreate("rooms").BindFunc(keepRoomPassword)
 	app.OnRecordUpdate("rooms").BindFunc(keepRoomPassword)
 

@@ -19,7 +19,7 @@ func Settings(app core.App) (*core.Record, error) {
 
 // bindSettings keeps salon_settings a singleton, whoever writes it
 // (API, dashboard or Go).
-func BindSettings(app core.App) {
+func bindSettings(app core.App) {
 	app.OnRecordCreate("salon_settings").BindFunc(func(e *core.RecordEvent) error {
 		n, err := e.App.CountRecords("salon_settings")
 		if err != nil {

@@ -48,7 +48,7 @@ const (
 	searchCandidates = 2000
 )
 
-func BindSearch(app core.App) {
+func bindSearch(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/api/salon/search", searchSalon)
 		return se.Next()
