@@ -449,14 +449,21 @@ func auditDMFile(e *core.FileDownloadRequestEvent) error {
 	return e.Next()
 }
 
-// dmAuditSeen remembers which conversations one request has already
-// audited, so a page of 30 messages from one conversation is one row. The
-// key holds the request's *RequestInfo, which PocketBase shares among all
-// records of one request and creates anew per realtime event.
-var dmAuditSeen = struct {
+// auditSeen remembers which conversations one request has already audited,
+// so a page of 30 messages from one conversation is one row. The key holds
+// the request's *RequestInfo, which PocketBase shares among all records of
+// one request and creates anew per realtime event. One per app (in its
+// store), so apps in one process never share it.
+type auditSeen struct {
 	sync.Mutex
 	m map[dmAuditKey]time.Time
-}{m: map[dmAuditKey]time.Time{}}
+}
+
+func auditSeenOf(app core.App) *auditSeen {
+	return app.Store().GetOrSet("salon.dmAuditSeen", func() any {
+		return &auditSeen{m: map[dmAuditKey]time.Time{}}
+	}).(*auditSeen)
+}
 
 type dmAuditKey struct {
 	info   *core.RequestInfo
@@ -472,7 +479,7 @@ func auditDMRead(app core.App, info *core.RequestInfo, reader, msg *core.Record,
 	if b < a {
 		a, b = b, a
 	}
-	if info != nil && !dmAuditFirst(dmAuditKey{info, reader.Id, a + "/" + b}) {
+	if info != nil && !dmAuditFirst(app, dmAuditKey{info, reader.Id, a + "/" + b}) {
 		return nil
 	}
 
@@ -499,7 +506,8 @@ func auditDMRead(app core.App, info *core.RequestInfo, reader, msg *core.Record,
 	return nil
 }
 
-func dmAuditFirst(key dmAuditKey) bool {
+func dmAuditFirst(app core.App, key dmAuditKey) bool {
+	dmAuditSeen := auditSeenOf(app)
 	dmAuditSeen.Lock()
 	defer dmAuditSeen.Unlock()
 	now := time.Now()

@@ -27,7 +27,7 @@ import (
 const defaultMaxPerOrder = 100
 
 func bindShop(app core.App) {
-	registerPayable(&payable{
+	registerPayable(app, &payable{
 		collection: "orders",
 		onPaid:     orderPaid,
 		onReleased: orderReleased,
@@ -376,7 +376,7 @@ func shopCancel(e *core.RequestEvent) error {
 	if order.GetString("status") != "pending" {
 		return e.BadRequestError("Only a pending order can be canceled; this one is "+order.GetString("status")+".", nil)
 	}
-	if err := expireSessionAndRelease(e.App, payables["orders"], order, "canceled"); err != nil {
+	if err := expireSessionAndRelease(e.App, stateOf(e.App).payables["orders"], order, "canceled"); err != nil {
 		return err
 	}
 	fresh, err := e.App.FindRecordById("orders", order.Id)

@@ -159,9 +159,20 @@ type payable struct {
 	onLatePaid func(tx core.App, r *core.Record) error // paid after it was released
 }
 
-var payables = map[string]*payable{}
+// state is the payments feature's state of one app: the collections paid
+// through Stripe Checkout, registered by the shop and tips when they bind.
+// It lives in the app's store, so two apps in one process never share it.
+type state struct {
+	payables map[string]*payable
+}
 
-func registerPayable(p *payable) { payables[p.collection] = p }
+func stateOf(app core.App) *state {
+	return app.Store().GetOrSet("salon.payments", func() any {
+		return &state{payables: map[string]*payable{}}
+	}).(*state)
+}
+
+func registerPayable(app core.App, p *payable) { stateOf(app).payables[p.collection] = p }
 
 // Metadata keys we put on Checkout Sessions and their PaymentIntents.
 const (
@@ -172,7 +183,7 @@ const (
 // findPayable locates the record a Stripe object is about: by our metadata,
 // else by the Stripe id stored on the record.
 func findPayable(tx core.App, meta map[string]string, field, stripeID string) (*payable, *core.Record, error) {
-	if p := payables[meta[metaKind]]; p != nil && meta[metaID] != "" {
+	if p := stateOf(tx).payables[meta[metaKind]]; p != nil && meta[metaID] != "" {
 		r, err := tx.FindRecordById(p.collection, meta[metaID])
 		if err == nil {
 			return p, r, nil
@@ -181,7 +192,7 @@ func findPayable(tx core.App, meta map[string]string, field, stripeID string) (*
 	if stripeID == "" {
 		return nil, nil, nil
 	}
-	for _, p := range payables {
+	for _, p := range stateOf(tx).payables {
 		r, err := tx.FindFirstRecordByData(p.collection, field, stripeID)
 		if err == nil {
 			return p, r, nil
@@ -485,7 +496,7 @@ func Reconcile(app core.App) (ReconcileReport, error) {
 		return rep, err
 	}
 	now := time.Now()
-	for _, p := range payables {
+	for _, p := range stateOf(app).payables {
 		pending, err := app.FindRecordsByFilter(p.collection, "status = 'pending'", "created", 500, 0)
 		if err != nil {
 			return rep, fmt.Errorf("reconcile %s: %w", p.collection, err)
@@ -655,7 +666,7 @@ func idempotencyKey(collection, id string) string {
 // the record is released as failed (an order's stock goes back at once, so
 // the member may try again) and the caller gets a 502 naming what failed.
 func startCheckout(e *core.RequestEvent, client *stripe.Client, kind, id string, params *stripe.CheckoutSessionCreateParams, what string) (*core.Record, error) {
-	p := payables[kind]
+	p := stateOf(e.App).payables[kind]
 	params.SetIdempotencyKey(idempotencyKey(kind, id))
 	ctx, cancel := context.WithTimeout(e.Request.Context(), stripeTimeout)
 	defer cancel()

@@ -27,7 +27,7 @@ import (
 const tipExpiry = 30 * time.Minute // Stripe's shortest Checkout lifetime
 
 func bindTips(app core.App) {
-	registerPayable(&payable{collection: "tips", onPaid: tipPaid})
+	registerPayable(app, &payable{collection: "tips", onPaid: tipPaid})
 
 	// payment details are for the tipper and admins only
 	app.OnRecordEnrich("tips").BindFunc(func(e *core.RecordEnrichEvent) error {

@@ -28,7 +28,7 @@ type presenceBatch struct {
 }
 
 // presenceDelay is how long presence changes gather before they are sent.
-var presenceDelay = 300 * time.Millisecond
+const presenceDelay = 300 * time.Millisecond
 
 const roomHubKey = "salon.roomHub"
 

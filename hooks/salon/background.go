@@ -18,17 +18,12 @@ func Background(app core.App, what string, f func() error) {
 	}, wg)
 }
 
-var backgroundMu sync.Mutex
-
+// backgroundGroup is the app's one wait group for background work (in the
+// app's store: apps in one process never share it).
 func backgroundGroup(app core.App) *sync.WaitGroup {
-	backgroundMu.Lock()
-	defer backgroundMu.Unlock()
-	wg, ok := app.Store().Get("salon.background").(*sync.WaitGroup)
-	if !ok {
-		wg = new(sync.WaitGroup)
-		app.Store().Set("salon.background", wg)
-	}
-	return wg
+	return app.Store().GetOrSet("salon.background", func() any {
+		return new(sync.WaitGroup)
+	}).(*sync.WaitGroup)
 }
 
 // WaitBackground waits for the background work started so far (tests and
