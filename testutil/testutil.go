@@ -10,8 +10,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"salonbase/hooks/salon"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,13 +25,21 @@ import (
 	_ "salonbase/pb_migrations"
 )
 
-// NewApp returns a fresh test app with the Salonbase schema and hooks. The
-// rate limiter is off (all test requests share one IP); tests of the limits
-// turn it back on with EnableRateLimits.
+// NewApp returns a fresh test app with the Salonbase schema and hooks: a
+// copy of the migrated template data dir (see Main), so a test pays for a
+// file copy instead of running every migration. The rate limiter is off (all
+// test requests share one IP); tests of the limits turn it back on with
+// EnableRateLimits.
 func NewApp(t testing.TB) *tests.TestApp {
 	t.Helper()
+	dir, err := templateDir()
+	if err != nil {
+		t.Fatalf("test data template: %v", err)
+	}
+	// NewTestAppWithConfig clones dir into a temp dir of its own and applies
+	// any migration the template lacks (none).
 	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{
-		DataDir:       t.TempDir(),
+		DataDir:       dir,
 		EncryptionEnv: "pb_test_env",
 	})
 	if err != nil {
@@ -40,6 +50,44 @@ func NewApp(t testing.TB) *tests.TestApp {
 	app.Settings().RateLimits.Enabled = false
 	hooks.Register(app)
 	return app
+}
+
+// The template: one migrated data dir per test binary, made on first use,
+// the way PocketBase's own tests copy their test_pb_data.
+var template struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func templateDir() (string, error) {
+	template.once.Do(func() {
+		empty, err := os.MkdirTemp("", "salonbase_template_")
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer os.RemoveAll(empty)
+		app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: empty, EncryptionEnv: "pb_test_env"})
+		if err != nil {
+			template.err = fmt.Errorf("migrate: %w", err)
+			return
+		}
+		// keep the migrated clone: close it without deleting it
+		template.dir = app.DataDir()
+		template.err = app.ResetBootstrapState()
+	})
+	return template.dir, template.err
+}
+
+// Main runs a package's tests and then removes the template data dir; call
+// it from each test package's TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if template.dir != "" {
+		os.RemoveAll(template.dir)
+	}
+	os.Exit(code)
 }
 
 // EnableRateLimits turns on the limits our migration configured.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDemoSalon(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	if err := demo.Seed(app); err != nil {
 		t.Fatal(err)

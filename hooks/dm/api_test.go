@@ -64,6 +64,7 @@ func dmAuditRows(t *testing.T, app core.App, via string) []*core.Record {
 // The seed's examples: "Gold and above may DM members", "Platinum and above
 // may contact tutors", everyone reaches the operator, admin_only and off.
 func TestDMPolicySeedExamples(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{
@@ -126,6 +127,7 @@ func TestDMPolicySeedExamples(t *testing.T) {
 }
 
 func TestDMReplyAllowedWhereStartingIsNot(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{
@@ -172,6 +174,7 @@ func TestDMReplyAllowedWhereStartingIsNot(t *testing.T) {
 }
 
 func TestDMSettingsRankAndBlocksApplyOnTheNextRequest(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{"dm_member_min_rank": testutil.RankID(t, app, "Gold")})
@@ -234,6 +237,7 @@ func TestDMSettingsRankAndBlocksApplyOnTheNextRequest(t *testing.T) {
 }
 
 func TestDMForgeryRefused(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	sender := testutil.CreateUser(t, app, testutil.User{})
@@ -325,6 +329,7 @@ func TestDMForgeryRefused(t *testing.T) {
 
 // The rules alone refuse forgeries too (second line behind the hooks).
 func TestDMRulesAloneRefuseForgery(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	sender := testutil.CreateUser(t, app, testutil.User{})
 	recipient := testutil.CreateUser(t, app, testutil.User{})
@@ -364,6 +369,7 @@ func TestDMRulesAloneRefuseForgery(t *testing.T) {
 }
 
 func TestDMVisibilityAndModerationAudit(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{Name: "Alice"})
@@ -504,6 +510,7 @@ func TestDMVisibilityAndModerationAudit(t *testing.T) {
 }
 
 func TestDMDeleteForMe(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{})
@@ -554,6 +561,7 @@ func TestDMDeleteForMe(t *testing.T) {
 }
 
 func TestDMIdempotentSend(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{})
@@ -604,6 +612,7 @@ func TestDMIdempotentSend(t *testing.T) {
 }
 
 func TestDMConversationsUnreadAndMarkRead(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{Name: "Me"})
@@ -702,6 +711,7 @@ func TestDMConversationsUnreadAndMarkRead(t *testing.T) {
 }
 
 func TestDMRealtimeReachesOnlyTheRecipient(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{})
@@ -781,6 +791,7 @@ func uploadDM(t *testing.T, srv *testutil.Server, token, to string, size int) (i
 }
 
 func TestDMAttachmentsAreProtected(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{})
@@ -850,6 +861,7 @@ func TestDMAttachmentsAreProtected(t *testing.T) {
 }
 
 func TestDMReportGoesToTheOperator(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	alice := testutil.CreateUser(t, app, testutil.User{})
@@ -876,6 +888,7 @@ func TestDMReportGoesToTheOperator(t *testing.T) {
 }
 
 func TestDMSendsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnableRateLimits(t, app)
 	srv := testutil.Serve(t, app)
@@ -910,6 +923,7 @@ func TestDMSendsAreRateLimited(t *testing.T) {
 // The same policy through PocketBase's own ApiScenario runner, which also
 // checks which hooks fired: a refused message triggers no save at all.
 func TestDMSendScenarios(t *testing.T) {
+	t.Parallel()
 	type setup struct{ from, to testutil.User }
 	scenario := func(name string, s setup, status int, content []string, events map[string]int) tests.ApiScenario {
 		headers := map[string]string{}

@@ -16,6 +16,7 @@ import (
 )
 
 func TestDMAccessDecisions(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	member := testutil.CreateUser(t, app, testutil.User{})
 	other := testutil.CreateUser(t, app, testutil.User{})

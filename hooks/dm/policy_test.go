@@ -10,6 +10,7 @@ import (
 )
 
 func TestDecideDM(t *testing.T) {
+	t.Parallel()
 	gold := salon.MinRank{Set: true, Level: 30, Name: "Gold"}
 	platinum := salon.MinRank{Set: true, Level: 40, Name: "Platinum"}
 	open := dm.DMSettings{Mode: "open", MemberMin: gold, TutorMin: platinum}
@@ -74,6 +75,7 @@ func TestDecideDM(t *testing.T) {
 }
 
 func TestCanDMReadsSettingsAndBlocksLive(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	silver := testutil.CreateUser(t, app, testutil.User{Rank: "Silver"})
 	gold := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
@@ -105,6 +107,7 @@ func TestCanDMReadsSettingsAndBlocksLive(t *testing.T) {
 }
 
 func TestHasRank(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	silver := testutil.CreateUser(t, app, testutil.User{Rank: "Silver"})
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})

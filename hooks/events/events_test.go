@@ -20,6 +20,7 @@ import (
 )
 
 func TestEventCreatePermissionsAndInput(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
@@ -95,6 +96,7 @@ func TestEventCreatePermissionsAndInput(t *testing.T) {
 }
 
 func TestEventVisibilityByPublishedAndRank(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	org := testutil.Member(t, app, testutil.User{Role: "tutor"}, "en")
@@ -148,6 +150,7 @@ func TestEventVisibilityByPublishedAndRank(t *testing.T) {
 }
 
 func TestRSVPRaceForTheLastSeatsThenWaitlistPromotion(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	org := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
@@ -265,6 +268,7 @@ func TestRSVPRaceForTheLastSeatsThenWaitlistPromotion(t *testing.T) {
 }
 
 func TestPublishingNotifiesEligibleMembersAndFollowersOnce(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	org := testutil.Member(t, app, testutil.User{Role: "tutor"}, "en")
@@ -311,6 +315,7 @@ func TestPublishingNotifiesEligibleMembersAndFollowersOnce(t *testing.T) {
 }
 
 func TestEventChangesAndCancellationNotifyAttendees(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	org := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
@@ -362,6 +367,7 @@ func TestEventChangesAndCancellationNotifyAttendees(t *testing.T) {
 }
 
 func TestEventRemindersFireOnceEach(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	org := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
 	goer := testutil.Member(t, app, testutil.User{}, "en")
@@ -473,6 +479,7 @@ func parseICS(t testing.TB, raw []byte) *ical.Calendar {
 }
 
 func TestEventICSParsesBackAndKeepsTheTimeZone(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	app.Settings().Meta.AppURL = "https://salon.example.com"
@@ -526,6 +533,7 @@ func TestEventICSParsesBackAndKeepsTheTimeZone(t *testing.T) {
 }
 
 func TestPersonalCalendarFeedWithSignedURL(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	app.Settings().Meta.AppURL = srv.URL
@@ -608,6 +616,7 @@ func TestPersonalCalendarFeedWithSignedURL(t *testing.T) {
 }
 
 func TestAttendeeListAndCSVForAdminsAndOrganizer(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")

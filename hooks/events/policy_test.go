@@ -12,6 +12,7 @@ import (
 )
 
 func TestCanCreateEvent(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
 	tutor := testutil.CreateUser(t, app, testutil.User{Role: "tutor"})

@@ -24,6 +24,7 @@ func ids(items []map[string]any) map[string]bool {
 }
 
 func TestForumCategoriesByRank(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	free := testutil.CreateUser(t, app, testutil.User{})
@@ -130,6 +131,7 @@ func TestForumCategoriesByRank(t *testing.T) {
 }
 
 func TestForumLockedTopic(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	author := testutil.CreateUser(t, app, testutil.User{})
@@ -164,6 +166,7 @@ func TestForumLockedTopic(t *testing.T) {
 }
 
 func TestForumRepliesQuotesAnswers(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	asker := testutil.CreateUser(t, app, testutil.User{Name: "Asker"})
@@ -232,6 +235,7 @@ func TestForumRepliesQuotesAnswers(t *testing.T) {
 // Concurrent replies over real HTTP: the counters end equal to the posts,
 // also while the author keeps saving the topic (a stale record save).
 func TestForumCountersUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	cat := testutil.NewCategory(t, app, "General", nil)
@@ -335,6 +339,7 @@ func TestForumCountersUnderConcurrency(t *testing.T) {
 }
 
 func TestForumFollowersNotified(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	star := testutil.CreateUser(t, app, testutil.User{Name: "Star", Rank: "Gold"})
@@ -376,6 +381,7 @@ func TestForumFollowersNotified(t *testing.T) {
 // Attachments are protected files: only callers who may read the post
 // download them, with a file token.
 func TestForumAttachments(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	gold := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
@@ -434,6 +440,7 @@ func TestForumAttachments(t *testing.T) {
 
 // Deleting an account keeps the discussions it took part in.
 func TestForumKeepsDiscussionsOfDeletedAccounts(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	leaver := testutil.CreateUser(t, app, testutil.User{})

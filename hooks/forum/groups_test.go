@@ -12,6 +12,7 @@ import (
 )
 
 func TestGroupVisibility(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{Name: "Owner"})
@@ -122,6 +123,7 @@ func TestGroupVisibility(t *testing.T) {
 }
 
 func TestGroupJoinAndModeration(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{})
@@ -250,6 +252,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 }
 
 func TestGroupCreateRank(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{"group_create_min_rank": testutil.RankID(t, app, "Silver")})

@@ -16,6 +16,7 @@ import (
 // The forum and group decisions of access.go, called directly; the HTTP
 // tests in forum_test.go and groups_test.go check the rules agree.
 func TestForumAccessDecisions(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	free := testutil.CreateUser(t, app, testutil.User{})
 	silver := testutil.CreateUser(t, app, testutil.User{Rank: "Silver"})

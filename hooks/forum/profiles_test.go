@@ -48,6 +48,7 @@ type profileResult struct {
 }
 
 func TestProfile(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	expert := testutil.CreateUser(t, app, testutil.User{Name: "Expert", Rank: "Gold", Email: "expert-private@example.com"})

@@ -14,6 +14,7 @@ import (
 )
 
 func TestCallEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ann := testutil.CreateUser(t, app, testutil.User{Name: "Ann", Rank: "Gold"})
 	bob := testutil.CreateUser(t, app, testutil.User{Name: "Bob", Rank: "Gold"})
@@ -122,6 +123,7 @@ func TestCallEndToEnd(t *testing.T) {
 
 // Who may call whom is the DM policy: the same 403 reasons.
 func TestCallPolicy(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	ann := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
@@ -171,6 +173,7 @@ func TestCallPolicy(t *testing.T) {
 }
 
 func TestCallMissedAndDeclined(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"call_ring_seconds": 1})
 	srv := testutil.Serve(t, app)

@@ -64,6 +64,7 @@ func disconnected(v *rtctest.Viewer) bool {
 }
 
 func TestLiveStreamEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"live_min_rank": testutil.RankID(t, app, "Silver")})
 	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Rank: "Gold"})
@@ -177,6 +178,7 @@ func TestLiveStreamEndToEnd(t *testing.T) {
 }
 
 func TestLiveStreamKeyForOBS(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
 	ann := testutil.CreateUser(t, app, testutil.User{})
@@ -217,6 +219,7 @@ func TestLiveStreamKeyForOBS(t *testing.T) {
 }
 
 func TestLiveStreamRules(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})

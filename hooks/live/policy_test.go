@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecideBroadcast(t *testing.T) {
+	t.Parallel()
 	silver := salon.MinRank{Set: true, Level: 20, Name: "Silver"}
 	for _, c := range []struct {
 		name string
@@ -28,6 +29,7 @@ func TestDecideBroadcast(t *testing.T) {
 }
 
 func TestDecideWatch(t *testing.T) {
+	t.Parallel()
 	gold := salon.MinRank{Set: true, Level: 30, Name: "Gold"}
 	for _, c := range []struct {
 		name   string

@@ -16,6 +16,7 @@ import (
 const invitesURL = "/api/collections/invite_codes/records"
 
 func TestInviteCodesCreateAndList(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})
@@ -103,6 +104,7 @@ func signupBody(email, code string) map[string]any {
 }
 
 func TestSignupWithInviteCode(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{})
@@ -161,6 +163,7 @@ func TestSignupWithInviteCode(t *testing.T) {
 }
 
 func TestInviteOnlySalon(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{})
@@ -182,6 +185,7 @@ func TestInviteOnlySalon(t *testing.T) {
 }
 
 func TestInviteLastUseRace(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{})
@@ -220,6 +224,7 @@ func TestInviteLastUseRace(t *testing.T) {
 }
 
 func TestInviteCodeFormat(t *testing.T) {
+	t.Parallel()
 	if got := members.NormalizeInviteCode(" ab-cd ef "); got != "ABCDEF" {
 		t.Fatalf("normalize: %q", got)
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBlocks(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{})
@@ -63,6 +64,7 @@ func TestBlocks(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	reporter := testutil.CreateUser(t, app, testutil.User{})
@@ -128,6 +130,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestFollows(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	fan := testutil.CreateUser(t, app, testutil.User{})
@@ -157,6 +160,7 @@ func TestFollows(t *testing.T) {
 }
 
 func TestNotificationsBelongToTheirMember(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{})
@@ -197,6 +201,7 @@ func TestNotificationsBelongToTheirMember(t *testing.T) {
 }
 
 func TestSalonSettingsIsASingleton(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})

@@ -16,6 +16,7 @@ import (
 )
 
 func TestSignupGetsDefaultsAndCannotSetPrivileges(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})
@@ -57,6 +58,7 @@ func TestSignupGetsDefaultsAndCannotSetPrivileges(t *testing.T) {
 }
 
 func TestMemberCannotChangeOwnPrivileges(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{Rank: "Silver"})
@@ -97,6 +99,7 @@ func TestMemberCannotChangeOwnPrivileges(t *testing.T) {
 }
 
 func TestAdminsChangePrivileges(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
@@ -118,6 +121,7 @@ func TestAdminsChangePrivileges(t *testing.T) {
 }
 
 func TestProfilesArePublicButPrivateFieldsAreNot(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	inviter := testutil.CreateUser(t, app, testutil.User{Name: "Inviter"})
@@ -198,6 +202,7 @@ func TestProfilesArePublicButPrivateFieldsAreNot(t *testing.T) {
 }
 
 func TestSuspensionTakesEffectAtOnce(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
@@ -237,6 +242,7 @@ func TestSuspensionTakesEffectAtOnce(t *testing.T) {
 }
 
 func TestAvatarsAreRasterImagesOnly(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{})
@@ -275,6 +281,7 @@ func TestAvatarsAreRasterImagesOnly(t *testing.T) {
 }
 
 func TestRateLimitsAreOnForSignupAndLogin(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnableRateLimits(t, app)
 	srv := testutil.Serve(t, app)
@@ -304,6 +311,7 @@ func TestRateLimitsAreOnForSignupAndLogin(t *testing.T) {
 // The API rules refuse privilege changes on their own, behind the Go guard:
 // evaluate them directly as PocketBase does for a request.
 func TestUsersRulesAloneRefusePrivileges(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	member := testutil.CreateUser(t, app, testutil.User{})
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
@@ -332,6 +340,7 @@ func TestUsersRulesAloneRefusePrivileges(t *testing.T) {
 }
 
 func TestRealtimeFilterOnPrivateFieldRefused(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})

@@ -28,6 +28,7 @@ func deliver(t testing.TB, app core.App, now time.Time) (sent, failed int) {
 var unsubRe = regexp.MustCompile(`https://salon\.example\.com(/api/salon/notifications/unsubscribe\?\S+)`)
 
 func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
@@ -91,6 +92,7 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 }
 
 func TestNotifyPreferenceSwitches(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
@@ -182,6 +184,7 @@ func TestNotifyPreferenceSwitches(t *testing.T) {
 }
 
 func TestNotifySkipsUnverifiedAddressesAndSuspendedMembers(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	unverified := testutil.CreateUser(t, app, testutil.User{})
 	suspended := testutil.Member(t, app, testutil.User{Suspended: true}, "en")
@@ -200,6 +203,7 @@ func TestNotifySkipsUnverifiedAddressesAndSuspendedMembers(t *testing.T) {
 }
 
 func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
@@ -266,6 +270,7 @@ func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 }
 
 func TestOutboxRetriesWithBackoffThenGivesUp(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
@@ -327,6 +332,7 @@ func TestOutboxRetriesWithBackoffThenGivesUp(t *testing.T) {
 }
 
 func TestNotificationsReadUnreadAndRealtime(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.Member(t, app, testutil.User{}, "en")
@@ -431,6 +437,7 @@ func TestNotificationsReadUnreadAndRealtime(t *testing.T) {
 }
 
 func TestPruneNotificationsKeepsRecentOnes(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	m := testutil.Member(t, app, testutil.User{}, "en")
 	testutil.UpdateSettings(t, app, map[string]any{"notify_retention_days": 30})
@@ -463,6 +470,7 @@ func TestPruneNotificationsKeepsRecentOnes(t *testing.T) {
 }
 
 func TestEventNoticeTitlesInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
@@ -492,6 +500,7 @@ func TestEventNoticeTitlesInTheMembersLanguage(t *testing.T) {
 }
 
 func TestAdminAnnouncementReachesMembersOfTheRank(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")

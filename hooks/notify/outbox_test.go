@@ -41,6 +41,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func TestOutboxRestartMidQueueNeitherLosesNorRepeats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ms := testutil.StartMailServer(t)
 	ms.SetDelay(30 * time.Millisecond) // slow enough to stop mid-queue
@@ -103,6 +104,7 @@ func TestOutboxRestartMidQueueNeitherLosesNorRepeats(t *testing.T) {
 }
 
 func TestOutboxReclaimsRowsOfACrashedWorkerOnlyAfterTheLease(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
@@ -128,6 +130,7 @@ func TestOutboxReclaimsRowsOfACrashedWorkerOnlyAfterTheLease(t *testing.T) {
 // A request that notifies returns while the SMTP server hangs: the e-mail
 // waits in the outbox.
 func TestNotifyingRequestDoesNotWaitForSMTP(t *testing.T) {
+	t.Parallel()
 	hang, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +170,7 @@ func TestNotifyingRequestDoesNotWaitForSMTP(t *testing.T) {
 // With a rate of one e-mail a minute the worker sends one and waits; a stop
 // during the wait puts the rest back in the queue for the next start.
 func TestOutboxWorkerKeepsTheRateLimit(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)

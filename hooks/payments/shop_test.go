@@ -17,6 +17,7 @@ import (
 )
 
 func TestPriceFor(t *testing.T) {
+	t.Parallel()
 	rp := payments.RankPricing{
 		Prices:    map[int]int64{30: 1200}, // Gold and above
 		Discounts: map[int]float64{20: 10}, // Silver and above: 10% off
@@ -46,6 +47,7 @@ func TestPriceFor(t *testing.T) {
 }
 
 func TestFormatAmount(t *testing.T) {
+	t.Parallel()
 	for amount, want := range map[int64]string{1500: "1500 JPY"} {
 		if got := payments.FormatAmount(amount, "jpy"); got != want {
 			t.Errorf("got %q want %q", got, want)
@@ -93,6 +95,7 @@ func TestShopWithoutKeys(t *testing.T) {
 }
 
 func TestShopSecretsStayHidden(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{"stripe_secret_key": testutil.TestSecretKey, "stripe_webhook_secret": testutil.TestWebhookSecret})
@@ -118,6 +121,7 @@ func TestShopSecretsStayHidden(t *testing.T) {
 }
 
 func TestShopCatalogue(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	free := testutil.CreateUser(t, app, testutil.User{Rank: "Free"})
@@ -391,6 +395,7 @@ func TestShopOrdersVisibilityAndCSV(t *testing.T) {
 }
 
 func TestShopProductValidation(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{Role: "admin"}))
@@ -455,6 +460,7 @@ func TestShopCheckoutWhenStripeFails(t *testing.T) {
 }
 
 func TestProductSaleState(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	now := time.Now()
 	at := func(d time.Duration) types.DateTime { dt, _ := types.ParseDateTime(now.Add(d)); return dt }

@@ -349,6 +349,7 @@ func TestStripeReconcileWhileStripeIsDown(t *testing.T) {
 // Stripe refuses a Checkout Session that expires sooner than 30 minutes or
 // later than 24 hours after it is created.
 func TestCheckoutExpiresAt(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	for name, c := range map[string]struct {
 		local    time.Time

@@ -48,6 +48,7 @@ func newStream(t *testing.T, app core.App, values map[string]any) *core.Record {
 }
 
 func TestCheckTip(t *testing.T) {
+	t.Parallel()
 	l := payments.TipLimits{Currency: "jpy", Min: 100, Max: 50000}
 	for amount, ok := range map[int64]bool{99: false, 100: true, 50000: true, 50001: false, 0: false, -5: false} {
 		if err := payments.CheckTip(l, amount); (err == nil) != ok {

@@ -10,6 +10,7 @@ import (
 // A group's chat room: created with the group, read and written by its
 // active members only; leaving, removal and bans end access at once.
 func TestGroupRoom(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	owner := testutil.CreateUser(t, app, testutil.User{})

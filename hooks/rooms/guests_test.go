@@ -10,6 +10,7 @@ import (
 )
 
 func TestGuestLinksAndGuestsStayInTheirRoom(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	moderator := testutil.CreateUser(t, app, testutil.User{Name: "Mod"})
@@ -144,6 +145,7 @@ func TestGuestLinksAndGuestsStayInTheirRoom(t *testing.T) {
 }
 
 func TestGuestChatSwitchAndExpiry(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})

@@ -23,6 +23,7 @@ func noHiddenFields(t testing.TB, what string, body []byte) {
 }
 
 func TestRoomMessageAuthorshipAndHiddenFields(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{Name: "Aiko", Rank: "Silver"})
@@ -93,6 +94,7 @@ func TestRoomMessageAuthorshipAndHiddenFields(t *testing.T) {
 }
 
 func TestRoomMessageEdit(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{})
@@ -132,6 +134,7 @@ func TestRoomMessageEdit(t *testing.T) {
 }
 
 func TestRoomMessageSoftDelete(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	me := testutil.CreateUser(t, app, testutil.User{})
@@ -217,6 +220,7 @@ func TestRoomMessageSoftDelete(t *testing.T) {
 }
 
 func TestMentionsAndRoomNotifications(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	author := testutil.CreateUser(t, app, testutil.User{Name: "Aiko", Rank: "Gold"})
@@ -283,6 +287,7 @@ func containsAny(list []any, v string) bool {
 }
 
 func TestLargeVideoAttachment(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})

@@ -14,6 +14,7 @@ import (
 )
 
 func TestCanReadAndPostRoom(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	bronze := testutil.CreateUser(t, app, testutil.User{Rank: "Bronze"})
 	gold := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
@@ -80,6 +81,7 @@ func TestCanReadAndPostRoom(t *testing.T) {
 }
 
 func TestGuestLinkLive(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	room := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})
 	other := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})

@@ -55,6 +55,7 @@ func quiet(t testing.TB, rt *testutil.Realtime, text string) bool {
 }
 
 func TestRoomTopicPresenceTypingMessages(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	aiko := testutil.CreateUser(t, app, testutil.User{Name: "Aiko", Rank: "Gold"})
@@ -125,6 +126,7 @@ func TestRoomTopicPresenceTypingMessages(t *testing.T) {
 }
 
 func TestRoomTopicStopsForRemovedDemotedSuspended(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})

@@ -21,6 +21,7 @@ func roomMessages(t testing.TB, srv *testutil.Server, token, room string) testut
 }
 
 func TestRoomsVisibleByRankPasswordNeverShown(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	bronze := testutil.CreateUser(t, app, testutil.User{Rank: "Bronze"})
@@ -72,6 +73,7 @@ func TestRoomsVisibleByRankPasswordNeverShown(t *testing.T) {
 }
 
 func TestRoomRankAndPasswordGates(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	bronze := testutil.CreateUser(t, app, testutil.User{Rank: "Bronze"})
@@ -161,6 +163,7 @@ func isMember(app core.App, room, user string) (bool, error) {
 }
 
 func TestRoomJoinBruteForceLocksOut(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})
@@ -187,6 +190,7 @@ func TestRoomJoinBruteForceLocksOut(t *testing.T) {
 }
 
 func TestRoomJoinIsRateLimitedPerIP(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnableRateLimits(t, app)
 	srv := testutil.Serve(t, app)
@@ -210,6 +214,7 @@ func TestRoomJoinIsRateLimitedPerIP(t *testing.T) {
 }
 
 func TestArchivedRoomIsReadOnly(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})

@@ -13,6 +13,7 @@ import (
 )
 
 func TestRoomSearchJapaneseAndEnglish(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
@@ -87,6 +88,7 @@ func TestRoomSearchJapaneseAndEnglish(t *testing.T) {
 }
 
 func TestRoomCSVExport(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{Name: "田中, \"タナカ\"", Rank: "Silver"})
@@ -148,6 +150,7 @@ func TestRoomCSVExport(t *testing.T) {
 }
 
 func TestRoomIPRetention(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})

@@ -29,6 +29,7 @@ type roomSearchResult struct {
 // read (rank, password joined, group membership), never deleted ones, and
 // ranks them with forum hits under the same filters.
 func TestSiteSearchRoomMessages(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	bronze := testutil.CreateUser(t, app, testutil.User{Name: "Bronze Bo", Rank: "Bronze"})
@@ -148,6 +149,7 @@ func TestSiteSearchRoomMessages(t *testing.T) {
 // ReadableRoomIDs is the batch form of CanReadRoom: both agree for every
 // member and room.
 func TestReadableRoomIDsAgreesWithCanReadRoom(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	users := map[string]*testutil.User{

@@ -37,6 +37,7 @@ func (r searchResult) ids() []string {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	free := testutil.CreateUser(t, app, testutil.User{Name: "Free"})
@@ -159,6 +160,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearchRateLimit(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnableRateLimits(t, app)
 	srv := testutil.Serve(t, app)
