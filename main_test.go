@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -85,5 +84,5 @@ func WaitFor(t *testing.T, url string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal(fmt.Sprintf("server did not come up at %s", url))
+	t.Fatalf("server did not come up at %s", url)
 }

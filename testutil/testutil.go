@@ -75,7 +75,7 @@ func templateDir() (string, error) {
 		}
 		// keep the migrated clone: close it without deleting it
 		template.dir = app.DataDir()
-		template.err = app.ResetBootstrapState()
+		template.err = app.ClearBootstrap()
 	})
 	return template.dir, template.err
 }

@@ -129,7 +129,7 @@ func newDMBench(b *testing.B) *dmBench {
 	}
 	// reopen the database as a restart would, so the benchmark starts from
 	// fresh connections rather than the seeding connection's state
-	if err := app.ResetBootstrapState(); err != nil {
+	if err := app.ClearBootstrap(); err != nil {
 		b.Fatal(err)
 	}
 	if err := app.Bootstrap(); err != nil {

@@ -15,14 +15,6 @@ import (
 	"salonbase/testutil"
 )
 
-func ids(items []map[string]any) map[string]bool {
-	out := map[string]bool{}
-	for _, it := range items {
-		out[it["id"].(string)] = true
-	}
-	return out
-}
-
 func TestForumCategoriesByRank(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)

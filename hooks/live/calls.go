@@ -161,7 +161,7 @@ func callTransition(call *core.Record, me, from, to string) error {
 		allowed = true // either party hangs up
 	}
 	if !allowed {
-		return fmt.Errorf("You cannot change this call from %s to %s.", from, to)
+		return salon.Refuse(http.StatusBadRequest, "call_transition", "You cannot change this call from %s to %s.", from, to)
 	}
 	if callOver[to] {
 		call.Set("ended_at", now)

@@ -64,7 +64,6 @@ func disconnected(v *rtctest.Viewer) bool {
 }
 
 func TestLiveStreamEndToEnd(t *testing.T) {
-	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"live_min_rank": testutil.RankID(t, app, "Silver")})
 	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Rank: "Gold"})
@@ -178,7 +177,6 @@ func TestLiveStreamEndToEnd(t *testing.T) {
 }
 
 func TestLiveStreamKeyForOBS(t *testing.T) {
-	t.Parallel()
 	app := testutil.NewApp(t)
 	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
 	ann := testutil.CreateUser(t, app, testutil.User{})

@@ -14,7 +14,6 @@ import (
 // The ICE settings come from salon_settings; TURN credentials are
 // short-lived HMACs for the member, never the shared secret.
 func TestICEServersFromSettings(t *testing.T) {
-	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{
 		"rtc_stun_urls":   "stun:stun.example.org:3478",

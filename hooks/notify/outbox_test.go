@@ -71,13 +71,13 @@ func TestOutboxRestartMidQueueNeitherLosesNorRepeats(t *testing.T) {
 	if n := testutil.CountRecords(t, app, "email_outbox", dbx.HashExp{"status": "sent"}); n != beforeRestart {
 		t.Fatalf("%d rows marked sent, %d mails arrived", n, beforeRestart)
 	}
-	if err := app.ResetBootstrapState(); err != nil {
+	if err := app.ClearBootstrap(); err != nil {
 		t.Fatal(err)
 	}
 
 	// a new process on the same data dir
 	app2 := openApp(t, dir)
-	defer app2.ResetBootstrapState()
+	defer app2.ClearBootstrap()
 	testutil.UseMailServer(t, app2, ms)
 	w2 := notify.StartOutbox(app2)
 	waitUntil(t, "the outbox to drain", func() bool {

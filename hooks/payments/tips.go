@@ -80,10 +80,10 @@ func LoadTipLimits(app core.App) (TipLimits, error) {
 // CheckTip decides whether amount is a valid tip under l.
 func CheckTip(l TipLimits, amount int64) error {
 	if amount < l.Min || (l.Max > 0 && amount > l.Max) {
-		return fmt.Errorf("A tip is between %s and %s.", FormatAmount(l.Min, l.Currency), FormatAmount(l.Max, l.Currency))
+		return salon.Refuse(http.StatusBadRequest, "tip_amount", "A tip is between %s and %s.", FormatAmount(l.Min, l.Currency), FormatAmount(l.Max, l.Currency))
 	}
 	if CurrencyDecimals(l.Currency) == 3 && amount%10 != 0 {
-		return fmt.Errorf("%s amounts must be multiples of 10.", strings.ToUpper(l.Currency))
+		return salon.Refuse(http.StatusBadRequest, "tip_amount", "%s amounts must be multiples of 10.", strings.ToUpper(l.Currency))
 	}
 	return nil
 }

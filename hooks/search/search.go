@@ -423,12 +423,10 @@ func snippet(text string, terms []string, radius int) string {
 		}
 	}
 	sort.Slice(spans, func(a, b int) bool { return spans[a].from < spans[b].from })
-	start, end := 0, len(runes)
+	start, end := 0, min(len(runes), 2*radius)
 	if len(spans) > 0 {
 		start = max(0, spans[0].from-radius)
 		end = min(len(runes), spans[0].to+radius)
-	} else {
-		end = min(len(runes), 2*radius)
 	}
 	var b strings.Builder
 	if start > 0 {
