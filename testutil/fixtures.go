@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"net/http"
-	"salonbase/hooks/salon"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
+
+	"salonbase/hooks/salon"
 )
 
 const UsersURL = "/api/collections/users/records"

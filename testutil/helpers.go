@@ -6,11 +6,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-
 	"testing"
 
 	"github.com/pocketbase/dbx"
-
 	"github.com/pocketbase/pocketbase/core"
 )
 

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"salonbase/hooks/salon"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/hooks"
+	"salonbase/hooks/salon"
 	_ "salonbase/pb_migrations"
 )
 

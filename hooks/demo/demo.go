@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"salonbase/hooks/salon"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
+
+	"salonbase/hooks/salon"
 )
 
 // Password is the password of every demo member, printed by the demo

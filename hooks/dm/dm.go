@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +16,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/spf13/cast"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Direct messages (DESIGN.md "DMs" and "DM policy"): e-mail-like messages

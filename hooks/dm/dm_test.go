@@ -3,7 +3,6 @@ package dm_test
 import (
 	"fmt"
 	"net/http"
-	"salonbase/hooks/dm"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
+	"salonbase/hooks/dm"
 	"salonbase/testutil"
 )
 

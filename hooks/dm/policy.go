@@ -2,10 +2,11 @@ package dm
 
 import (
 	"fmt"
-	"salonbase/hooks/members"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/members"
+	"salonbase/hooks/salon"
 )
 
 // DMParty is what the DM policy needs to know about one side of a message.

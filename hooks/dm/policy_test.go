@@ -2,10 +2,10 @@ package dm_test
 
 import (
 	"errors"
-	"salonbase/hooks/dm"
-	"salonbase/hooks/salon"
 	"testing"
 
+	"salonbase/hooks/dm"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

@@ -5,10 +5,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Attendee list and CSV export of an event, for admins and its organizer.

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +14,9 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Calendars (RFC 5545): one event as an .ics download, and a personal feed

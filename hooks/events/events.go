@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -14,6 +12,9 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Events: organizers (see CanCreateEvent) create events; members RSVP

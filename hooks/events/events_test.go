@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/events"
-	"salonbase/hooks/salon"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +14,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/events"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

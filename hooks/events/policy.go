@@ -1,9 +1,9 @@
 package events
 
 import (
-	"salonbase/hooks/salon"
-
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // CanCreateEvent decides who may organize events: superusers, admins and

@@ -2,12 +2,12 @@ package events_test
 
 import (
 	"errors"
-	"salonbase/hooks/events"
-	"salonbase/hooks/salon"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/events"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

@@ -3,14 +3,15 @@ package forum
 import (
 	"errors"
 	"fmt"
-	"salonbase/hooks/members"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/members"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Forum: categories hold topics, topics hold posts. Read access is in the

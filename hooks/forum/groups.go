@@ -3,12 +3,13 @@ package forum
 import (
 	"fmt"
 	"net/http"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Groups: themed groups with their own board (a forum category scoped to

@@ -2,14 +2,14 @@ package forum_test
 
 import (
 	"errors"
-	"salonbase/hooks/forum"
-	"salonbase/hooks/salon"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/forum"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

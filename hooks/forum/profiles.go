@@ -2,10 +2,11 @@ package forum
 
 import (
 	"net/http"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Profiles: GET /api/salon/profiles/{id} — a member's public page: name,

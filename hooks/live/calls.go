@@ -3,9 +3,6 @@ package live
 import (
 	"fmt"
 	"net/http"
-	"salonbase/hooks/dm"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +13,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"salonbase/hooks/dm"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 	"salonbase/rtc"
 )
 

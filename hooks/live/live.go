@@ -6,9 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/members"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 
@@ -16,6 +13,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"salonbase/hooks/members"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 	"salonbase/rtc"
 )
 

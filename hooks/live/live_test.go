@@ -3,7 +3,6 @@ package live_test
 import (
 	"encoding/json"
 	"net/http"
-	"salonbase/hooks/salon"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"salonbase/hooks/salon"
 	"salonbase/rtc/rtctest"
 	"salonbase/testutil"
 )

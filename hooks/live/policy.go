@@ -2,10 +2,11 @@ package live
 
 import (
 	"fmt"
-	"salonbase/hooks/dm"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/dm"
+	"salonbase/hooks/salon"
 )
 
 // DecideBroadcast says whether user may go live: admins and tutors always;

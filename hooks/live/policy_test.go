@@ -2,10 +2,11 @@ package live_test
 
 import (
 	"errors"
+	"testing"
+
 	"salonbase/hooks/dm"
 	"salonbase/hooks/live"
 	"salonbase/hooks/salon"
-	"testing"
 )
 
 func TestDecideBroadcast(t *testing.T) {

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"salonbase/hooks/salon"
 	"strings"
 	"sync"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/salon"
 	"salonbase/rtc"
 )
 

@@ -3,12 +3,13 @@ package members
 import (
 	"crypto/rand"
 	"fmt"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // inviteAlphabet has no look-alike characters (0/O, 1/I/L), so codes read

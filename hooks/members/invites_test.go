@@ -2,7 +2,6 @@ package members_test
 
 import (
 	"net/http"
-	"salonbase/hooks/members"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/members"
 	"salonbase/testutil"
 )
 

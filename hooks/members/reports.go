@@ -2,11 +2,12 @@ package members
 
 import (
 	"fmt"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Reports: a member reports something they can see (a message, a post, a

@@ -2,13 +2,13 @@ package members_test
 
 import (
 	"net/http"
+	"strings"
+	"testing"
+
 	"salonbase/hooks/dm"
 	"salonbase/hooks/members"
 	"salonbase/hooks/notify"
 	"salonbase/hooks/salon"
-	"strings"
-	"testing"
-
 	"salonbase/testutil"
 )
 

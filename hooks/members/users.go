@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"salonbase/hooks/salon"
 	"strings"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cast"
+
+	"salonbase/hooks/salon"
 )
 
 // privilegedUserFields are the users fields a member can never set on their

@@ -2,8 +2,6 @@ package notify_test
 
 import (
 	"fmt"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"testing"
 	"time"
 
@@ -11,6 +9,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"golang.org/x/crypto/bcrypt"
 
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"salonbase/hooks/salon"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Routes of the notifications a member reads (the records themselves are

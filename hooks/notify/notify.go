@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"salonbase/hooks/salon"
 	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Notification is one in-app notice. Every feature sends them through

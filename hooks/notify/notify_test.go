@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

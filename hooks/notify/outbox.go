@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
-	"salonbase/hooks/salon"
 	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/mailer"
+
+	"salonbase/hooks/salon"
 )
 
 // The e-mail outbox worker. Notify writes email_outbox rows; this worker

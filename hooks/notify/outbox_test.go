@@ -3,7 +3,6 @@ package notify_test
 import (
 	"net"
 	"net/http"
-	"salonbase/hooks/notify"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"salonbase/hooks"
+	"salonbase/hooks/notify"
 	"salonbase/testutil"
 )
 

@@ -1,10 +1,11 @@
 package payments
 
 import (
-	"salonbase/hooks/salon"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // SaleState says whether a product can be bought at a moment.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +15,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stripe/stripe-go/v85"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // The members-only shop: products are listed in the dashboard, members buy

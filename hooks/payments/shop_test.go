@@ -4,8 +4,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/http/httptest"
-	"salonbase/hooks/payments"
-	"salonbase/hooks/salon"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"salonbase/hooks/payments"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

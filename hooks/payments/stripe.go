@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 
@@ -20,6 +18,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Stripe: client setup, the webhook, and reconciliation. Orders (shop.go)

@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"salonbase/hooks/members"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 
@@ -15,6 +12,10 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stripe/stripe-go/v85"
+
+	"salonbase/hooks/members"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Tips during live streams: a viewer pays the host through Stripe Checkout.

@@ -3,7 +3,6 @@ package payments_test
 import (
 	"encoding/json"
 	"net/http"
-	"salonbase/hooks/payments"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/payments"
 	"salonbase/testutil"
 )
 

@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // CSV export of a room for admins: UTF-8 with a byte order mark and RFC

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"salonbase/hooks/salon"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +13,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/salon"
 )
 
 // Guests: people without an account admitted to one room through a guest

@@ -3,8 +3,6 @@ package rooms
 import (
 	"fmt"
 	"net/http"
-	"salonbase/hooks/notify"
-	"salonbase/hooks/salon"
 	"slices"
 	"strings"
 
@@ -12,6 +10,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
 )
 
 // Room messages: who may post, edit and delete (a clear 403 with the

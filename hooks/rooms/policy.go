@@ -9,12 +9,13 @@ package rooms
 
 import (
 	"fmt"
-	"salonbase/hooks/forum"
-	"salonbase/hooks/salon"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/forum"
+	"salonbase/hooks/salon"
 )
 
 // CanReadRoom decides whether auth may read room's messages (and subscribe

@@ -2,14 +2,14 @@ package rooms_test
 
 import (
 	"errors"
-	"salonbase/hooks/rooms"
-	"salonbase/hooks/salon"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/rooms"
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 

@@ -3,7 +3,6 @@ package rooms
 import (
 	"encoding/json"
 	"net/http"
-	"salonbase/hooks/salon"
 	"strings"
 	"sync"
 
@@ -11,6 +10,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
+
+	"salonbase/hooks/salon"
 )
 
 // Room fan-out. PocketBase's own realtime checks the list rule once per

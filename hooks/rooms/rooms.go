@@ -3,7 +3,6 @@ package rooms
 import (
 	"fmt"
 	"net/http"
-	"salonbase/hooks/salon"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -11,6 +10,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"golang.org/x/crypto/bcrypt"
+
+	"salonbase/hooks/salon"
 )
 
 // Chat rooms: the rooms themselves, joining (with a password where set),

@@ -2,7 +2,6 @@ package rooms
 
 import (
 	"net/http"
-	"salonbase/hooks/salon"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -10,6 +9,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Search within a room: SQLite FTS5 with the trigram tokenizer (see the

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
-	"salonbase/hooks/rooms"
 	"strings"
 	"testing"
 	"time"
 
+	"salonbase/hooks/rooms"
 	"salonbase/testutil"
 )
 

@@ -5,9 +5,6 @@ import (
 	"html"
 	"math"
 	"net/http"
-	"salonbase/hooks/forum"
-	"salonbase/hooks/rooms"
-	"salonbase/hooks/salon"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +12,10 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/forum"
+	"salonbase/hooks/rooms"
+	"salonbase/hooks/salon"
 )
 
 // Search: GET /api/salon/search?q= over forum topics and posts, through the
