@@ -21,11 +21,11 @@ import (
 	"salonbase/hooks/salon"
 )
 
-// Direct messages (DESIGN.md "DMs" and "DM policy"): e-mail-like messages
-// between members through the stock records API of dm_messages, plus the
-// conversation list and "mark conversation read" routes.
+// Direct messages: e-mail-like messages between members through the stock
+// records API of dm_messages, plus the conversation list and "mark
+// conversation read" routes.
 //
-// Who may send is decided by CanDM (access.go) in the create hook; who may
+// Who may send is decided by CanDM (policy.go) in the create hook; who may
 // read or change what by DMReadAccess and DMEditableFields. The collection
 // rules (pb_migrations/1795420001_dm_messages.go) say the same, and
 // GuardDMWrites answers a forbidden field with a clear message before the

@@ -20,7 +20,7 @@ import (
 //
 // Each group also gets its own chat room (groups.room, rooms.group): only
 // its active members and admins read and write it (canEnterRoom and
-// RoomReaders in access.go, and the rules added by the group_rooms
+// RoomReaders in hooks/rooms/policy.go, and the rules added by the group_rooms
 // migration).
 
 func bindGroups(app core.App) {

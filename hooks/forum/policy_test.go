@@ -13,7 +13,7 @@ import (
 	"salonbase/testutil"
 )
 
-// The forum and group decisions of access.go, called directly; the HTTP
+// The forum and group decisions of policy.go, called directly; the HTTP
 // tests in forum_test.go and groups_test.go check the rules agree.
 func TestForumAccessDecisions(t *testing.T) {
 	t.Parallel()

@@ -77,7 +77,7 @@ func CanWatch(app core.App, viewer, stream *core.Record) error {
 	return DecideWatch(p, stream.GetString("host") == viewer.Id, min)
 }
 
-// CanCall: who may call whom is the DM policy (DESIGN.md), so a refused
+// CanCall: who may call whom is the DM policy, so a refused
 // call gets the same reason as a refused DM.
 func CanCall(app core.App, caller, callee *core.Record) error {
 	return dm.CanDM(app, caller, callee, false)

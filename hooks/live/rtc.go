@@ -16,7 +16,7 @@ import (
 
 // bindRTC starts the media server with the app (rtc.Register) and binds the
 // live stream and call features that drive it. The media server decides
-// nothing itself: rtcAuthz answers its questions with hooks/access.go.
+// nothing itself: rtcAuthz answers its questions with the policies in policy.go.
 func bindRTC(app core.App) {
 	a := &rtcAuthz{app: app}
 	a.svc = rtc.Register(app, a, rtc.Events{

@@ -14,9 +14,9 @@ import (
 	"salonbase/testutil"
 )
 
-// liveStreams returns the media server's live_streams collection. Until its
-// migration is on this branch, the test creates the DESIGN.md fields tips
-// rely on (host, status, min_rank, tips_enabled), as that migration does.
+// liveStreams returns the media server's live_streams collection; where its
+// migration is missing, the test creates the fields tips rely on (host,
+// status, min_rank, tips_enabled), as that migration does.
 func liveStreams(t *testing.T, app core.App) *core.Collection {
 	t.Helper()
 	if c, err := app.FindCollectionByNameOrId("live_streams"); err == nil {

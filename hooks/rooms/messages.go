@@ -16,7 +16,7 @@ import (
 )
 
 // Room messages: who may post, edit and delete (a clear 403 with the
-// reason, decided by access.go), the fields only the server sets (author,
+// reason, decided in policy.go), the fields only the server sets (author,
 // author_name, hidden ip and author_rank, mentions, edited, deleted_at), and
 // the notifications a message sends.
 
