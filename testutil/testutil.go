@@ -184,8 +184,8 @@ func Token(t testing.TB, record *core.Record) string {
 	return token
 }
 
-// SuperuserToken creates a superuser and returns its token.
-func SuperuserToken(t testing.TB, app core.App) string {
+// CreateSuperuser creates a dashboard superuser and returns it.
+func CreateSuperuser(t testing.TB, app core.App) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
 	if err != nil {
@@ -197,7 +197,13 @@ func SuperuserToken(t testing.TB, app core.App) string {
 	if err := app.Save(r); err != nil {
 		t.Fatal(err)
 	}
-	return Token(t, r)
+	return r
+}
+
+// SuperuserToken creates a superuser and returns its token.
+func SuperuserToken(t testing.TB, app core.App) string {
+	t.Helper()
+	return Token(t, CreateSuperuser(t, app))
 }
 
 // UpdateSettings changes salon_settings as an admin would in the dashboard.

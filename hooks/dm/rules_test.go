@@ -20,14 +20,7 @@ func TestDMReadPolicyMatchesRule(t *testing.T) {
 	tutor := testutil.CreateUser(t, app, testutil.User{Role: "tutor"})
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
 	suspendedAdmin := testutil.CreateUser(t, app, testutil.User{Role: "admin", Suspended: true})
-	superusers, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := testutil.NewRecord(superusers, map[string]any{"email": "dm-rules-root@example.com", "password": testutil.DefaultPassword})
-	if err := app.Save(root); err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.CreateSuperuser(t, app)
 	messages, err := app.FindCollectionByNameOrId("dm_messages")
 	if err != nil {
 		t.Fatal(err)

@@ -27,14 +27,7 @@ func TestCategoryReadPolicyMatchesRule(t *testing.T) {
 	invited := testutil.CreateUser(t, app, testutil.User{})
 	pending := testutil.CreateUser(t, app, testutil.User{})
 	banned := testutil.CreateUser(t, app, testutil.User{})
-	superusers, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := testutil.NewRecord(superusers, map[string]any{"email": "forum-rules-root@example.com", "password": testutil.DefaultPassword})
-	if err := app.Save(root); err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.CreateSuperuser(t, app)
 
 	open := testutil.NewCategory(t, app, "Open", nil)
 	goldOnly := testutil.NewCategory(t, app, "Gold", map[string]any{"min_rank": testutil.RankID(t, app, "Gold")})

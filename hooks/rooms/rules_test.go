@@ -26,14 +26,7 @@ func TestRoomReadPolicyMatchesRule(t *testing.T) {
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin", Rank: "Free"})
 	owner := testutil.CreateUser(t, app, testutil.User{})
 	hiker := testutil.CreateUser(t, app, testutil.User{})
-	superusers, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := testutil.NewRecord(superusers, map[string]any{"email": "rules-root@example.com", "password": testutil.DefaultPassword})
-	if err := app.Save(root); err != nil {
-		t.Fatal(err)
-	}
+	root := testutil.CreateSuperuser(t, app)
 
 	open := testutil.NewRoom(t, app, map[string]any{})
 	goldRoom := testutil.NewRoom(t, app, map[string]any{"min_rank": testutil.RankID(t, app, "Gold")})
