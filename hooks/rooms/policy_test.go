@@ -35,7 +35,7 @@ func TestCanReadAndPostRoom(t *testing.T) {
 		name      string
 		auth      *core.Record
 		room      *core.Record
-		read, pst string // "" = allowed, else the Denied code
+		read, pst string // "" = allowed, else the refusal code
 	}{
 		{"anonymous", nil, guestRoom, "login", "login"},
 		{"rank high enough", gold, goldRoom, "", ""},
