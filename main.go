@@ -16,6 +16,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/osutils"
 
 	"salonbase/hooks"
+	"salonbase/hooks/demo"
 	_ "salonbase/pb_migrations"
 )
 
@@ -45,7 +46,7 @@ func main() {
 	})
 
 	hooks.Register(app)
-	app.RootCmd.AddCommand(hooks.DemoCommand(app))
+	app.RootCmd.AddCommand(demo.Command(app))
 
 	bindPublic(app, publicDir)
 
