@@ -20,12 +20,10 @@ import (
 	"github.com/stripe/stripe-go/v85/webhook"
 )
 
-// stripeMockVersion is the stripe-mock that .ci/run installs.
-const stripeMockVersion = "v0.203.0"
-
-// startStripeMock runs a real stripe-mock on a free port for this test and
-// points the Stripe client at it (STRIPE_API_BASE). It fails, never skips,
-// when stripe-mock is not installed. sessionFields, when given, change
+// StartStripeMock runs a real stripe-mock on a free port for this test and
+// points the Stripe client at it (STRIPE_API_BASE). stripe-mock is a Go tool
+// dependency pinned in go.mod, so the go command builds it (once, cached)
+// and the tests need nothing installed. sessionFields, when given, change
 // stripe-mock's Checkout Session fixture (e.g. a paid session), using
 // stripe-mock's own -fixtures option on a copy of its bundled fixtures.
 func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
@@ -34,19 +32,13 @@ func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
 	if sessionFields != nil {
 		args = append(args, "-fixtures", patchedFixtures(t, sessionFields))
 	}
-	bin, err := exec.LookPath("stripe-mock")
+	// `go tool -n` builds the pinned tool if needed and prints its path, so
+	// the test can start (and kill) stripe-mock itself, not a go process.
+	out, err := exec.Command("go", "tool", "-n", "stripe-mock").Output()
 	if err != nil {
-		gopath := os.Getenv("GOPATH")
-		if gopath == "" {
-			out, _ := exec.Command("go", "env", "GOPATH").Output()
-			gopath = strings.TrimSpace(string(out))
-		}
-		bin = filepath.Join(gopath, "bin", "stripe-mock")
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("install stripe-mock: go install github.com/stripe/stripe-mock@%s", stripeMockVersion)
-		}
+		t.Fatalf("build stripe-mock (go tool -n stripe-mock): %v", err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(strings.TrimSpace(string(out)), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,18 +87,18 @@ func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
 	}
 }
 
-// patchedFixtures writes stripe-mock's bundled fixtures (from the module
-// cache that `go install` filled) with the checkout.session fixture changed.
+// patchedFixtures writes stripe-mock's bundled fixtures (from the pinned
+// module's source) with the checkout.session fixture changed.
 func patchedFixtures(t testing.TB, sessionFields map[string]any) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/stripe/stripe-mock").Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("locate stripe-mock's module: %v", err)
 	}
-	src := filepath.Join(strings.TrimSpace(string(out)), "github.com/stripe/stripe-mock@"+stripeMockVersion, "embedded/openapi/fixtures3.json")
+	src := filepath.Join(strings.TrimSpace(string(out)), "embedded/openapi/fixtures3.json")
 	raw, err := os.ReadFile(src)
 	if err != nil {
-		t.Fatalf("install stripe-mock: go install github.com/stripe/stripe-mock@%s (%v)", stripeMockVersion, err)
+		t.Fatalf("stripe-mock fixtures: %v", err)
 	}
 	var fixtures struct {
 		Resources map[string]map[string]any `json:"resources"`
