@@ -287,6 +287,17 @@ func updateDM(e *core.RecordRequestEvent) error {
 	if len(e.Record.GetUnsavedFiles("attachments")) > 0 {
 		return dmReadonly(editable)
 	}
+	// the deletion flags are hidden fields, left out of the loaded data:
+	// each party sets their own (GuardDMWrites refused anything else)
+	var flags []string
+	for _, f := range editable {
+		if f == "sender_deleted" || f == "recipient_deleted" {
+			flags = append(flags, f)
+		}
+	}
+	if err := salon.SetSubmitted(e.RequestEvent, e.Record, flags...); err != nil {
+		return e.BadRequestError("Failed to read the submitted data.", err)
+	}
 	// read_at is when the server first saw the recipient read it; "" marks
 	// the message unread again
 	if e.Record.GetString("read_at") != "" {
@@ -422,12 +433,16 @@ func formString(v any) string {
 // superuser who is not a party is written to dm_audit first, so no path
 // around the log exists; a failed write fails the read.
 func enrichDM(e *core.RecordEnrichEvent) error {
-	if auth := e.RequestInfo.Auth; auth != nil && !auth.IsSuperuser() {
+	// both flags are hidden in the schema (so a sender cannot filter by
+	// recipient_deleted); each party gets their own back, admins both
+	if auth := e.RequestInfo.Auth; salon.IsAdmin(auth) {
+		e.Record.Unhide("sender_deleted", "recipient_deleted")
+	} else if auth != nil && auth.Collection().Name == "users" {
 		switch auth.Id {
 		case e.Record.GetString("sender"):
-			e.Record.Hide("recipient_deleted")
+			e.Record.Unhide("sender_deleted")
 		case e.Record.GetString("recipient"):
-			e.Record.Hide("sender_deleted")
+			e.Record.Unhide("recipient_deleted")
 		}
 	}
 	via := "api"
