@@ -20,7 +20,8 @@ import (
 // (pb.realtime.subscribe("rooms/ID", cb)), then encodes each event once and
 // hands it to every granted client's queue. Grants are re-checked whenever
 // something that decides access changes (the member's record, their
-// membership, the room, a guest link, the settings, ranks), so a removed,
+// membership, their group membership for a group's room, the room, a guest
+// link, the settings, ranks; and the guest link's expiry time), so a removed,
 // demoted or suspended member stops receiving at once.
 //
 // Events on the topic (JSON):
@@ -105,6 +106,19 @@ func bindRoomRealtime(app core.App) {
 		recheckRoomGrants(e.App, func(roomID, authID string) bool { return roomID == room && authID == user }, nil)
 		return e.Next()
 	})
+	// a group's room follows the group's membership: a ban, a removal or
+	// leaving (the row deleted) ends the member's live feed
+	recheckGroupMember := func(e *core.RecordEvent) error {
+		user := e.Record.GetString("user")
+		group, err := e.App.FindRecordById("groups", e.Record.GetString("group"))
+		if err == nil && group.GetString("room") != "" {
+			room := group.GetString("room")
+			recheckRoomGrants(e.App, func(roomID, authID string) bool { return roomID == room && authID == user }, nil)
+		}
+		return e.Next()
+	}
+	app.OnRecordAfterUpdateSuccess("group_members").BindFunc(recheckGroupMember)
+	app.OnRecordAfterDeleteSuccess("group_members").BindFunc(recheckGroupMember)
 	recheckThisRoom := func(e *core.RecordEvent) error {
 		id := e.Record.Id
 		recheckRoomGrants(e.App, func(roomID, _ string) bool { return roomID == id }, nil)
