@@ -190,3 +190,57 @@ func TestGuestChatSwitchAndExpiry(t *testing.T) {
 		t.Errorf("expired link: guest still reads")
 	}
 }
+
+// A guest whose link runs out by time alone (nothing is saved) stops
+// receiving the room live at that moment, and leaves its presence.
+func TestGuestLiveFeedEndsWhenTheLinkExpires(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	testutil.UpdateSettings(t, app, map[string]any{"guest_chat": true})
+	member := testutil.CreateUser(t, app, testutil.User{})
+	mt := testutil.Token(t, member)
+	room := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})
+	guest := testutil.NewGuest(t, app, room, 2*time.Second)
+	topic := "rooms/" + room.Id
+	feed := srv.Subscribe(t, testutil.Token(t, guest), topic)
+	witness := srv.Subscribe(t, mt, topic)
+
+	if status, _ := testutil.Post(t, srv, mt, room.Id, "while the link lives"); status != http.StatusOK {
+		t.Fatalf("member posts: %d", status)
+	}
+	if !receives(t, feed, "while the link lives") {
+		t.Fatal("the guest's feed did not work while the link lived")
+	}
+	// wait (without saving anything) until the normal read refuses the guest
+	for i := 0; ; i++ {
+		status, _ := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/presence", testutil.Token(t, guest), nil)
+		if status == http.StatusForbidden {
+			break
+		}
+		if i > 100 {
+			t.Fatal("the guest link never expired")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, _ := testutil.Post(t, srv, mt, room.Id, "after the expiry"); status != http.StatusOK {
+		t.Fatalf("member posts: %d", status)
+	}
+	if !receives(t, witness, "after the expiry") {
+		t.Fatal("the member's feed stopped")
+	}
+	if !quiet(t, feed, "after the expiry") {
+		t.Fatal("a guest whose link expired still receives the room live")
+	}
+	// the grant itself is gone: the guest is no longer present
+	for i := 0; ; i++ {
+		_, raw := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/presence", mt, nil)
+		if !strings.Contains(string(raw), guest.Id) {
+			break
+		}
+		if i > 50 {
+			t.Fatalf("the expired guest is still present: %s", raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

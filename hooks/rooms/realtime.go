@@ -66,6 +66,7 @@ func bindRoomRealtime(app core.App) {
 		if ob, ok := e.Client.Get(roomOutboxKey).(*roomOutbox); ok {
 			ob.close()
 		}
+		stopGuestExpiry(e.Client)
 		return err
 	})
 
@@ -132,6 +133,10 @@ func bindRoomRealtime(app core.App) {
 		return e.Next()
 	}
 	app.OnRecordAfterUpdateSuccess("guest_links").BindFunc(recheckRoom)
+	app.OnRecordAfterUpdateSuccess("guest_links").BindFunc(func(e *core.RecordEvent) error {
+		rearmLinkGuests(e.App, e.Record)
+		return e.Next()
+	})
 	app.OnRecordAfterDeleteSuccess("guest_links").BindFunc(recheckRoom)
 	recheckAll := func(e *core.RecordEvent) error {
 		recheckRoomGrants(e.App, func(string, string) bool { return true }, nil)
@@ -243,6 +248,9 @@ func subscribeRooms(e *core.RealtimeSubscribeRequestEvent) error {
 	e.Client.Set(roomGrantsKey, grants)
 	if len(grants) > 0 {
 		outboxOf(e.Client)
+		if e.Auth.Collection().Name == "guests" {
+			armGuestExpiry(e.App, e.Client, e.Auth)
+		}
 	}
 	hub := hubOf(e.App)
 	for id, authID := range old {
@@ -293,6 +301,9 @@ func fanOut(app core.App, roomID string, data []byte) {
 		}
 		// a suspension or password change unsets the client's auth
 		if auth := clientAuth(c); auth == nil || auth.Id != granted {
+			continue
+		}
+		if guestExpired(c) { // the timer revokes the grant right after
 			continue
 		}
 		ob := outboxOf(c)
