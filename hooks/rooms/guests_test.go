@@ -142,6 +142,30 @@ func TestGuestLinksAndGuestsStayInTheirRoom(t *testing.T) {
 	if status, _ := join(token, "Second visitor"); status != http.StatusForbidden {
 		t.Errorf("joining through a revoked link: want 403, got %d", status)
 	}
+
+	// a moderator cannot revive a revoked link nor stretch one past 90 days
+	linkURL := "/api/collections/guest_links/records/" + stored.Id
+	if status, raw := srv.Do(t, http.MethodPatch, linkURL, modt, map[string]any{"revoked": false}); status != http.StatusForbidden || !strings.Contains(string(raw), `"admins_only"`) {
+		t.Errorf("moderator revives a revoked link: want 403 admins_only, got %d %s", status, raw)
+	}
+	status, raw = srv.Do(t, http.MethodPost, links(room.Id), modt, map[string]any{"expires_in_hours": 24})
+	if status != http.StatusOK {
+		t.Fatalf("second link: %d %s", status, raw)
+	}
+	second := "/api/collections/guest_links/records/" + testutil.Decode[map[string]any](t, raw)["id"].(string)
+	for _, far := range []time.Duration{91 * 24 * time.Hour, 10 * 365 * 24 * time.Hour} {
+		status, raw := srv.Do(t, http.MethodPatch, second, modt, map[string]any{"expires_at": time.Now().Add(far).UTC().Format(time.RFC3339)})
+		if status != http.StatusBadRequest || !strings.Contains(string(raw), `"link_too_long"`) {
+			t.Errorf("moderator extends a link by %v: want 400 link_too_long, got %d %s", far, status, raw)
+		}
+	}
+	if status, raw := srv.Do(t, http.MethodPatch, second, modt, map[string]any{"expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}); status != http.StatusOK {
+		t.Errorf("moderator extends a link within 90 days: %d %s", status, raw)
+	}
+	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
+	if status, raw := srv.Do(t, http.MethodPatch, linkURL, testutil.Token(t, admin), map[string]any{"revoked": false}); status != http.StatusOK {
+		t.Errorf("admin restores a revoked link: %d %s", status, raw)
+	}
 }
 
 func TestGuestChatSwitchAndExpiry(t *testing.T) {
