@@ -85,7 +85,7 @@ func bindEvents(app core.App) {
 		var attendees []string
 		if ev.GetBool("published") && !ev.GetBool("cancelled") && ev.GetDateTime("starts_at").Time().After(time.Now()) {
 			var err error
-			if attendees, err = attendeeIDs(e.App, ev.Id); err != nil {
+			if attendees, err = attendeesWhoMaySee(e.App, ev); err != nil {
 				return err
 			}
 		}
