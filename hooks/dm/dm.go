@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -576,12 +577,15 @@ func listDMConversations(e *core.RequestEvent) error {
 	if !salon.IsMember(e.Auth) {
 		return salon.Deny("not_member", "Only members have direct messages.")
 	}
-	page := max(cast.ToInt(e.Request.URL.Query().Get("page")), 1)
-	perPage := cast.ToInt(e.Request.URL.Query().Get("perPage"))
-	if perPage <= 0 {
-		perPage = 30
+	// perPage above the maximum is trimmed to it, as it always was
+	query := e.Request.URL.Query()
+	if n, convErr := strconv.Atoi(query.Get("perPage")); convErr == nil && n > 100 {
+		query.Set("perPage", "100")
 	}
-	perPage = min(perPage, 100)
+	page, perPage, err := salon.PageParams(query, 30, 100)
+	if err != nil {
+		return err
+	}
 
 	me := e.Auth.Id
 	// rowid instead of id: the two indexes cover every column used here,
@@ -600,7 +604,7 @@ func listDMConversations(e *core.RequestEvent) error {
 	}
 	// SQLite takes the bare column rid from the row that holds max(created);
 	// the window counts the conversations before LIMIT, in the same pass
-	err := e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
+	err = e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
 			SUM(CASE WHEN recipient = {:me} AND read_at = '' THEN 1 ELSE 0 END) AS unread,
 			COUNT(*) OVER () AS total
 		FROM (` + mine + `) GROUP BY other ORDER BY last_at DESC, other LIMIT {:limit} OFFSET {:offset}`).
