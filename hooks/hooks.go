@@ -26,6 +26,7 @@ func Register(app core.App) {
 		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
 		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
+		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
 		return se.Next()
 	})
 
