@@ -51,6 +51,14 @@ type Config struct {
 	// LiveGrace is how long a publisher has to start every track it
 	// announced before the stream goes live with the tracks it has.
 	LiveGrace time.Duration
+	// RejoinGrace is how long a live stream or a call waits for a
+	// publisher or call party whose connection dropped (a reload, a closed
+	// tab, a lost network) to connect again before it ends. Viewers stay
+	// connected meanwhile. A DELETE of the session ends it at once.
+	RejoinGrace time.Duration
+	// MaxPublishBitrate (bits/s) is the most a publisher is asked to send
+	// (REMB, once a second).
+	MaxPublishBitrate int
 }
 
 // Defaults fills the zero fields of c.
@@ -80,6 +88,10 @@ func (c Config) withDefaults() Config {
 	if c.LiveGrace <= 0 {
 		c.LiveGrace = 2 * time.Second
 	}
+	if c.RejoinGrace <= 0 {
+		c.RejoinGrace = 15 * time.Second
+	}
+	def(&c.MaxPublishBitrate, 6_000_000)
 	return c
 }
 

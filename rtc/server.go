@@ -94,6 +94,23 @@ func (s *Server) Close() error {
 	for _, ss := range all {
 		ss.close("server closing")
 	}
+	// Streams and calls waiting for a party to come back end now.
+	s.mu.Lock()
+	var streams []*stream
+	for _, st := range s.streams {
+		streams = append(streams, st)
+	}
+	var calls []string
+	for id := range s.calls {
+		calls = append(calls, id)
+	}
+	s.mu.Unlock()
+	for _, st := range streams {
+		s.endStream(st, 0)
+	}
+	for _, id := range calls {
+		s.EndCall(id)
+	}
 	close(s.stop)
 	s.wg.Wait()
 	if s.mux != nil {
@@ -144,13 +161,9 @@ func (s *Server) Viewers(streamID string) int {
 func (s *Server) EndStream(streamID string) {
 	s.mu.Lock()
 	st := s.streams[streamID]
-	var pub *session
-	if st != nil {
-		pub = st.pub
-	}
 	s.mu.Unlock()
-	if pub != nil {
-		pub.close("stream ended")
+	if st != nil {
+		s.endStream(st, 0)
 	}
 }
 
@@ -166,7 +179,9 @@ func (s *Server) EndCall(callID string) {
 			if p.recv != nil {
 				all = append(all, p.recv)
 			}
+			s.partyBackLocked(p, true)
 		}
+		s.forgetCallLocked(c)
 	}
 	s.mu.Unlock()
 	for _, ss := range all {
@@ -270,8 +285,8 @@ type session struct {
 	mu      sync.Mutex
 	pc      *webrtc.PeerConnection
 	closed  bool
-	mediaIn atomic.Bool // a publisher's media arrived
-	detach  func()      // removes it from its stream/call; runs once, after pc.Close
+	mediaIn atomic.Bool      // a publisher's media arrived
+	detach  func(final bool) // removes it from its stream/call; runs once, after pc.Close
 	done    chan struct{}
 }
 
@@ -283,9 +298,18 @@ func newSessionID() string {
 	return hex.EncodeToString(b)
 }
 
-// close tears the session down once: the peer connection (which ends the
+// close ends the session for good: the member left (DELETE), was cut off,
+// or the stream or call is over.
+func (ss *session) close(reason string) { ss.end(reason, true) }
+
+// drop ends the session because its peer went away (a reload, a closed
+// tab, a lost network) or a new connection replaced it: the stream or call
+// waits Config.RejoinGrace for the same party to come back.
+func (ss *session) drop(reason string) { ss.end(reason, false) }
+
+// end tears the session down once: the peer connection (which ends the
 // forwarding and RTCP goroutines), its registration and its counts.
-func (ss *session) close(reason string) {
+func (ss *session) end(reason string, final bool) {
 	ss.once.Do(func() {
 		close(ss.done)
 		ss.srv.log.Debug("rtc session closed", "kind", ss.grant.Kind, "resource", ss.grant.Resource, "reason", reason)
@@ -308,7 +332,7 @@ func (ss *session) close(reason string) {
 		}
 		s.mu.Unlock()
 		if ss.detach != nil {
-			ss.detach()
+			ss.detach(final)
 		}
 	})
 }
@@ -321,8 +345,8 @@ func (ss *session) peer() *webrtc.PeerConnection {
 
 // newPC gives the session its peer connection, unless the session was
 // ended meanwhile (stream over, call hung up).
-func (ss *session) newPC(set codecSet) (*webrtc.PeerConnection, error) {
-	pc, err := ss.srv.newPeerConnection(set)
+func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
+	pc, err := ss.srv.newPeerConnection(set, only)
 	if err != nil {
 		ss.close("peer connection failed")
 		return nil, fmt.Errorf("peer connection: %w", err)
@@ -351,7 +375,7 @@ func (ss *session) watch(pc *webrtc.PeerConnection, onConnected func()) {
 				}
 			})
 		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			go ss.close("peer " + state.String())
+			go ss.drop("peer " + state.String())
 		}
 	})
 	// A client that posts an offer and never completes ICE/DTLS.
@@ -360,7 +384,7 @@ func (ss *session) watch(pc *webrtc.PeerConnection, onConnected func()) {
 		select {
 		case <-connected:
 		case <-time.After(timeout):
-			ss.close("never connected")
+			ss.drop("never connected")
 		case <-ss.done:
 		}
 	}()

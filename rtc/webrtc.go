@@ -2,6 +2,8 @@ package rtc
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -9,6 +11,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -23,15 +27,22 @@ const (
 	callCodecs
 )
 
-var videoFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+// Congestion control feedback: transport-wide CC (the server reports when
+// each packet arrived, so a browser's send-side estimator ramps up within
+// seconds) and REMB (the server's cap on a publisher's bitrate).
+var videoFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
+	{Type: webrtc.TypeRTCPFBTransportCC}, {Type: webrtc.TypeRTCPFBGoogREMB}}
 
 var (
 	opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-		SDPFmtpLine: "minptime=10;useinbandfec=1"}
+		SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}}
 	vp8Codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}
 )
 
-func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
+// registerCodecs registers the codecs of set; with only non-empty, just
+// those of them (a publisher rejoining a stream must send what the
+// viewers' tracks were negotiated for).
+func registerCodecs(m *webrtc.MediaEngine, set codecSet, only []webrtc.RTPCodecCapability) error {
 	video := []webrtc.RTPCodecParameters{{RTPCodecCapability: vp8Codec, PayloadType: 96}}
 	if set == liveCodecs {
 		h264 := func(pt webrtc.PayloadType, fmtp string) webrtc.RTPCodecParameters {
@@ -50,6 +61,11 @@ func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
 		)
 	}
 	for _, c := range video {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(o webrtc.RTPCodecCapability) bool {
+			return strings.EqualFold(o.MimeType, c.MimeType) && o.SDPFmtpLine == c.SDPFmtpLine
+		}) {
+			continue
+		}
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
 			return fmt.Errorf("register %s: %w", c.MimeType, err)
 		}
@@ -57,6 +73,13 @@ func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111},
 		webrtc.RTPCodecTypeAudio); err != nil {
 		return fmt.Errorf("register opus: %w", err)
+	}
+	// The transport-wide sequence number each packet carries, for the
+	// feedback (the twcc interceptor in newPeerConnection sends it).
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, k); err != nil {
+			return fmt.Errorf("register transport-cc extension: %w", err)
+		}
 	}
 	return nil
 }
@@ -107,12 +130,18 @@ func newUDPMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 // newPeerConnection builds a peer connection with its own media engine and
 // interceptor registry (interceptors keep per-connection state: NACK
 // buffers, RTCP report statistics).
-func (s *Server) newPeerConnection(set codecSet) (*webrtc.PeerConnection, error) {
+func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m, set); err != nil {
+	if err := registerCodecs(m, set, only); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	// Transport-wide CC feedback on what a publisher sends, every 100 ms.
+	fb, err := twcc.NewSenderInterceptor(twcc.SendInterval(100 * time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(fb)
 	// NACK: ask the publisher to resend what we lost, and resend to a viewer
 	// what it lost. 256 packets ≈ 1.4 s of a 1.5 Mbps stream (NACKs come
 	// within a round trip); the buffer is most of a viewer's memory.

@@ -71,6 +71,11 @@ func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
+	// Like a browser: stamp sent packets with a transport-wide sequence
+	// number, so the server can send congestion control feedback.
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		t.Fatal(err)
+	}
 	var s webrtc.SettingEngine
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -148,9 +153,12 @@ type Publisher struct {
 	PC     *webrtc.PeerConnection
 	Result Result
 	plis   atomic.Int64
-	stop   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
+	// Congestion control feedback received from the server.
+	twccReports, twccAcked atomic.Int64
+	remb                   atomic.Uint64 // the last REMB bitrate (bits/s)
+	stop                   chan struct{}
+	once                   sync.Once
+	wg                     sync.WaitGroup
 }
 
 // NewPublisher makes the offer side of a publisher without sending it.
@@ -184,9 +192,15 @@ func NewPublisher(t testing.TB) *Publisher {
 					return
 				}
 				for _, pk := range pkts {
-					if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+					switch pk := pk.(type) {
+					case *rtcp.PictureLossIndication:
 						p.plis.Add(1)
 						restart.Store(true)
+					case *rtcp.TransportLayerCC:
+						p.twccReports.Add(1)
+						p.twccAcked.Add(int64(len(pk.RecvDeltas)))
+					case *rtcp.ReceiverEstimatedMaximumBitrate:
+						p.remb.Store(uint64(pk.Bitrate))
 					}
 				}
 			}
@@ -242,6 +256,13 @@ func Publish(t testing.TB, url, token string) *Publisher {
 // PLIs counts the keyframe requests the server sent.
 func (p *Publisher) PLIs() int64 { return p.plis.Load() }
 
+// TWCC is the number of transport-wide congestion control feedback
+// reports the server sent, and the packets they report as received.
+func (p *Publisher) TWCC() (reports, acked int64) { return p.twccReports.Load(), p.twccAcked.Load() }
+
+// REMB is the bitrate of the last REMB the server sent (0: none).
+func (p *Publisher) REMB() uint64 { return p.remb.Load() }
+
 // Close stops sending and closes the peer connection (a closed tab).
 func (p *Publisher) Close() {
 	p.once.Do(func() {
@@ -260,6 +281,7 @@ type Viewer struct {
 	mu        sync.Mutex
 	frames    int
 	keyframes []*image.YCbCr
+	video     []Packet
 	audio     int
 	audioOK   bool
 	decodeErr error
@@ -319,6 +341,9 @@ func NewViewer(t testing.TB) *Viewer {
 			if err != nil {
 				return
 			}
+			v.mu.Lock()
+			v.video = append(v.video, Packet{SSRC: pkt.SSRC, Seq: pkt.SequenceNumber, TS: pkt.Timestamp})
+			v.mu.Unlock()
 			sb.Push(pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
 				v.frame(s.Data)
@@ -352,6 +377,21 @@ func (v *Viewer) frame(data []byte) {
 	cp := *img
 	cp.Y = append([]byte(nil), img.Y...)
 	v.keyframes = append(v.keyframes, &cp)
+}
+
+// Packet is the header of a received video packet.
+type Packet struct {
+	SSRC uint32
+	Seq  uint16
+	TS   uint32
+}
+
+// VideoPackets returns the headers of the video packets received so far,
+// in arrival order.
+func (v *Viewer) VideoPackets() []Packet {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]Packet(nil), v.video...)
 }
 
 // Stats is what a viewer has received so far.
