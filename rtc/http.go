@@ -24,9 +24,9 @@ import (
 //	DELETE /api/rtc/calls/{id}/{publish|subscribe}/{sid}
 //	GET    /api/rtc/ice-servers             STUN/TURN servers (short-lived TURN credentials)
 //
-// OPTIONS on an endpoint answers which methods and content type it takes;
-// PATCH on a session (trickle ICE / ICE restart) answers 405: the server
-// answers with all its candidates and clients send theirs in the offer.
+//	PATCH  .../{sid}                        trickle ICE candidates / ICE restart (patch.go)
+//
+// OPTIONS on an endpoint answers which methods and content type it takes.
 func (s *Server) Handler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/rtc/live/{id}/whip", s.handlePublish)
@@ -36,10 +36,10 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range []string{"/api/rtc/live/{id}/whip", "/api/rtc/live/{id}/whep",
 		"/api/rtc/calls/{id}/publish", "/api/rtc/calls/{id}/subscribe"} {
 		m.HandleFunc(p, notAllowed("OPTIONS, POST"))
-		m.HandleFunc(p+"/{sid}", notAllowed("OPTIONS, DELETE"))
+		m.HandleFunc(p+"/{sid}", notAllowed("OPTIONS, PATCH, DELETE"))
 		m.HandleFunc("OPTIONS "+p, endpointOptions)
 		m.HandleFunc("DELETE "+p+"/{sid}", s.handleDelete)
-		m.HandleFunc("PATCH "+p+"/{sid}", sessionPatch)
+		m.HandleFunc("PATCH "+p+"/{sid}", s.handlePatch)
 		m.HandleFunc("OPTIONS "+p+"/{sid}", sessionOptions)
 	}
 	m.HandleFunc("GET /api/rtc/ice-servers", s.handleICEServers)
@@ -63,14 +63,9 @@ func endpointOptions(w http.ResponseWriter, r *http.Request) {
 }
 
 func sessionOptions(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "OPTIONS, DELETE")
+	w.Header().Set("Allow", "OPTIONS, PATCH, DELETE")
+	w.Header().Set("Accept-Patch", sdpFragType)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func sessionPatch(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "OPTIONS, DELETE")
-	writeError(w, Errorf(http.StatusMethodNotAllowed,
-		"trickle ICE and ICE restarts are not supported: send all candidates in the offer"))
 }
 
 // writeError answers in PocketBase's error shape, so SDK clients read it
@@ -173,8 +168,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 	}
 	w.Header().Set("Content-Type", "application/sdp")
 	// Browsers on another origin must be able to read where to DELETE.
-	w.Header().Set("Access-Control-Expose-Headers", "Location, Link")
+	w.Header().Set("Access-Control-Expose-Headers", "Location, Link, ETag, Accept-Patch")
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+ss.id)
+	w.Header().Set("ETag", etag(pc))
+	w.Header().Set("Accept-Patch", sdpFragType)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
 }
@@ -200,19 +197,28 @@ func (s *Server) negotiate(pc *webrtc.PeerConnection, offerSDP string) error {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	// The session id in the Location is a 128-bit secret known only to the
-	// client that created it: holding it is the right to end it (OBS sends
-	// DELETE with the same Authorization as the POST; nothing more needed).
-	s.mu.Lock()
-	ss := s.sessions[r.PathValue("sid")]
-	s.mu.Unlock()
-	if ss == nil || ss.grant.Resource != r.PathValue("id") || !strings.HasSuffix(r.URL.Path, "/"+ss.id) ||
-		!strings.Contains(r.URL.Path, "/"+endpointOf(ss.grant.Kind)+"/") {
+	ss := s.sessionOf(r)
+	if ss == nil {
 		writeError(w, Errorf(http.StatusNotFound, "no such media session (already ended?)"))
 		return
 	}
 	ss.close("deleted by client")
 	w.WriteHeader(http.StatusOK)
+}
+
+// sessionOf finds the session a Location names. The session id in the
+// Location is a 128-bit secret known only to the client that created it:
+// holding it is the right to end it or restart its ICE (OBS sends DELETE
+// with the same Authorization as the POST; nothing more needed).
+func (s *Server) sessionOf(r *http.Request) *session {
+	s.mu.Lock()
+	ss := s.sessions[r.PathValue("sid")]
+	s.mu.Unlock()
+	if ss == nil || ss.grant.Resource != r.PathValue("id") || !strings.HasSuffix(r.URL.Path, "/"+ss.id) ||
+		!strings.Contains(r.URL.Path, "/"+endpointOf(ss.grant.Kind)+"/") {
+		return nil
+	}
+	return ss
 }
 
 func endpointOf(k Kind) string {

@@ -286,6 +286,7 @@ type session struct {
 	pc      *webrtc.PeerConnection
 	closed  bool
 	mediaIn atomic.Bool      // a publisher's media arrived
+	patchMu sync.Mutex       // one trickle/restart PATCH at a time
 	detach  func(final bool) // removes it from its stream/call; runs once, after pc.Close
 	done    chan struct{}
 }

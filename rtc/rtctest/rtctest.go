@@ -454,3 +454,119 @@ func CheckPicture(img *image.YCbCr) error {
 	}
 	return nil
 }
+
+// RestartICE restarts pc's ICE the way a WHIP/WHEP client does after a
+// network change (RFC 9725 §4.3): a new offer with new credentials and
+// candidates, sent as an SDP fragment in a PATCH to the session's
+// Location; the server's fragment (its new credentials and candidates)
+// completes the answer. It returns the PATCH result.
+func RestartICE(t testing.TB, pc *webrtc.PeerConnection, sessionURL string) Result {
+	t.Helper()
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	frag := ICEFragment(t, pc.LocalDescription().SDP)
+	req, err := http.NewRequest(http.MethodPatch, sessionURL, strings.NewReader(frag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
+	req.Header.Set("If-Match", "*")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PATCH %s: %v", sessionURL, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := Result{Status: res.StatusCode, Body: string(b), Header: res.Header}
+	if res.StatusCode != http.StatusOK {
+		return out
+	}
+	// The answer: the previous one with the server's new ICE part.
+	var ufrag, pwd string
+	var cands []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			ufrag = strings.TrimPrefix(line, "a=ice-ufrag:")
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			pwd = strings.TrimPrefix(line, "a=ice-pwd:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			cands = append(cands, line)
+		}
+	}
+	var answer []string
+	first := true
+	for _, line := range strings.Split(pc.CurrentRemoteDescription().SDP, "\r\n") {
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			line = "a=ice-ufrag:" + ufrag
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			line = "a=ice-pwd:" + pwd
+		case strings.HasPrefix(line, "a=candidate:"), line == "a=end-of-candidates":
+			continue
+		}
+		answer = append(answer, line)
+		if strings.HasPrefix(line, "a=mid:") && first {
+			answer = append(answer, cands...)
+			first = false
+		}
+	}
+	sdpAnswer := strings.Join(answer, "\r\n") + "\r\n"
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpAnswer}); err != nil {
+		t.Fatalf("restart answer: %v\n%s", err, sdpAnswer)
+	}
+	return out
+}
+
+// ICEFragment is the ICE part of a description as an SDP fragment
+// (RFC 8840): credentials, the first media section's mid and candidates.
+func ICEFragment(t testing.TB, desc string) string {
+	t.Helper()
+	var b strings.Builder
+	var ufrag, pwd, mid string
+	var cands []string
+	sections := 0
+	for _, line := range strings.Split(desc, "\r\n") {
+		switch {
+		case strings.HasPrefix(line, "m="):
+			sections++
+		case strings.HasPrefix(line, "a=ice-ufrag:") && ufrag == "":
+			ufrag = line
+		case strings.HasPrefix(line, "a=ice-pwd:") && pwd == "":
+			pwd = line
+		case strings.HasPrefix(line, "a=mid:") && mid == "":
+			mid = line
+		case strings.HasPrefix(line, "a=candidate:") && sections == 1:
+			cands = append(cands, line)
+		}
+	}
+	fmt.Fprintf(&b, "%s\r\n%s\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n%s\r\n", ufrag, pwd, mid)
+	for _, c := range cands {
+		b.WriteString(c + "\r\n")
+	}
+	b.WriteString("a=end-of-candidates\r\n")
+	return b.String()
+}
+
+// SelectedLocalPort is the local port of pc's selected ICE candidate
+// pair (0 before one is selected).
+func SelectedLocalPort(pc *webrtc.PeerConnection) int {
+	for _, tr := range pc.GetTransceivers() {
+		if dt := tr.Receiver().Transport(); dt != nil {
+			if pair, err := dt.ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+				return int(pair.Local.Port)
+			}
+		}
+	}
+	return 0
+}
