@@ -511,29 +511,77 @@ func TestCallBothPartiesSeeEachOther(t *testing.T) {
 
 // One UDP port for everything: every server candidate uses it.
 func TestSingleUDPPort(t *testing.T) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := c.LocalAddr().(*net.UDPAddr).Port
-	c.Close()
+	port := freeUDPPort(t)
 	e := newEnv(t, rtc.Config{UDPPort: port})
 	e.stream("s7", "host", "ann")
 	pub := e.goLive(t, "s7", "host")
 	ann := rtctest.View(t, e.url+"/api/rtc/live/s7/whep", "ann")
 	waitPicture(t, ann, "ann")
 	for _, answer := range []string{pub.Result.Body, ann.Result.Body} {
-		n := 0
-		for _, line := range strings.Split(answer, "\n") {
-			if strings.HasPrefix(line, "a=candidate:") {
-				n++
-				if f := strings.Fields(line); len(f) < 6 || f[5] != strconv.Itoa(port) {
-					t.Fatalf("candidate not on port %d: %s", port, line)
-				}
-			}
-		}
-		if n == 0 {
+		if n, _ := candidatesOn(t, answer, port); n == 0 {
 			t.Fatal("answer has no candidates")
 		}
 	}
+}
+
+// The same port serves IPv6: a viewer with IPv6 only watches an IPv4
+// publisher.
+func TestSingleUDPPortIPv6(t *testing.T) {
+	// ICE never offers ::1: this needs a host with an IPv6 address.
+	if !hostHasIPv6(t) {
+		t.Skip("this host has no global IPv6 address")
+	}
+	port := freeUDPPort(t)
+	e := newEnv(t, rtc.Config{UDPPort: port})
+	e.stream("s8", "host", "ann")
+	e.goLive(t, "s8", "host")
+	bob := rtctest.ViewWith(t, e.url+"/api/rtc/live/s8/whep", "ann", rtctest.Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP6}})
+	if bob.Result.Status != http.StatusCreated {
+		t.Fatalf("IPv6 viewer: %d %s", bob.Result.Status, bob.Result.Body)
+	}
+	waitPicture(t, bob, "the IPv6 viewer")
+	if _, v6 := candidatesOn(t, bob.Result.Body, port); v6 == 0 {
+		t.Fatal("no IPv6 candidate on the media port")
+	}
+}
+
+func freeUDPPort(t *testing.T) int {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// candidatesOn counts an answer's candidates (and its IPv6 ones), failing
+// on any not on port.
+func candidatesOn(t *testing.T, answer string, port int) (n, v6 int) {
+	t.Helper()
+	for _, line := range strings.Split(answer, "\n") {
+		if strings.HasPrefix(line, "a=candidate:") {
+			n++
+			f := strings.Fields(line)
+			if len(f) < 6 || f[5] != strconv.Itoa(port) {
+				t.Fatalf("candidate not on port %d: %s", port, line)
+			}
+			if strings.Contains(f[4], ":") {
+				v6++
+			}
+		}
+	}
+	return n, v6
+}
+
+func hostHasIPv6(t *testing.T) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if ip, ok := a.(*net.IPNet); ok && ip.IP.To4() == nil && ip.IP.IsGlobalUnicast() {
+			return true
+		}
+	}
+	return false
 }

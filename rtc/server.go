@@ -58,7 +58,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	}
 	var err error
 	if cfg.UDPPort > 0 {
-		m, err := newUDPMux(cfg)
+		m, err := newUDPMux(cfg, log)
 		if err != nil {
 			return nil, err
 		}

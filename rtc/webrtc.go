@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -114,13 +115,22 @@ func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) 
 	return s, nil
 }
 
-// newUDPMux opens the single UDP port every connection shares.
-func newUDPMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
-	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
-	if cfg.IncludeLoopback {
-		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+// newUDPMux opens the single UDP port every connection shares, on every
+// IPv4 and IPv6 address of the host (browsers prefer IPv6 where they have
+// it). A host whose IPv6 cannot be bound falls back to IPv4 alone.
+func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
+	open := func(networks ...ice.NetworkType) (*ice.MultiUDPMuxDefault, error) {
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(networks...)}
+		if cfg.IncludeLoopback {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		return ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	}
-	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	mux, err := open(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6)
+	if err != nil {
+		log.Warn("rtc: IPv6 media port unavailable, IPv4 only", "port", cfg.UDPPort, "error", err)
+		mux, err = open(ice.NetworkTypeUDP4)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen udp :%d: %w", cfg.UDPPort, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"image"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,21 @@ func ExpectedLuma(row, col int) int { return 16 + ((row+col)%64)*3 }
 // and interceptors, loopback candidates and no mDNS (tests run on loopback).
 func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
 	t.Helper()
+	return NewPeerConnectionWith(t, Options{})
+}
+
+// Options change how a test client connects.
+type Options struct {
+	// Networks: the client's candidates (default: IPv4 only).
+	Networks []webrtc.NetworkType
+	// ICEServers and Relay (iceTransportPolicy "relay": TURN only).
+	ICEServers []webrtc.ICEServer
+	Relay      bool
+}
+
+// NewPeerConnectionWith is NewPeerConnection with options.
+func NewPeerConnectionWith(t testing.TB, o Options) *webrtc.PeerConnection {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -79,10 +95,21 @@ func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
 	var s webrtc.SettingEngine
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
+	if o.Networks == nil {
+		o.Networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	}
+	s.SetNetworkTypes(o.Networks)
+	if slices.Contains(o.Networks, webrtc.NetworkTypeUDP4) {
+		s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
+	}
+	// IPv6 only: ICE never offers ::1, so the host's own global IPv6
+	// addresses are used (packets between them stay in the host).
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	cfg := webrtc.Configuration{ICEServers: o.ICEServers}
+	if o.Relay {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +321,13 @@ type Viewer struct {
 // View connects a viewer to url (WHEP or a call's subscribe endpoint).
 func View(t testing.TB, url, token string) *Viewer {
 	t.Helper()
-	v := NewViewer(t)
+	return ViewWith(t, url, token, Options{})
+}
+
+// ViewWith is View with options.
+func ViewWith(t testing.TB, url, token string, o Options) *Viewer {
+	t.Helper()
+	v := NewViewerWith(t, o)
 	v.Result = PostOffer(t, v.PC, url, token)
 	return v
 }
@@ -302,7 +335,13 @@ func View(t testing.TB, url, token string) *Viewer {
 // NewViewer makes the offer side of a viewer without sending it.
 func NewViewer(t testing.TB) *Viewer {
 	t.Helper()
-	pc := NewPeerConnection(t)
+	return NewViewerWith(t, Options{})
+}
+
+// NewViewerWith is NewViewer with options.
+func NewViewerWith(t testing.TB, o Options) *Viewer {
+	t.Helper()
+	pc := NewPeerConnectionWith(t, o)
 	v := &Viewer{PC: pc}
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
