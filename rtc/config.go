@@ -41,6 +41,7 @@ type Config struct {
 	MaxSessionsPerUser int   // peer connections one member may hold (429 beyond)
 	MaxSDPBytes        int64 // size of an SDP offer (413 beyond)
 	MaxTracks          int   // media sections in one offer (413 beyond)
+	MaxOffersPerMember int   // offers (publish/view/call POSTs) per member per minute (429 beyond)
 
 	// RecheckInterval is how often the Authorizer is asked whether each
 	// connected peer may stay (rank lowered, suspended, call ended).
@@ -73,6 +74,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxCalls, 100)
 	def(&c.MaxSessionsPerUser, 6)
 	def(&c.MaxTracks, 4)
+	def(&c.MaxOffersPerMember, 30)
 	if c.MaxSDPBytes <= 0 {
 		c.MaxSDPBytes = 64 << 10
 	}

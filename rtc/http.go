@@ -2,10 +2,12 @@ package rtc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +76,11 @@ func writeError(w http.ResponseWriter, err error) {
 	status, msg := statusOf(err)
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "10")
+		retry := 10
+		if e, ok := errors.AsType[*Error](err); ok && e.RetryAfter > 0 {
+			retry = e.RetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "message": msg, "data": map[string]any{}})
@@ -134,6 +140,9 @@ func (s *Server) register(g Grant, fits func(ss *session) error) (*session, erro
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, Errorf(http.StatusServiceUnavailable, "the media server is shutting down")
+	}
+	if err := s.allowOffer(g); err != nil {
+		return nil, err
 	}
 	if g.User != "" && s.perUser[g.User] >= s.cfg.MaxSessionsPerUser {
 		return nil, Errorf(http.StatusTooManyRequests, "you have %d media connections open; close one first", s.perUser[g.User])

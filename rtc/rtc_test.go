@@ -585,3 +585,31 @@ func hostHasIPv6(t *testing.T) bool {
 	}
 	return false
 }
+
+// Offers are limited per member, not per address: one member who keeps
+// reconnecting gets 429 while another member on the same IP still joins.
+func TestOffersLimitedPerMember(t *testing.T) {
+	e := newEnv(t, rtc.Config{MaxOffersPerMember: 3})
+	e.stream("s9", "host", "ann", "bob")
+	e.goLive(t, "s9", "host")
+	url := e.url + "/api/rtc/live/s9/whep"
+	for i := range 3 {
+		v := rtctest.View(t, url, "ann")
+		if v.Result.Status != http.StatusCreated {
+			t.Fatalf("ann's offer %d: %d %s", i+1, v.Result.Status, v.Result.Body)
+		}
+		v.Close()
+	}
+	over := rtctest.View(t, url, "ann")
+	if over.Result.Status != http.StatusTooManyRequests || over.Result.Header.Get("Retry-After") == "" {
+		t.Fatalf("ann's 4th offer in a minute: %d %s", over.Result.Status, over.Result.Body)
+	}
+	if secs, err := strconv.Atoi(over.Result.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 21 {
+		t.Fatalf("Retry-After %q", over.Result.Header.Get("Retry-After"))
+	}
+	bob := rtctest.View(t, url, "bob")
+	if bob.Result.Status != http.StatusCreated {
+		t.Fatalf("bob on the same address: %d %s", bob.Result.Status, bob.Result.Body)
+	}
+	waitPicture(t, bob, "bob")
+}

@@ -29,6 +29,7 @@ type Server struct {
 	calls    map[string]*call
 	sessions map[string]*session // by resource id
 	perUser  map[string]int
+	offers   *memberLimiter
 
 	evmu  sync.Mutex
 	evq   []func()
@@ -50,6 +51,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 		calls:    map[string]*call{},
 		sessions: map[string]*session{},
 		perUser:  map[string]int{},
+		offers:   newMemberLimiter(cfg.MaxOffersPerMember),
 		evsig:    make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
@@ -252,6 +254,7 @@ func (s *Server) runRecheck() {
 			return
 		case <-t.C:
 		}
+		s.offers.sweep(time.Now())
 		s.mu.Lock()
 		all := make([]*session, 0, len(s.sessions))
 		for _, ss := range s.sessions {
