@@ -22,6 +22,15 @@ type Config struct {
 	TURNSecret string
 	// TURNTTL is how long a TURN credential stays valid (default 1h).
 	TURNTTL time.Duration
+	// TURNPort > 0 runs the built-in TURN server on this port (UDP and
+	// TCP, IPv4), handed to clients ahead of TURNURLs. Without TURNSecret
+	// it makes a random one at start. TURNHost is the name clients reach
+	// it at (default: the host of their request); TURNRelayIP the address
+	// relays are announced at (default: the first PublicIPs, else the
+	// host's first non-loopback IPv4).
+	TURNPort    int
+	TURNHost    string
+	TURNRelayIP string
 
 	// PublicIPs are announced instead of the host's own addresses when the
 	// server sits behind a 1:1 NAT (a cloud VM with a floating IP).

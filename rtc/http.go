@@ -166,7 +166,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 		writeError(w, err)
 		return
 	}
-	for _, ice := range s.cfg.ICEServers(ss.grant.User, time.Now()) {
+	for _, ice := range s.iceServers(r, ss.grant.User) {
 		for _, u := range ice.URLs {
 			link := fmt.Sprintf("<%s>; rel=\"ice-server\"", u)
 			if ice.Username != "" {
@@ -250,7 +250,7 @@ func (s *Server) handleICEServers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	servers := s.cfg.ICEServers(g.User, time.Now())
+	servers := s.iceServers(r, g.User)
 	if servers == nil {
 		servers = []ICEServer{}
 	}

@@ -3,6 +3,7 @@ package rtc
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ type Server struct {
 	log      *slog.Logger
 	settings webrtc.SettingEngine
 	mux      io.Closer
+	turn     io.Closer
 
 	mu       sync.Mutex
 	closed   bool
@@ -74,6 +76,20 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 		return nil, err
 	}
 	s.mux = udp
+	if cfg.TURNPort > 0 {
+		if s.cfg.TURNSecret == "" {
+			if s.cfg.TURNSecret, err = randomSecret(); err != nil {
+				s.closeListeners()
+				return nil, err
+			}
+		}
+		t, err := startTURN(s.cfg)
+		if err != nil {
+			s.closeListeners()
+			return nil, err
+		}
+		s.turn = t
+	}
 	s.wg.Add(2)
 	go s.runEvents()
 	go s.runRecheck()
@@ -115,10 +131,18 @@ func (s *Server) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
-	if s.mux != nil {
-		return s.mux.Close()
+	return s.closeListeners()
+}
+
+// closeListeners releases the UDP port and the TURN server.
+func (s *Server) closeListeners() error {
+	var errs []error
+	for _, c := range []io.Closer{s.turn, s.mux} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Config returns the configuration in use (with defaults filled in).

@@ -609,3 +609,15 @@ func SelectedLocalPort(pc *webrtc.PeerConnection) int {
 	}
 	return 0
 }
+
+// SelectedLocalType is the type of pc's selected local ICE candidate.
+func SelectedLocalType(pc *webrtc.PeerConnection) webrtc.ICECandidateType {
+	for _, tr := range pc.GetTransceivers() {
+		if dt := tr.Receiver().Transport(); dt != nil {
+			if pair, err := dt.ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+				return pair.Local.Typ
+			}
+		}
+	}
+	return webrtc.ICECandidateTypeUnknown
+}
