@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -142,6 +143,7 @@ type env struct {
 	url   string
 	authz *testAuthz
 	log   *eventLog
+	pages sync.Map // path → HTML served next to the media API (browser tests)
 }
 
 func newEnv(t *testing.T, cfg rtc.Config) *env {
@@ -158,12 +160,25 @@ func newEnv(t *testing.T, cfg rtc.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	e := &env{srv: srv, authz: a, log: l}
+	mux := http.NewServeMux()
+	mux.Handle("/api/rtc/", srv.Handler())
+	mux.HandleFunc("GET /page/{name}", func(w http.ResponseWriter, r *http.Request) {
+		html, ok := e.pages.Load(r.PathValue("name"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, html.(string))
+	})
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Close()
 	})
-	return &env{srv: srv, url: hs.URL, authz: a, log: l}
+	e.url = hs.URL
+	return e
 }
 
 func (e *env) stream(id, host string, viewers ...string) {

@@ -1,0 +1,88 @@
+package rtc_test
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"salonbase/rtc"
+	"salonbase/rtc/rtctest"
+)
+
+// Tests with a real browser run when SALON_CHROMIUM names a Chromium
+// binary (SALON_CHROMIUM=/usr/bin/chromium go test ./rtc -run Chromium);
+// `go test ./...` needs nothing but Go, so they skip without it.
+func chromium(t *testing.T, url string) {
+	t.Helper()
+	bin := os.Getenv("SALON_CHROMIUM")
+	if bin == "" {
+		t.Skip("set SALON_CHROMIUM to a Chromium binary to run the browser tests")
+	}
+	cmd := exec.Command(bin, "--headless=new", "--no-sandbox", "--disable-gpu",
+		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+		"--user-data-dir="+t.TempDir(), url)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+// The page publishes its fake camera over WHIP and, on its first load,
+// reloads itself after a few seconds: what a host pressing F5 does.
+const reloadingPublisher = `<!doctype html><meta charset="utf-8"><script>
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 360}});
+  const pc = new RTCPeerConnection();
+  stream.getTracks().forEach(t => pc.addTransceiver(t, {direction: 'sendonly'}));
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise(r => {
+    if (pc.iceGatheringState === 'complete') r();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+  });
+  const res = await fetch('/api/rtc/live/cr/whip', {method: 'POST', body: pc.localDescription.sdp,
+    headers: {'Content-Type': 'application/sdp', Authorization: 'Bearer host'}});
+  await pc.setRemoteDescription({type: 'answer', sdp: await res.text()});
+  if (!sessionStorage.getItem('reloaded')) {
+    sessionStorage.setItem('reloaded', '1');
+    setTimeout(() => location.reload(), 6000);
+  }
+})();
+</script>`
+
+// A host in Chromium reloads the page while a viewer watches: Chrome
+// closes its connection (DTLS close_notify), the reloaded page publishes
+// again, and the viewer keeps one continuous track and decodes the new
+// connection's keyframes; the stream never ends.
+func TestChromiumPublisherReload(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("cr", "host", "ann")
+	e.pages.Store("publish", reloadingPublisher)
+	chromium(t, e.url+"/page/publish")
+	rtctest.Eventually(t, 30*time.Second, "the browser is live", func() bool { return e.log.has("live cr by host") })
+	ann := rtctest.View(t, e.url+"/api/rtc/live/cr/whep", "ann")
+	rtctest.Eventually(t, 20*time.Second, "ann decodes the browser's picture", func() bool {
+		return len(ann.Stats().Keyframes) > 0
+	})
+	// The reload: the publisher's session goes, another comes.
+	rtctest.Eventually(t, 30*time.Second, "the browser's connection closed", func() bool { return e.srv.Stats().Sessions == 1 })
+	gone := time.Now()
+	before := len(ann.Stats().Keyframes)
+	rtctest.Eventually(t, 30*time.Second, "ann decodes the reloaded page's picture", func() bool {
+		return len(ann.Stats().Keyframes) > before
+	})
+	t.Logf("picture back %.1f s after the old connection closed", time.Since(gone).Seconds())
+	s := ann.Stats()
+	if s.DecodeErr != nil || s.State != webrtc.PeerConnectionStateConnected {
+		t.Fatalf("ann after the reload: %v %s", s.DecodeErr, s.State)
+	}
+	checkContinuous(t, ann, "ann")
+	if e.log.has("ended cr") {
+		t.Fatal("the reload ended the stream")
+	}
+}
