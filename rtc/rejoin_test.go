@@ -166,3 +166,43 @@ func TestCallPartyReloadKeepsCall(t *testing.T) {
 		t.Fatal("bob was disconnected by the media server itself (the application ends the call)")
 	}
 }
+
+// A call party moves to another tab or device: its new publish replaces
+// the old connection at once and the other party keeps one continuous
+// track, decoding the new device's picture; nobody is reported gone.
+func TestCallPartyMoveKeepsMedia(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.authz.mu.Lock()
+	e.authz.calls["cm"] = [2]string{"ann", "bob"}
+	e.authz.mu.Unlock()
+	base := e.url + "/api/rtc/calls/cm/"
+	annOut := rtctest.Publish(t, base+"publish", "ann")
+	bobIn := rtctest.View(t, base+"subscribe", "bob")
+	waitPicture(t, bobIn, "bob sees ann")
+
+	for move := 1; move <= 3; move++ {
+		before := len(bobIn.Stats().Keyframes)
+		next := rtctest.Publish(t, base+"publish", "ann")
+		if next.Result.Status != http.StatusCreated {
+			t.Fatalf("move %d: %d %s", move, next.Result.Status, next.Result.Body)
+		}
+		old := annOut
+		rtctest.Eventually(t, 10*time.Second, "the old device disconnected", func() bool {
+			st := old.PC.ConnectionState()
+			return st == webrtc.PeerConnectionStateClosed || st == webrtc.PeerConnectionStateFailed ||
+				st == webrtc.PeerConnectionStateDisconnected
+		})
+		rtctest.Eventually(t, 10*time.Second, "bob decodes ann's new device", func() bool {
+			return len(bobIn.Stats().Keyframes) > before
+		})
+		annOut = next
+	}
+	time.Sleep(300 * time.Millisecond)
+	checkContinuous(t, bobIn, "bob")
+	if err := rtctest.CheckPicture(bobIn.Stats().Keyframes[len(bobIn.Stats().Keyframes)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if e.log.has("left cm ann") {
+		t.Fatal("a move was reported as leaving the call")
+	}
+}
