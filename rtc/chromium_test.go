@@ -86,3 +86,44 @@ func TestChromiumPublisherReload(t *testing.T) {
 		t.Fatal("the reload ended the stream")
 	}
 }
+
+// The page publishes through the built-in TURN server only
+// (iceTransportPolicy "relay"), with the ICE servers the API hands out.
+const relayPublisher = `<!doctype html><meta charset="utf-8"><script>
+(async () => {
+  const auth = {Authorization: 'Bearer host'};
+  const {iceServers} = await (await fetch('/api/rtc/ice-servers', {headers: auth})).json();
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 360}});
+  const pc = new RTCPeerConnection({iceServers, iceTransportPolicy: 'relay'});
+  stream.getTracks().forEach(t => pc.addTransceiver(t, {direction: 'sendonly'}));
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise(r => {
+    if (pc.iceGatheringState === 'complete') r();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+  });
+  const res = await fetch('/api/rtc/live/tu/whip', {method: 'POST', body: pc.localDescription.sdp,
+    headers: {'Content-Type': 'application/sdp', ...auth}});
+  const log = m => fetch('/page/log', {method: 'POST', body: m});
+  log("WHIP " + res.status);
+  await pc.setRemoteDescription({type: 'answer', sdp: await res.text()});
+  pc.oniceconnectionstatechange = () => log("ICE " + pc.iceConnectionState);
+  pc.onconnectionstatechange = () => log("STATE " + pc.connectionState);
+})().catch(e => fetch('/page/log', {method: 'POST', body: "ERR " + e}));
+</script>`
+
+// A browser that may only use a relay goes live through the built-in TURN
+// server, and a viewer decodes its picture.
+func TestChromiumPublishesThroughBuiltinTURN(t *testing.T) {
+	e := newEnv(t, rtc.Config{TURNPort: freeUDPPort(t)})
+	e.stream("tu", "host", "ann")
+	e.pages.Store("relay", relayPublisher)
+	chromium(t, e.url+"/page/relay")
+	rtctest.Eventually(t, 30*time.Second, "the relayed browser is live", func() bool { return e.log.has("live tu by host") })
+	ann := rtctest.View(t, e.url+"/api/rtc/live/tu/whep", "ann")
+	rtctest.Eventually(t, 20*time.Second, "ann decodes the relayed picture", func() bool {
+		return len(ann.Stats().Keyframes) > 0
+	})
+	if err := ann.Stats().DecodeErr; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -27,8 +27,9 @@ type forwarder struct {
 	ssrc   uint32
 	munger munger
 
-	lastPLI atomic.Int64 // unix nanos of the last keyframe request
-	packets atomic.Uint64
+	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
+	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
+	packets     atomic.Uint64
 }
 
 func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {
@@ -104,14 +105,25 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 }
 
 // requestKeyframe asks the publisher for a keyframe (a new subscriber, a
-// subscriber's own PLI/FIR, a new input), at most every 500 ms.
+// subscriber's own PLI/FIR, a new input), at most every 500 ms; a request
+// within that time is sent at its end rather than dropped.
 func (f *forwarder) requestKeyframe() {
 	if f.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
+	const every = int64(500 * time.Millisecond)
 	now := time.Now().UnixNano()
 	last := f.lastPLI.Load()
-	if now-last < int64(500*time.Millisecond) || !f.lastPLI.CompareAndSwap(last, now) {
+	if wait := last + every - now; wait > 0 {
+		if f.deferredPLI.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(wait), func() {
+				f.deferredPLI.Store(false)
+				f.requestKeyframe()
+			})
+		}
+		return
+	}
+	if !f.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
 	f.mu.Lock()

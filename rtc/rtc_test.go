@@ -172,6 +172,11 @@ func newEnv(t *testing.T, cfg rtc.Config) *env {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, html.(string))
 	})
+	// Browser pages report what they see (tests log it).
+	mux.HandleFunc("POST /page/log", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		t.Logf("page: %s", b)
+	})
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		hs.Close()

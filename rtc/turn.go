@@ -30,14 +30,30 @@ func startTURN(cfg Config) (*turn.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort("0.0.0.0", strconv.Itoa(cfg.TURNPort))
-	udp, err := net.ListenPacket("udp4", addr)
-	if err != nil {
-		return nil, fmt.Errorf("turn: listen udp %s: %w", addr, err)
+	// One UDP socket per address: a reply leaves from the address the
+	// client sent to (a socket on 0.0.0.0 may answer from another one,
+	// which clients drop). TCP connections need no such care.
+	var conns []net.PacketConn
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
 	}
+	for _, ip := range own {
+		if ip.To4() == nil || slices.ContainsFunc(cfg.PublicIPs, func(p string) bool { return net.ParseIP(p).Equal(ip) && !isLocal(ip) }) {
+			continue
+		}
+		c, err := net.ListenPacket("udp4", net.JoinHostPort(ip.String(), strconv.Itoa(cfg.TURNPort)))
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("turn: listen udp %s port %d: %w", ip, cfg.TURNPort, err)
+		}
+		conns = append(conns, c)
+	}
+	addr := net.JoinHostPort("0.0.0.0", strconv.Itoa(cfg.TURNPort))
 	tcp, err := net.Listen("tcp4", addr)
 	if err != nil {
-		udp.Close()
+		closeAll()
 		return nil, fmt.Errorf("turn: listen tcp %s: %w", addr, err)
 	}
 	relays := func() turn.RelayAddressGenerator {
@@ -46,14 +62,18 @@ func startTURN(cfg Config) (*turn.Server, error) {
 	onlyHere := func(_ net.Addr, peer net.IP) bool {
 		return slices.ContainsFunc(own, func(ip net.IP) bool { return ip.Equal(peer) })
 	}
+	var packetConns []turn.PacketConnConfig
+	for _, c := range conns {
+		packetConns = append(packetConns, turn.PacketConnConfig{PacketConn: c, RelayAddressGenerator: relays(), PermissionHandler: onlyHere})
+	}
 	srv, err := turn.NewServer(turn.ServerConfig{
 		Realm:             "salonbase",
 		AuthHandler:       turn.LongTermTURNRESTAuthHandler(cfg.TURNSecret, nil),
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relays(), PermissionHandler: onlyHere}},
+		PacketConnConfigs: packetConns,
 		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relays(), PermissionHandler: onlyHere}},
 	})
 	if err != nil {
-		udp.Close()
+		closeAll()
 		tcp.Close()
 		return nil, fmt.Errorf("turn: %w", err)
 	}
@@ -83,6 +103,20 @@ func turnRelayIP(cfg Config) (net.IP, error) {
 		}
 	}
 	return net.IPv4(127, 0, 0, 1).To4(), nil
+}
+
+// isLocal: is ip an address of this host's interfaces?
+func isLocal(ip net.IP) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownAddresses are the addresses relays may send to: the host's own and
