@@ -1,6 +1,8 @@
 package rtc_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -126,4 +128,89 @@ func TestChromiumPublishesThroughBuiltinTURN(t *testing.T) {
 	if err := ann.Stats().DecodeErr; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The page watches over WHEP and, after a few seconds, restarts ICE the
+// way a WHEP player does after a network change (RFC 9725 §4.3): a new
+// offer with new credentials, its ICE part as an SDP fragment in a PATCH,
+// the server's fragment in place of the old ICE part of the answer. It
+// reports the frames it decoded before and after.
+const restartingViewer = `<!doctype html><meta charset="utf-8"><script>
+(async () => {
+  const log = m => fetch('/page/log', {method: 'POST', body: m});
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', {direction: 'recvonly'});
+  pc.addTransceiver('audio', {direction: 'recvonly'});
+  const gathered = () => new Promise(r => {
+    if (pc.iceGatheringState === 'complete') r();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered();
+  const res = await fetch('/api/rtc/live/rs/whep', {method: 'POST', body: pc.localDescription.sdp,
+    headers: {'Content-Type': 'application/sdp', Authorization: 'Bearer ann'}});
+  const location = res.headers.get('Location');
+  await pc.setRemoteDescription({type: 'answer', sdp: await res.text()});
+  const decoded = async () => {
+    let n = 0;
+    (await pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video') n = r.framesDecoded; });
+    return n;
+  };
+  const wait = ms => new Promise(r => setTimeout(r, ms));
+  while (await decoded() < 30) await wait(200);
+  const before = await decoded();
+
+  pc.restartIce();
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered();
+  const lines = pc.localDescription.sdp.split('\r\n');
+  const first = l => lines.find(x => x.startsWith(l));
+  const m = lines.findIndex(x => x.startsWith('m='));
+  const next = lines.findIndex((x, i) => i > m && x.startsWith('m='));
+  const cands = lines.slice(m, next).filter(x => x.startsWith('a=candidate:'));
+  const frag = [first('a=ice-ufrag:'), first('a=ice-pwd:'), lines[m], first('a=mid:'), ...cands, 'a=end-of-candidates', ''].join('\r\n');
+  const patch = await fetch(location, {method: 'PATCH', body: frag,
+    headers: {'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*'}});
+  const answer = await patch.text();
+  const got = answer.split('\r\n');
+  const remote = pc.currentRemoteDescription.sdp.split('\r\n').filter(x => x && !x.startsWith('a=candidate:') && x !== 'a=end-of-candidates');
+  const sdp = [];
+  let placed = false;
+  for (const x of remote) {
+    if (x.startsWith('a=ice-ufrag:')) sdp.push(got.find(g => g.startsWith('a=ice-ufrag:')));
+    else if (x.startsWith('a=ice-pwd:')) sdp.push(got.find(g => g.startsWith('a=ice-pwd:')));
+    else sdp.push(x);
+    if (x.startsWith('a=mid:') && !placed) { sdp.push(...got.filter(g => g.startsWith('a=candidate:'))); placed = true; }
+  }
+  await pc.setRemoteDescription({type: 'answer', sdp: sdp.join('\r\n') + '\r\n'});
+  const restarted = performance.now();
+  while (await decoded() < before + 30) await wait(100);
+  log(JSON.stringify({patch: patch.status, before, after: await decoded(),
+    back: Math.round(performance.now() - restarted), ice: pc.iceConnectionState}));
+})().catch(e => fetch('/page/log', {method: 'POST', body: 'ERR ' + e}));
+</script>`
+
+// A Chromium viewer restarts ICE with a PATCH and keeps decoding.
+func TestChromiumViewerICERestart(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("rs", "host", "ann")
+	e.goLive(t, "rs", "host")
+	var result struct {
+		Patch, Before, After, Back int
+		ICE                        string
+	}
+	e.pages.Store("restart", restartingViewer)
+	chromium(t, e.url+"/page/restart")
+	select {
+	case msg := <-e.logs:
+		if err := json.Unmarshal([]byte(msg), &result); err != nil {
+			t.Fatalf("page: %s", msg)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the page reported nothing")
+	}
+	if result.Patch != http.StatusOK || result.After < result.Before+30 {
+		t.Fatalf("after the ICE restart: %+v", result)
+	}
+	t.Logf("30 more frames decoded %d ms after the restart (ICE %s)", result.Back, result.ICE)
 }

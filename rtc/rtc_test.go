@@ -143,7 +143,8 @@ type env struct {
 	url   string
 	authz *testAuthz
 	log   *eventLog
-	pages sync.Map // path → HTML served next to the media API (browser tests)
+	pages sync.Map    // path → HTML served next to the media API (browser tests)
+	logs  chan string // what the pages report (the latest 16)
 }
 
 func newEnv(t *testing.T, cfg rtc.Config) *env {
@@ -160,7 +161,7 @@ func newEnv(t *testing.T, cfg rtc.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{srv: srv, authz: a, log: l}
+	e := &env{srv: srv, authz: a, log: l, logs: make(chan string, 16)}
 	mux := http.NewServeMux()
 	mux.Handle("/api/rtc/", srv.Handler())
 	mux.HandleFunc("GET /page/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -176,6 +177,10 @@ func newEnv(t *testing.T, cfg rtc.Config) *env {
 	mux.HandleFunc("POST /page/log", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 		t.Logf("page: %s", b)
+		select {
+		case e.logs <- string(b):
+		default:
+		}
 	})
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
