@@ -28,6 +28,7 @@ type party struct {
 	away      *time.Timer
 	awayGen   int
 	awayGrant Grant
+	joined    bool // its media reached the server once (then leaving is news)
 }
 
 func newParty(callID, user string) (*party, error) {
@@ -137,6 +138,9 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 				}
 				joined.Do(func() {
 					ss.mediaIn.Store(true)
+					s.mu.Lock()
+					me.joined = true
+					s.mu.Unlock()
 					if fn := s.events.CallJoined; fn != nil {
 						s.emit(func() { fn(id, g) })
 					}
@@ -172,7 +176,9 @@ func (s *Server) partyGone(c *call, p *party, ss *session, final bool) {
 	switch ss {
 	case p.send:
 		p.send = nil
-		if ss.mediaIn.Load() {
+		// A connection of a party that joined before counts even if its
+		// own media never came (a rejoin that failed).
+		if ss.mediaIn.Load() || p.joined {
 			if final || s.closed {
 				s.callLeftLocked(c.id, ss.grant)
 			} else {

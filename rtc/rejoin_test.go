@@ -206,3 +206,35 @@ func TestCallPartyMoveKeepsMedia(t *testing.T) {
 		t.Fatal("a move was reported as leaving the call")
 	}
 }
+
+// A party that comes back but whose new connection never gets going is
+// still reported gone once the window has passed: the call does not hang.
+func TestCallPartyFailedRejoinStillLeaves(t *testing.T) {
+	e := newEnv(t, rtc.Config{RejoinGrace: time.Second, DisconnectTimeout: 300 * time.Millisecond})
+	e.authz.mu.Lock()
+	e.authz.calls["cf"] = [2]string{"ann", "bob"}
+	e.authz.mu.Unlock()
+	base := e.url + "/api/rtc/calls/cf/"
+	annOut := rtctest.Publish(t, base+"publish", "ann")
+	bobIn := rtctest.View(t, base+"subscribe", "bob")
+	waitPicture(t, bobIn, "bob sees ann")
+	annOut.Close()
+	rtctest.Eventually(t, 5*time.Second, "ann's connection gone", func() bool { return e.srv.Stats().Sessions == 1 })
+
+	// The new offer is answered but the client never connects.
+	p := rtctest.NewPublisher(t)
+	offer, err := p.PC.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.PC)
+	if err := p.PC.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	if r := rtctest.Post(t, base+"publish", "ann", "application/sdp", p.PC.LocalDescription().SDP); r.Status != http.StatusCreated {
+		t.Fatalf("rejoin: %d %s", r.Status, r.Body)
+	}
+	p.Close()
+	rtctest.Eventually(t, 15*time.Second, "ann reported gone", func() bool { return e.log.has("left cf ann") })
+}
