@@ -638,3 +638,25 @@ func TestOffersLimitedPerMember(t *testing.T) {
 	}
 	waitPicture(t, bob, "bob")
 }
+
+// Behind a 1:1 NAT (rtc_public_ip) the answer announces the public address
+// in place of the host's own, on every candidate.
+func TestPublicIPReplacesHostAddresses(t *testing.T) {
+	port := freeUDPPort(t)
+	e := newEnv(t, rtc.Config{UDPPort: port, PublicIPs: []string{"203.0.113.7"}})
+	e.stream("s9", "host")
+	pub := rtctest.Publish(t, e.url+"/api/rtc/live/s9/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	if n, _ := candidatesOn(t, pub.Result.Body, port); n == 0 {
+		t.Fatal("answer has no candidates")
+	}
+	for _, line := range strings.Split(pub.Result.Body, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "a=candidate:") && len(f) > 4 &&
+			f[4] != "203.0.113.7" && !strings.Contains(f[4], ":") { // IPv6 keeps its own
+
+			t.Fatalf("an IPv4 candidate is not the public address: %s", line)
+		}
+	}
+}

@@ -103,7 +103,15 @@ func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) 
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	s.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	if len(cfg.PublicIPs) > 0 {
-		s.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// behind a 1:1 NAT: announce the public address instead of the host's
+		err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return s, fmt.Errorf("public ips: %w", err)
+		}
 	}
 	if mux != nil {
 		s.SetICEUDPMux(mux)
