@@ -35,7 +35,7 @@ func startProc(t testing.TB, extraEnv []string, name string, args ...string) *pr
 	cmd := exec.Command(name, args...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Env = append(drillEnviron(), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -140,4 +140,18 @@ func memStatus(pid int) (rss, peak int64, err error) {
 // resetPeak makes VmHWM start again from the current RSS.
 func resetPeak(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// drillEnviron is the test's environment minus AWS_* settings: the drills
+// pass their S3 credentials explicitly, and a shell's AWS_CA_BUNDLE or
+// profile must not change what they test (litestream's AWS SDK refuses to
+// start with AWS_CA_BUNDLE and its own HTTP client).
+func drillEnviron() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

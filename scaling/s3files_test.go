@@ -27,7 +27,7 @@ func TestFilesOnS3(t *testing.T) {
 	// S3 uploader's part buffers piles up before the GC runs
 	salon := startSalon(t, newDataDir(t), "GOMEMLIMIT="+memLimit)
 	salon.settings(t, map[string]any{
-		"s3": s3.settings(),
+		"s3": s3.settings(s3.Bucket),
 		// every drill client shares 127.0.0.1: the per-IP limits would
 		// throttle the drill, not a real crowd
 		"rateLimits": map[string]any{"enabled": false},

@@ -9,10 +9,13 @@ import (
 )
 
 // s3Server is a real S3 server (versitygw, posix backend) on loopback with
-// one bucket, as an operator would run MinIO-like storage or use AWS S3.
+// two buckets: one for files, one for backups. PocketBase lists a whole
+// bucket as its backups, so sharing one would show every member's file as
+// a "backup" in the dashboard.
 type s3Server struct {
-	Endpoint  string
-	Bucket    string
+	Endpoint      string
+	Bucket        string
+	BackupsBucket string
 	Region    string
 	AccessKey string
 	Secret    string
@@ -23,15 +26,18 @@ type s3Server struct {
 func startS3(t testing.TB) *s3Server {
 	t.Helper()
 	s := &s3Server{
-		Bucket:    "salon",
+		Bucket:        "salon",
+		BackupsBucket: "salon-backups",
 		Region:    "us-east-1",
 		AccessKey: "salonbase-drill",
 		Secret:    "drill-secret-0123456789",
 		root:      t.TempDir(),
 	}
 	// with the posix backend, a bucket is a top-level folder
-	if err := os.Mkdir(filepath.Join(s.root, s.Bucket), 0o755); err != nil {
-		t.Fatal(err)
+	for _, b := range []string{s.Bucket, s.BackupsBucket} {
+		if err := os.Mkdir(filepath.Join(s.root, b), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	addr := freeAddr(t)
 	s.Endpoint = "http://" + addr
@@ -43,10 +49,10 @@ func startS3(t testing.TB) *s3Server {
 	return s
 }
 
-// client opens the bucket through the S3 API (PocketBase's own S3 client).
-func (s *s3Server) client(t testing.TB) *filesystem.System {
+// client opens a bucket through the S3 API (PocketBase's own S3 client).
+func (s *s3Server) client(t testing.TB, bucket string) *filesystem.System {
 	t.Helper()
-	fsys, err := filesystem.NewS3(s.Bucket, s.Region, s.Endpoint, s.AccessKey, s.Secret, true)
+	fsys, err := filesystem.NewS3(bucket, s.Region, s.Endpoint, s.AccessKey, s.Secret, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +60,15 @@ func (s *s3Server) client(t testing.TB) *filesystem.System {
 	return fsys
 }
 
-// keys lists the object keys under prefix.
+// keys lists the object keys under prefix in the files bucket.
 func (s *s3Server) keys(t testing.TB, prefix string) map[string]int64 {
 	t.Helper()
-	objs, err := s.client(t).List(prefix)
+	return s.keysIn(t, s.Bucket, prefix)
+}
+
+func (s *s3Server) keysIn(t testing.TB, bucket, prefix string) map[string]int64 {
+	t.Helper()
+	objs, err := s.client(t, bucket).List(prefix)
 	if err != nil {
 		t.Fatalf("list %q: %v", prefix, err)
 	}
@@ -68,11 +79,11 @@ func (s *s3Server) keys(t testing.TB, prefix string) map[string]int64 {
 	return keys
 }
 
-// settings is the JSON for PocketBase's s3 settings pointing at this server.
-func (s *s3Server) settings() map[string]any {
+// settings is the JSON for PocketBase's s3 settings pointing at bucket.
+func (s *s3Server) settings(bucket string) map[string]any {
 	return map[string]any{
 		"enabled":        true,
-		"bucket":         s.Bucket,
+		"bucket":         bucket,
 		"region":         s.Region,
 		"endpoint":       s.Endpoint,
 		"accessKey":      s.AccessKey,

@@ -33,6 +33,7 @@ func newDataDir(t testing.TB) string {
 func runCmd(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Env = drillEnviron()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
