@@ -16,11 +16,11 @@ type s3Server struct {
 	Endpoint      string
 	Bucket        string
 	BackupsBucket string
-	Region    string
-	AccessKey string
-	Secret    string
-	root      string
-	proc      *proc
+	Region        string
+	AccessKey     string
+	Secret        string
+	root          string
+	proc          *proc
 }
 
 func startS3(t testing.TB) *s3Server {
@@ -28,10 +28,10 @@ func startS3(t testing.TB) *s3Server {
 	s := &s3Server{
 		Bucket:        "salon",
 		BackupsBucket: "salon-backups",
-		Region:    "us-east-1",
-		AccessKey: "salonbase-drill",
-		Secret:    "drill-secret-0123456789",
-		root:      t.TempDir(),
+		Region:        "us-east-1",
+		AccessKey:     "salonbase-drill",
+		Secret:        "drill-secret-0123456789",
+		root:          t.TempDir(),
 	}
 	// with the posix backend, a bucket is a top-level folder
 	for _, b := range []string{s.Bucket, s.BackupsBucket} {
