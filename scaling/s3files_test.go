@@ -49,8 +49,8 @@ func TestFilesOnS3(t *testing.T) {
 		assertInBucket(t, s3, salon, msg, name, int64(len(content)))
 
 		path := fileURL("dm_messages", msg.Id, name, "")
-		if status, body := get(t, salon.Base, path); status == 200 || bytes.Equal(body, content) {
-			t.Errorf("no token: %d, want 403/404 and no content", status)
+		if status, body := get(t, salon.Base, path); status != 404 || bytes.Equal(body, content) {
+			t.Errorf("no token: %d, want 404 and no content", status)
 		}
 		for who, c := range map[string]*client{"sender": aiko, "recipient": ben} {
 			status, body := get(t, salon.Base, fileURL("dm_messages", msg.Id, name, c.fileToken(t)))
@@ -59,8 +59,8 @@ func TestFilesOnS3(t *testing.T) {
 			}
 		}
 		status, body := get(t, salon.Base, fileURL("dm_messages", msg.Id, name, carl.fileToken(t)))
-		if status == 200 || bytes.Equal(body, content) {
-			t.Errorf("a non-party's file token: %d, want 403/404 and no content", status)
+		if status != 404 || bytes.Equal(body, content) {
+			t.Errorf("a non-party's file token: %d, want 404 and no content", status)
 		}
 
 		// an admin who is not a party deletes the message for everyone
@@ -84,8 +84,8 @@ func TestFilesOnS3(t *testing.T) {
 		name := msg.Attachments[0]
 		assertInBucket(t, s3, salon, msg, name, int64(len(pic)))
 
-		if status, body := get(t, salon.Base, fileURL("room_messages", msg.Id, name, "")); status == 200 || bytes.Equal(body, pic) {
-			t.Errorf("no token: %d, want 403/404 and no content", status)
+		if status, body := get(t, salon.Base, fileURL("room_messages", msg.Id, name, "")); status != 404 || bytes.Equal(body, pic) {
+			t.Errorf("no token: %d, want 404 and no content", status)
 		}
 		status, body := get(t, salon.Base, fileURL("room_messages", msg.Id, name, ben.fileToken(t))+"&thumb=100x100")
 		if status != 200 || !bytes.HasPrefix(body, []byte("\x89PNG")) || bytes.Equal(body, pic) {
@@ -144,8 +144,8 @@ func TestFilesOnS3(t *testing.T) {
 		}
 		name := post.Attachments[0]
 		assertInBucket(t, s3, salon, post, name, int64(len(slides)))
-		if status, _ := get(t, salon.Base, fileURL("forum_posts", post.Id, name, "")); status == 200 {
-			t.Errorf("no token: %d, want 403/404", status)
+		if status, _ := get(t, salon.Base, fileURL("forum_posts", post.Id, name, "")); status != 404 {
+			t.Errorf("no token: %d, want 404", status)
 		}
 		if status, body := get(t, salon.Base, fileURL("forum_posts", post.Id, name, carl.fileToken(t))); status != 200 || !bytes.Equal(body, slides) {
 			t.Errorf("a member who may read the category: %d, want 200 and the file", status)
