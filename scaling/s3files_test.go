@@ -23,8 +23,9 @@ import (
 // streams, and that deleting a record removes its objects.
 func TestFilesOnS3(t *testing.T) {
 	s3 := startS3(t)
-	// GOMEMLIMIT as the README recommends: without it the garbage of the
-	// S3 uploader's part buffers piles up before the GC runs
+	// a GOMEMLIMIT, as the README recommends (small here, to show that the
+	// peak follows the limit, not the file): without one, the S3 uploader's
+	// used part buffers pile up between collections
 	salon := startSalon(t, newDataDir(t), "GOMEMLIMIT="+memLimit)
 	salon.settings(t, map[string]any{
 		"s3": s3.settings(s3.Bucket),
@@ -203,7 +204,7 @@ func TestFilesOnS3(t *testing.T) {
 	})
 }
 
-// memLimit is the GOMEMLIMIT the README recommends for the server.
+// memLimit is the server's GOMEMLIMIT in the drill.
 const memLimit = "96MiB"
 
 // record is the part of a record answer the drills read.
