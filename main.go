@@ -7,15 +7,16 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
 	"github.com/pocketbase/pocketbase/tools/hook"
-	"github.com/pocketbase/pocketbase/tools/osutils"
 
 	"salonbase/hooks"
+	"salonbase/hooks/demo"
 	_ "salonbase/pb_migrations"
 )
 
@@ -26,26 +27,38 @@ import (
 var embeddedPublic embed.FS
 
 func main() {
-	app := pocketbase.New()
+	// Quiet by default, also under `go run` (PocketBase would turn on dev
+	// mode there and print every SQL statement); `--dev` turns it on.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
+	app.RootCmd.Use = "salonbase"
+	app.RootCmd.Short = "Salonbase: an online salon in one binary"
+	app.RootCmd.Version = buildVersion()
 
 	var publicDir string
+	var automigrate bool
 	app.RootCmd.PersistentFlags().StringVar(
 		&publicDir,
 		"publicDir",
 		"",
 		"serve the web client from this directory instead of the embedded copy (for development)",
 	)
+	app.RootCmd.PersistentFlags().BoolVar(
+		&automigrate,
+		"automigrate",
+		false,
+		"write a Go migration into ./pb_migrations for every collection change made in the dashboard (for development)",
+	)
 	app.RootCmd.ParseFlags(os.Args[1:])
 
-	// Go migrations in pb_migrations/; automigrate only while developing
-	// with `go run`, so a production binary never writes migration files.
+	// Go migrations in pb_migrations/. Automigrate only when asked for: it
+	// writes source files, which a running salon must never do by surprise.
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{
 		Dir:         "pb_migrations",
-		Automigrate: osutils.IsProbablyGoRun(),
+		Automigrate: automigrate,
 	})
 
 	hooks.Register(app)
-	app.RootCmd.AddCommand(hooks.DemoCommand(app))
+	app.RootCmd.AddCommand(demo.Command(app))
 
 	bindPublic(app, publicDir)
 
@@ -76,4 +89,32 @@ func publicFS(dir string) fs.FS {
 		panic(err) // the embed pattern guarantees the folder
 	}
 	return sub
+}
+
+// buildVersion names this build for --version: the module version the Go
+// toolchain stamps from the git tag (v1.2.0, or a pseudo-version between
+// releases), else the commit, plus the PocketBase it embeds.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "-" + s.Value[:12]
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" {
+				v += "+dirty"
+			}
+		}
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/pocketbase/pocketbase" {
+			v += " (PocketBase " + dep.Version + ")"
+		}
+	}
+	return v
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -48,7 +47,7 @@ func TestBinaryServesEverythingFromItself(t *testing.T) {
 	defer cancel()
 
 	base := "http://" + addr
-	waitFor(t, base+"/api/health")
+	WaitFor(t, base+"/api/health")
 	for path, want := range map[string]string{
 		"/":                              "Salonbase",
 		"/_/":                            "<html",
@@ -76,7 +75,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitFor(t *testing.T, url string) {
+func WaitFor(t *testing.T, url string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(url); err == nil {
@@ -85,5 +84,5 @@ func waitFor(t *testing.T, url string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal(fmt.Sprintf("server did not come up at %s", url))
+	t.Fatalf("server did not come up at %s", url)
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// dm_messages: e-mail-like direct messages (DESIGN.md "DMs").
+// dm_messages: e-mail-like direct messages (docs/design.md, README "Direct messages").
 //
 // Only the two parties and admins see a message; each party hides it from
 // their own view with their deletion flag (the record stays for the other

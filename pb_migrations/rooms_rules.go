@@ -3,7 +3,8 @@ package pb_migrations
 import "strings"
 
 // API rule fragments shared by the rooms migrations. They express the same
-// decisions as hooks/access.go (CanReadRoom, CanPostRoom); landed migrations
+// decisions as hooks/rooms/policy.go (CanReadRoom, CanPostRoom; rules_test.go
+// holds the two against each other); landed migrations
 // use them, so they never change: a new rule gets a new constant.
 const (
 	roomsActiveMember = "(@request.auth.collectionName = 'users' && @request.auth.suspended = false)"

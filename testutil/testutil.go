@@ -10,7 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,16 +21,25 @@ import (
 	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/hooks"
+	"salonbase/hooks/salon"
 	_ "salonbase/pb_migrations"
 )
 
-// NewApp returns a fresh test app with the Salonbase schema and hooks. The
-// rate limiter is off (all test requests share one IP); tests of the limits
-// turn it back on with EnableRateLimits.
+// NewApp returns a fresh test app with the Salonbase schema and hooks: a
+// copy of the migrated template data dir (see Main), so a test pays for a
+// file copy instead of running every migration. The rate limiter is off (all
+// test requests share one IP); tests of the limits turn it back on with
+// EnableRateLimits.
 func NewApp(t testing.TB) *tests.TestApp {
 	t.Helper()
+	dir, err := templateDir()
+	if err != nil {
+		t.Fatalf("test data template: %v", err)
+	}
+	// NewTestAppWithConfig clones dir into a temp dir of its own and applies
+	// any migration the template lacks (none).
 	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{
-		DataDir:       t.TempDir(),
+		DataDir:       dir,
 		EncryptionEnv: "pb_test_env",
 	})
 	if err != nil {
@@ -39,6 +50,44 @@ func NewApp(t testing.TB) *tests.TestApp {
 	app.Settings().RateLimits.Enabled = false
 	hooks.Register(app)
 	return app
+}
+
+// The template: one migrated data dir per test binary, made on first use,
+// the way PocketBase's own tests copy their test_pb_data.
+var template struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func templateDir() (string, error) {
+	template.once.Do(func() {
+		empty, err := os.MkdirTemp("", "salonbase_template_")
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer os.RemoveAll(empty)
+		app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: empty, EncryptionEnv: "pb_test_env"})
+		if err != nil {
+			template.err = fmt.Errorf("migrate: %w", err)
+			return
+		}
+		// keep the migrated clone: close it without deleting it
+		template.dir = app.DataDir()
+		template.err = app.ClearBootstrap()
+	})
+	return template.dir, template.err
+}
+
+// Main runs a package's tests and then removes the template data dir; call
+// it from each test package's TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if template.dir != "" {
+		os.RemoveAll(template.dir)
+	}
+	os.Exit(code)
 }
 
 // EnableRateLimits turns on the limits our migration configured.
@@ -88,7 +137,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 		u.Password = DefaultPassword
 	}
 	if u.Role == "" {
-		u.Role = hooks.RoleMember
+		u.Role = salon.RoleMember
 	}
 	users, err := app.FindCollectionByNameOrId("users")
 	if err != nil {
@@ -103,7 +152,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 	if u.Rank != "" {
 		r.Set("rank", RankID(t, app, u.Rank))
 	} else {
-		lowest, err := hooks.LowestRankID(app)
+		lowest, err := salon.LowestRankID(app)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,8 +184,8 @@ func Token(t testing.TB, record *core.Record) string {
 	return token
 }
 
-// SuperuserToken creates a superuser and returns its token.
-func SuperuserToken(t testing.TB, app core.App) string {
+// CreateSuperuser creates a dashboard superuser and returns it.
+func CreateSuperuser(t testing.TB, app core.App) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
 	if err != nil {
@@ -148,13 +197,19 @@ func SuperuserToken(t testing.TB, app core.App) string {
 	if err := app.Save(r); err != nil {
 		t.Fatal(err)
 	}
-	return Token(t, r)
+	return r
+}
+
+// SuperuserToken creates a superuser and returns its token.
+func SuperuserToken(t testing.TB, app core.App) string {
+	t.Helper()
+	return Token(t, CreateSuperuser(t, app))
 }
 
 // UpdateSettings changes salon_settings as an admin would in the dashboard.
 func UpdateSettings(t testing.TB, app core.App, values map[string]any) {
 	t.Helper()
-	s, err := hooks.Settings(app)
+	s, err := salon.Settings(app)
 	if err != nil {
 		t.Fatal(err)
 	}

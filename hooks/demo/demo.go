@@ -1,0 +1,163 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cobra"
+
+	"salonbase/hooks/salon"
+)
+
+// Password is the password of every demo member, printed by the demo
+// command. Demo data is for trying Salonbase out, never for production.
+const Password = "salon-demo-2026"
+
+type demoMember struct {
+	Name, Email, Rank, Role, Lang, Bio string
+}
+
+var demoMembers = []demoMember{
+	{"Aiko Tanaka", "aiko@example.com", "Platinum", salon.RoleAdmin, "ja", "サロン運営者です。Salon operator."},
+	{"Ken Sato", "ken@example.com", "Platinum", salon.RoleTutor, "ja", "Web marketing tutor."},
+	{"Mika Ito", "mika@example.com", "Gold", salon.RoleTutor, "ja", "Design tutor."},
+	{"Daichi Kobayashi", "daichi@example.com", "Platinum", salon.RoleMember, "ja", "Founder of a small studio."},
+	{"Sakura Watanabe", "sakura@example.com", "Gold", salon.RoleMember, "ja", "Freelance illustrator."},
+	{"Olivia Brown", "olivia@example.com", "Gold", salon.RoleMember, "en", "Product manager in Osaka."},
+	{"Ren Yamada", "ren@example.com", "Silver", salon.RoleMember, "ja", "Learning to code."},
+	{"Lucas Martin", "lucas@example.com", "Silver", salon.RoleMember, "en", "Photographer."},
+	{"Yuto Kato", "yuto@example.com", "Bronze", salon.RoleMember, "ja", ""},
+	{"Emily Clark", "emily@example.com", "Bronze", salon.RoleMember, "en", ""},
+	{"Hana Suzuki", "hana@example.com", "Free", salon.RoleMember, "ja", "Just joined!"},
+}
+
+// Command is `salonbase demo`: it fills an empty data dir with a small,
+// realistic salon so that a new user can try it at once.
+func Command(app core.App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Fill an empty salon with demo members, ranks and settings",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+			if err := Seed(app); err != nil {
+				return err
+			}
+			printDemo(os.Stdout)
+			return nil
+		},
+	}
+}
+
+// ErrNotEmpty is returned by Seed when the salon already has members.
+var ErrNotEmpty = errors.New("the salon already has members: demo data goes only into an empty data dir")
+
+// Seed writes the demo salon in one transaction. It refuses to touch a
+// salon that already has members.
+func Seed(app core.App) error {
+	n, err := app.CountRecords("users")
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrNotEmpty
+	}
+
+	return app.RunInTransaction(func(tx core.App) error {
+		ranks := map[string]string{}
+		all, err := tx.FindAllRecords("ranks")
+		if err != nil {
+			return err
+		}
+		for _, r := range all {
+			ranks[r.GetString("name")] = r.Id
+		}
+
+		users, err := tx.FindCollectionByNameOrId("users")
+		if err != nil {
+			return err
+		}
+		ids := map[string]string{}
+		for _, m := range demoMembers {
+			u := core.NewRecord(users)
+			u.SetEmail(m.Email)
+			u.SetPassword(Password)
+			u.SetVerified(true)
+			u.Set("name", m.Name)
+			u.Set("rank", ranks[m.Rank])
+			u.Set("role", m.Role)
+			u.Set("lang", m.Lang)
+			u.Set("bio", m.Bio)
+			if err := tx.Save(u); err != nil {
+				return fmt.Errorf("demo member %s: %w", m.Email, err)
+			}
+			ids[m.Email] = u.Id
+		}
+
+		// the seed's own example: Gold and above DM members, Platinum and
+		// above contact tutors
+		settings, err := salon.Settings(tx)
+		if err != nil {
+			return err
+		}
+		settings.Set("salon_name", "Demo Salon")
+		settings.Set("dm_mode", "open")
+		settings.Set("dm_member_min_rank", ranks["Gold"])
+		settings.Set("dm_tutor_min_rank", ranks["Platinum"])
+		settings.Set("member_invites", true)
+		if err := tx.Save(settings); err != nil {
+			return fmt.Errorf("demo settings: %w", err)
+		}
+
+		codes, err := tx.FindCollectionByNameOrId("invite_codes")
+		if err != nil {
+			return err
+		}
+		invite := core.NewRecord(codes)
+		invite.Set("owner", ids["aiko@example.com"])
+		invite.Set("rank", ranks["Bronze"])
+		invite.Set("max_uses", 20)
+		invite.Set("expires_at", time.Now().AddDate(0, 1, 0))
+		invite.Set("note", "Spring campaign: joins as Bronze")
+		if err := tx.Save(invite); err != nil {
+			return fmt.Errorf("demo invite: %w", err)
+		}
+
+		follows, err := tx.FindCollectionByNameOrId("follows")
+		if err != nil {
+			return err
+		}
+		for _, pair := range [][2]string{
+			{"hana@example.com", "ken@example.com"},
+			{"ren@example.com", "ken@example.com"},
+			{"olivia@example.com", "mika@example.com"},
+			{"sakura@example.com", "aiko@example.com"},
+		} {
+			f := core.NewRecord(follows)
+			f.Set("follower", ids[pair[0]])
+			f.Set("followee", ids[pair[1]])
+			if err := tx.Save(f); err != nil {
+				return fmt.Errorf("demo follow: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func printDemo(w io.Writer) {
+	fmt.Fprintf(w, "Demo salon created. Every member's password is %q.\n\n", Password)
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tRANK\tROLE")
+	for _, m := range demoMembers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Email, m.Name, m.Rank, m.Role)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nDM settings: Gold and above may DM members; Platinum and above may contact tutors.")
+	fmt.Fprintln(w, "Create a dashboard login with: salonbase superuser upsert you@example.com <password>")
+}

@@ -1,0 +1,321 @@
+package forum
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/members"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
+)
+
+// Forum: categories hold topics, topics hold posts. Read access is in the
+// collection rules (mirroring CanReadCategory); here the write decisions,
+// with clear 403s: rank too low, banned from the group, locked topic, only
+// admins pin, lock and move. post_count and last_post_at are derived by
+// database triggers (pb_migrations/1795440002_forum.go).
+
+const maxTags, maxTagLen = 10, 30
+
+// topicAdminFields may be changed only by admins.
+var topicAdminFields = []string{"pinned", "locked", "category", "author"}
+
+func bindForum(app core.App) {
+	app.OnRecordCreateRequest("forum_topics").BindFunc(createTopic)
+	app.OnRecordUpdateRequest("forum_topics").BindFunc(updateTopic)
+	app.OnRecordCreateRequest("forum_posts").BindFunc(createPost)
+	app.OnRecordUpdateRequest("forum_posts").BindFunc(updatePost)
+	// topic_count is the database's (triggers)
+	app.OnRecordCreateRequest("forum_categories").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("topic_count", 0)
+		return e.Next()
+	})
+	app.OnRecordUpdateRequest("forum_categories").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("topic_count", e.Record.Original().GetInt("topic_count"))
+		return e.Next()
+	})
+
+	// a new topic is active from the moment it opens (also for topics made
+	// in the dashboard or from Go)
+	app.OnRecordCreate("forum_topics").BindFunc(func(e *core.RecordEvent) error {
+		if e.Record.GetDateTime("last_post_at").IsZero() {
+			e.Record.Set("last_post_at", types.NowDateTime())
+		}
+		return e.Next()
+	})
+}
+
+// categoryFor loads a category the caller wants to write in. A group board
+// of a group the caller may not see answers 404, as if it did not exist.
+func categoryFor(e *core.RequestEvent, auth *core.Record, id string) (*core.Record, error) {
+	cat, err := e.App.FindRecordById("forum_categories", id)
+	if err != nil {
+		return nil, e.NotFoundError("The category was not found.", nil)
+	}
+	if g := cat.GetString("group"); g != "" {
+		group, err := e.App.FindRecordById("groups", g)
+		if err != nil {
+			return nil, e.NotFoundError("The category was not found.", nil)
+		}
+		if ok, err := CanSeeGroup(e.App, auth, group); err != nil {
+			return nil, e.InternalServerError("", err)
+		} else if !ok {
+			return nil, e.NotFoundError("The category was not found.", nil)
+		}
+	}
+	return cat, nil
+}
+
+func createTopic(e *core.RecordRequestEvent) error {
+	auth := e.Auth
+	if !e.HasSuperuserAuth() {
+		e.Record.Set("author", auth.Id)
+	}
+	if !salon.IsAdmin(auth) {
+		e.Record.Set("pinned", false)
+		e.Record.Set("locked", false)
+	}
+	if e.Record.GetString("author") == "" {
+		return e.BadRequestError("A topic needs an author.", nil)
+	}
+	e.Record.Set("answer", "")
+	e.Record.Set("post_count", 0)
+	e.Record.Set("last_post_at", "")
+	if err := normalizeTags(e.Record); err != nil {
+		return e.BadRequestError(err.Error(), nil)
+	}
+	if !e.HasSuperuserAuth() {
+		cat, err := categoryFor(e.RequestEvent, auth, e.Record.GetString("category"))
+		if err != nil {
+			return err
+		}
+		if err := CanPostInCategory(e.App, auth, cat, true); err != nil {
+			return salon.Answer(e.RequestEvent, err)
+		}
+	}
+	if err := e.Next(); err != nil {
+		return err
+	}
+	notifyFollowersOfTopic(e.App, e.Record)
+	return nil
+}
+
+func updateTopic(e *core.RecordRequestEvent) error {
+	orig := e.Record.Original()
+	// counters are the database's
+	e.Record.Set("post_count", orig.GetInt("post_count"))
+	e.Record.Set("last_post_at", orig.GetDateTime("last_post_at"))
+	if err := normalizeTags(e.Record); err != nil {
+		return e.BadRequestError(err.Error(), nil)
+	}
+	if !salon.IsAdmin(e.Auth) {
+		for _, f := range topicAdminFields {
+			if e.Record.GetString(f) != orig.GetString(f) {
+				return salon.Deny("admins_only", "Only admins pin, lock, move or reassign topics.")
+			}
+		}
+		if orig.GetBool("locked") {
+			return salon.Deny("topic_locked", "This topic is locked.")
+		}
+	}
+	if answer := e.Record.GetString("answer"); answer != "" && answer != orig.GetString("answer") {
+		post, err := e.App.FindRecordById("forum_posts", answer)
+		if err != nil || post.GetString("topic") != e.Record.Id {
+			return e.BadRequestError("The best answer must be a reply in this topic.", nil)
+		}
+		e.Record.Set("question", true)
+	}
+	if e.Record.GetString("category") != orig.GetString("category") {
+		if _, err := e.App.FindRecordById("forum_categories", e.Record.GetString("category")); err != nil {
+			return e.BadRequestError("The target category does not exist.", nil)
+		}
+	}
+	return e.Next()
+}
+
+func createPost(e *core.RecordRequestEvent) error {
+	auth := e.Auth
+	if !e.HasSuperuserAuth() {
+		e.Record.Set("author", auth.Id)
+	}
+	if e.Record.GetString("author") == "" {
+		return e.BadRequestError("A post needs an author.", nil)
+	}
+	e.Record.Set("edited_at", "")
+	topic, err := e.App.FindRecordById("forum_topics", e.Record.GetString("topic"))
+	if err != nil {
+		return e.NotFoundError("The topic was not found.", nil)
+	}
+	if !e.HasSuperuserAuth() {
+		cat, err := categoryFor(e.RequestEvent, auth, topic.GetString("category"))
+		if err != nil {
+			return err
+		}
+		if err := CanPostInCategory(e.App, auth, cat, false); err != nil {
+			return salon.Answer(e.RequestEvent, err)
+		}
+		if topic.GetBool("locked") && !salon.IsAdmin(auth) {
+			return salon.Deny("topic_locked", "This topic is locked: it takes no new posts.")
+		}
+	}
+	var replyTo *core.Record
+	if id := e.Record.GetString("reply_to"); id != "" {
+		replyTo, err = e.App.FindRecordById("forum_posts", id)
+		if err != nil || replyTo.GetString("topic") != topic.Id {
+			return e.BadRequestError("The post replied to (reply_to) must be in the same topic.", nil)
+		}
+	}
+	if q := e.Record.GetString("quote"); q != "" && replyTo == nil {
+		return e.BadRequestError("A quote needs reply_to: the post it quotes.", nil)
+	}
+	if err := e.Next(); err != nil {
+		return err
+	}
+	afterPost(e.App, topic, replyTo, e.Record)
+	return nil
+}
+
+func updatePost(e *core.RecordRequestEvent) error {
+	orig := e.Record.Original()
+	if e.Record.GetString("topic") != orig.GetString("topic") || e.Record.GetString("author") != orig.GetString("author") {
+		if !e.HasSuperuserAuth() {
+			return e.BadRequestError("A post cannot change its topic or author.", nil)
+		}
+	}
+	if e.Record.GetString("reply_to") != orig.GetString("reply_to") && !e.HasSuperuserAuth() {
+		return e.BadRequestError("The post replied to (reply_to) cannot change.", nil)
+	}
+	if !salon.IsAdmin(e.Auth) {
+		topic, err := e.App.FindRecordById("forum_topics", orig.GetString("topic"))
+		if err != nil {
+			return e.NotFoundError("The topic was not found.", nil)
+		}
+		if topic.GetBool("locked") {
+			return salon.Deny("topic_locked", "This topic is locked.")
+		}
+	}
+	e.Record.Set("edited_at", types.NowDateTime())
+	return e.Next()
+}
+
+// afterPost refreshes the topic (so subscribers of forum_topics see the new
+// count and activity live) and tells the topic's author and the author of
+// the post replied to. A failure here is logged: the post is saved.
+func afterPost(app core.App, topic, replyTo, post *core.Record) {
+	fresh, err := app.FindRecordById("forum_topics", topic.Id)
+	if err == nil {
+		err = app.SaveNoValidate(fresh) // counters are re-derived by the trigger
+	}
+	if err != nil {
+		app.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
+	}
+	author := post.GetString("author")
+	var to []string
+	if a := topic.GetString("author"); a != author {
+		to = append(to, a)
+	}
+	if replyTo != nil && replyTo.GetString("author") != author {
+		to = append(to, replyTo.GetString("author"))
+	}
+	if len(to) == 0 {
+		return
+	}
+	err = notify.Notify(app, to, notify.Notification{
+		Kind:             "reply",
+		Title:            fmt.Sprintf("%s replied in %q", displayName(app, author), topic.GetString("title")),
+		Body:             excerpt(post.GetString("body"), 200),
+		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
+		SourceCollection: "forum_posts",
+		SourceID:         post.Id,
+	})
+	if err != nil {
+		app.Logger().Warn("forum: notify reply", "post", post.Id, "error", err)
+	}
+}
+
+// notifyFollowersOfTopic tells the author's followers about a new topic —
+// only those who may read its category (a group board stays private).
+func notifyFollowersOfTopic(app core.App, topic *core.Record) {
+	author := topic.GetString("author")
+	followers, err := members.FollowerIDs(app, author)
+	if err != nil || len(followers) == 0 {
+		if err != nil {
+			app.Logger().Warn("forum: followers", "author", author, "error", err)
+		}
+		return
+	}
+	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
+	if err != nil {
+		app.Logger().Warn("forum: category of new topic", "topic", topic.Id, "error", err)
+		return
+	}
+	to, err := CategoryReaders(app, cat, followers)
+	if err != nil {
+		app.Logger().Warn("forum: readers of new topic", "topic", topic.Id, "error", err)
+		return
+	}
+	err = notify.Notify(app, to, notify.Notification{
+		Kind:             "follow_post",
+		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(app, author), topic.GetString("title")),
+		Body:             excerpt(topic.GetString("body"), 200),
+		URL:              "/forum/topics/" + topic.Id,
+		SourceCollection: "forum_topics",
+		SourceID:         topic.Id,
+	})
+	if err != nil {
+		app.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
+	}
+}
+
+// normalizeTags trims, lower-cases and de-duplicates the topic's tags.
+func normalizeTags(r *core.Record) error {
+	raw := r.GetString("tags")
+	if raw == "" || raw == "null" {
+		r.Set("tags", []string{})
+		return nil
+	}
+	var in []string
+	if err := r.UnmarshalJSONField("tags", &in); err != nil {
+		return errors.New("tags must be a list of strings")
+	}
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "#")))
+		if t == "" || seen[t] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > maxTagLen || strings.ContainsAny(t, `,"`) {
+			return fmt.Errorf("a tag has at most %d characters and no commas or quotes: %q", maxTagLen, t)
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(out) > maxTags {
+		return fmt.Errorf("a topic has at most %d tags", maxTags)
+	}
+	r.Set("tags", out)
+	return nil
+}
+
+// excerpt returns the first n characters of s on one line.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func displayName(app core.App, userID string) string {
+	u, err := app.FindRecordById("users", userID)
+	if err != nil {
+		return "A member"
+	}
+	return u.GetString("name")
+}

@@ -1,0 +1,282 @@
+package live
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/members"
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
+	"salonbase/rtc"
+)
+
+// Live streams: a member allowed to broadcast creates a live_streams
+// record, publishes to /api/rtc/live/{id}/whip (with their token, or the
+// stream key in OBS), and the media server's events move the record
+// scheduled → live → ended and keep viewer_count current.
+
+// Fields only the server writes.
+var liveServerFields = []string{"host", "viewer_count", "started_at", "ended_at", "stream_key"}
+
+func bindLive(app core.App, svc *rtc.Service) {
+	app.OnRecordCreateRequest("live_streams").BindFunc(func(e *core.RecordRequestEvent) error {
+		if !e.HasSuperuserAuth() {
+			e.Record.Set("host", e.Auth.Id)
+		}
+		if strings.TrimSpace(e.Record.GetString("title")) == "" {
+			return e.BadRequestError("Give the stream a title.", nil)
+		}
+		host, err := e.App.FindRecordById("users", e.Record.GetString("host"))
+		if err != nil {
+			return e.BadRequestError("Say who hosts the stream (host).", nil)
+		}
+		if err := CanBroadcast(e.App, host); err != nil {
+			return err
+		}
+		key, err := newStreamKey()
+		if err != nil {
+			return err
+		}
+		e.Record.Set("status", "scheduled")
+		e.Record.Set("viewer_count", 0)
+		e.Record.Set("started_at", "")
+		e.Record.Set("ended_at", "")
+		e.Record.Set("stream_key", key)
+		return e.Next()
+	})
+
+	app.OnRecordUpdateRequest("live_streams").BindFunc(func(e *core.RecordRequestEvent) error {
+		orig := e.Record.Original()
+		if !e.HasSuperuserAuth() {
+			for _, f := range liveServerFields {
+				if e.Record.GetString(f) != orig.GetString(f) {
+					return e.BadRequestError(fmt.Sprintf("%s is set by the server.", f), nil)
+				}
+			}
+		}
+		from, to := orig.GetString("status"), e.Record.GetString("status")
+		ending := from != to && to == "ended"
+		if from != to && !ending {
+			return e.BadRequestError("A stream goes live when its media arrives; you can only end it (status=ended).", nil)
+		}
+		if ending {
+			e.Record.Set("ended_at", types.NowDateTime())
+			e.Record.Set("viewer_count", 0)
+		}
+		if err := e.Next(); err != nil {
+			return err
+		}
+		if ending {
+			svc.EndStream(e.Record.Id)
+		}
+		return nil
+	})
+
+	app.OnRecordDeleteRequest("live_streams").BindFunc(func(e *core.RecordRequestEvent) error {
+		if err := e.Next(); err != nil {
+			return err
+		}
+		svc.EndStream(e.Record.Id)
+		return nil
+	})
+
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		g := se.Router.Group("/api/salon/live")
+		g.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users"))
+		g.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users"))
+		return se.Next()
+	})
+}
+
+// streamKey shows (or, with rotate, replaces) the key the host pastes into
+// OBS as its WHIP bearer token. Only the host and admins see it.
+func streamKey(rotate bool) func(e *core.RequestEvent) error {
+	return func(e *core.RequestEvent) error {
+		stream, err := e.App.FindRecordById("live_streams", e.Request.PathValue("id"))
+		if err != nil || (stream.GetString("host") != e.Auth.Id && !salon.IsAdmin(e.Auth)) {
+			// Others learn nothing, not even that the stream exists.
+			return e.NotFoundError("No such live stream.", nil)
+		}
+		if !salon.IsMember(e.Auth) {
+			return salon.Deny("suspended", "Your account is suspended.")
+		}
+		if rotate {
+			key, err := newStreamKey()
+			if err != nil {
+				return err
+			}
+			stream.Set("stream_key", key)
+			if err := e.App.Save(stream); err != nil {
+				return fmt.Errorf("rotate stream key: %w", err)
+			}
+		}
+		return e.JSON(http.StatusOK, map[string]any{
+			"stream_key": stream.GetString("stream_key"),
+			"whip_url":   "/api/rtc/live/" + stream.Id + "/whip",
+		})
+	}
+}
+
+func newStreamKey() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("stream key: %w", err)
+	}
+	return "sk_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// AuthorizePublish: the host (token) or the stream key (OBS), while the
+// host may broadcast and the stream is not over.
+func (a *rtcAuthz) AuthorizePublish(r *http.Request, id string) (rtc.Grant, error) {
+	stream, err := a.app.FindRecordById("live_streams", id)
+	if err != nil {
+		return rtc.Grant{}, rtc.NotFound("No such live stream.")
+	}
+	tok := bearerToken(r)
+	key := stream.GetString("stream_key")
+	byKey := tok != "" && key != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(key)) == 1
+	if !byKey {
+		u := a.member(r)
+		if u == nil {
+			return rtc.Grant{}, rtc.Unauthorized("Sign in as the host, or use the stream key as the bearer token.")
+		}
+		if u.Id != stream.GetString("host") {
+			return rtc.Grant{}, rtc.Forbidden("Only the host of this stream can publish to it.")
+		}
+	}
+	if stream.GetString("status") == "ended" {
+		return rtc.Grant{}, rtc.Conflict("This stream has ended; create a new one to go live again.")
+	}
+	host, err := a.app.FindRecordById("users", stream.GetString("host"))
+	if err != nil {
+		return rtc.Grant{}, rtc.NotFound("The host of this stream no longer exists.")
+	}
+	if err := CanBroadcast(a.app, host); err != nil {
+		return rtc.Grant{}, rtcError(err)
+	}
+	return rtc.Grant{User: host.Id}, nil
+}
+
+// AuthorizeView: members whose rank reaches the stream's minimum.
+func (a *rtcAuthz) AuthorizeView(r *http.Request, id string) (rtc.Grant, error) {
+	u := a.member(r)
+	if u == nil {
+		return rtc.Grant{}, rtc.Unauthorized("Sign in to watch.")
+	}
+	stream, err := a.app.FindRecordById("live_streams", id)
+	if err != nil {
+		return rtc.Grant{}, rtc.NotFound("No such live stream.")
+	}
+	if err := CanWatch(a.app, u, stream); err != nil {
+		return rtc.Grant{}, rtcError(err)
+	}
+	if stream.GetString("status") == "ended" {
+		return rtc.Grant{}, rtc.Conflict("This stream has ended.")
+	}
+	return rtc.Grant{User: u.Id}, nil
+}
+
+// streamLive: the host's media arrived. The record goes live and the
+// host's followers who may watch hear of it.
+func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
+	stream, err := a.app.FindRecordById("live_streams", id)
+	if err != nil || stream.GetString("status") == "ended" {
+		return // deleted or ended meanwhile
+	}
+	stream.Set("status", "live")
+	stream.Set("viewer_count", 0)
+	if stream.GetDateTime("started_at").IsZero() {
+		stream.Set("started_at", types.NowDateTime())
+	}
+	if err := a.app.Save(stream); err != nil {
+		a.app.Logger().Error("live: mark live", "stream", id, "error", err)
+		return
+	}
+	host, err := a.app.FindRecordById("users", stream.GetString("host"))
+	if err != nil {
+		return
+	}
+	followers, err := members.FollowerIDs(a.app, host.Id)
+	if err != nil {
+		a.app.Logger().Error("live: followers", "stream", id, "error", err)
+		return
+	}
+	var watchers []string
+	for _, fid := range followers {
+		f, err := a.app.FindRecordById("users", fid)
+		if err == nil && CanWatch(a.app, f, stream) == nil {
+			watchers = append(watchers, fid)
+		}
+	}
+	err = notify.Notify(a.app, watchers, notify.Notification{
+		Kind:             "live",
+		Title:            host.GetString("name") + " is live",
+		Body:             stream.GetString("title"),
+		URL:              "/live/" + id,
+		SourceCollection: "live_streams",
+		SourceID:         id,
+	})
+	if err != nil {
+		a.app.Logger().Error("live: notify followers", "stream", id, "error", err)
+	}
+}
+
+// streamEnded: the publisher left (DELETE, closed tab, cut off).
+func (a *rtcAuthz) streamEnded(id string) {
+	stream, err := a.app.FindRecordById("live_streams", id)
+	if err != nil {
+		return
+	}
+	if stream.GetString("status") != "ended" {
+		stream.Set("status", "ended")
+		stream.Set("ended_at", types.NowDateTime())
+	}
+	stream.Set("viewer_count", 0)
+	if err := a.app.Save(stream); err != nil {
+		a.app.Logger().Error("live: mark ended", "stream", id, "error", err)
+	}
+}
+
+// viewerCount keeps viewer_count current (realtime subscribers see it).
+// Joins and leaves are coalesced to one write per stream per second: each
+// write is broadcast to every subscriber, so writing per join would cost
+// viewers² rule checks when a crowd arrives at once.
+func (a *rtcAuthz) viewerCount(id string, n int) {
+	a.countMu.Lock()
+	defer a.countMu.Unlock()
+	if a.counts == nil {
+		a.counts = map[string]int{}
+	}
+	_, scheduled := a.counts[id]
+	a.counts[id] = n
+	if scheduled {
+		return
+	}
+	time.AfterFunc(time.Second, func() {
+		a.countMu.Lock()
+		n := a.counts[id]
+		delete(a.counts, id)
+		a.countMu.Unlock()
+		a.saveViewerCount(id, n)
+	})
+}
+
+func (a *rtcAuthz) saveViewerCount(id string, n int) {
+	stream, err := a.app.FindRecordById("live_streams", id)
+	if err != nil || stream.GetString("status") != "live" || stream.GetInt("viewer_count") == n {
+		return
+	}
+	stream.Set("viewer_count", n)
+	if err := a.app.Save(stream); err != nil {
+		a.app.Logger().Error("live: viewer count", "stream", id, "error", err)
+	}
+}

@@ -1,0 +1,167 @@
+package live
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
+	"salonbase/rtc"
+)
+
+// bindRTC starts the media server with the app (rtc.Register) and binds the
+// live stream and call features that drive it. The media server decides
+// nothing itself: rtcAuthz answers its questions with the policies in policy.go.
+func bindRTC(app core.App) {
+	a := &rtcAuthz{app: app}
+	a.svc = rtc.Register(app, a, rtc.Events{
+		StreamLive:  a.streamLive,
+		StreamEnded: a.streamEnded,
+		ViewerCount: a.viewerCount,
+		CallLeft:    a.callLeft,
+	}, rtcConfig)
+	bindLive(app, a.svc)
+	bindCalls(app, a.svc)
+}
+
+// rtcConfig reads the media server settings from salon_settings when the
+// app starts serving. SALON_RTC_LOOPBACK=1 offers 127.0.0.1 candidates
+// (tests and demos on one machine).
+func rtcConfig(app core.App) (rtc.Config, error) {
+	s, err := salon.Settings(app)
+	if err != nil {
+		// Serve anyway (default network settings); media must not take the
+		// whole app down.
+		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
+		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
+	}
+	return rtc.Config{
+		STUNURLs:        strings.Fields(s.GetString("rtc_stun_urls")),
+		TURNURLs:        strings.Fields(s.GetString("rtc_turn_urls")),
+		TURNSecret:      s.GetString("rtc_turn_secret"),
+		PublicIPs:       strings.Fields(s.GetString("rtc_public_ip")),
+		UDPPort:         s.GetInt("rtc_udp_port"),
+		MaxStreams:      s.GetInt("rtc_max_streams"),
+		MaxViewers:      s.GetInt("rtc_max_viewers"),
+		MaxCalls:        s.GetInt("rtc_max_calls"),
+		IncludeLoopback: os.Getenv("SALON_RTC_LOOPBACK") == "1",
+	}, nil
+}
+
+// rtcAuthz implements rtc.Authorizer; its methods for streams are in
+// live.go, for calls in calls.go.
+type rtcAuthz struct {
+	app core.App
+	svc *rtc.Service
+
+	countMu sync.Mutex
+	counts  map[string]int // viewer counts waiting to be written, by stream
+}
+
+// member returns the member whose PocketBase token the request carries
+// ("Authorization: Bearer <token>" or the bare token the SDK sends), or nil.
+func (a *rtcAuthz) member(r *http.Request) *core.Record {
+	tok := bearerToken(r)
+	if tok == "" {
+		return nil
+	}
+	rec, err := a.app.FindAuthRecordByToken(tok, core.TokenTypeAuth)
+	if err != nil || rec == nil || rec.Collection().Name != "users" {
+		return nil
+	}
+	return rec
+}
+
+func bearerToken(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		h = strings.TrimSpace(h[7:])
+	}
+	return h
+}
+
+// AuthorizeICE: any active member may have STUN/TURN servers.
+func (a *rtcAuthz) AuthorizeICE(r *http.Request) (rtc.Grant, error) {
+	u := a.member(r)
+	if u == nil {
+		return rtc.Grant{}, rtc.Unauthorized("Sign in to get ICE servers.")
+	}
+	if !salon.IsMember(u) {
+		return rtc.Grant{}, rtc.Forbidden("Your account is suspended.")
+	}
+	return rtc.Grant{Kind: rtc.KindICEConfig, User: u.Id}, nil
+}
+
+// StillAllowed re-checks a connected peer: a suspended member, a lowered
+// rank, an ended stream or call cut it off. A lookup error other than
+// "not found" keeps the peer (a busy database must not drop every viewer).
+func (a *rtcAuthz) StillAllowed(g rtc.Grant) bool {
+	ok, err := a.stillAllowed(g)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false
+		}
+		var d *salon.Refusal
+		if errors.As(err, &d) {
+			return false
+		}
+		a.app.Logger().Warn("rtc recheck failed", "kind", g.Kind, "resource", g.Resource, "error", err)
+		return true
+	}
+	return ok
+}
+
+func (a *rtcAuthz) stillAllowed(g rtc.Grant) (bool, error) {
+	switch g.Kind {
+	case rtc.KindPublish:
+		stream, host, err := a.streamAndUser(g.Resource, g.User)
+		if err != nil {
+			return false, err
+		}
+		return stream.GetString("status") != "ended", CanBroadcast(a.app, host)
+	case rtc.KindView:
+		stream, viewer, err := a.streamAndUser(g.Resource, g.User)
+		if err != nil {
+			return false, err
+		}
+		return stream.GetString("status") != "ended", CanWatch(a.app, viewer, stream)
+	case rtc.KindCallSend, rtc.KindCallRecv:
+		call, err := a.app.FindRecordById("calls", g.Resource)
+		if err != nil {
+			return false, err
+		}
+		u, err := a.app.FindRecordById("users", g.User)
+		if err != nil {
+			return false, err
+		}
+		st := call.GetString("status")
+		return salon.IsMember(u) && (st == "active" || st == "ringing"), nil
+	}
+	return false, nil
+}
+
+func (a *rtcAuthz) streamAndUser(streamID, userID string) (*core.Record, *core.Record, error) {
+	stream, err := a.app.FindRecordById("live_streams", streamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := a.app.FindRecordById("users", userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return stream, u, nil
+}
+
+// rtcError turns a policy refusal into a 403 with its reason.
+func rtcError(err error) error {
+	var d *salon.Refusal
+	if errors.As(err, &d) {
+		return rtc.Forbidden(d.Reason)
+	}
+	return err
+}

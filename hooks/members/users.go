@@ -1,0 +1,267 @@
+package members
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cast"
+
+	"salonbase/hooks/salon"
+)
+
+// privilegedUserFields are the users fields a member can never set on their
+// own record; only superusers and role=admin members change them.
+var privilegedUserFields = []string{"rank", "role", "invited_by", "suspended", "verified"}
+
+// privateUserFields are never shown to other members: a member sees only
+// the public profile (name, avatar, bio, rank, role) of someone else.
+var privateUserFields = []string{"email", "emailVisibility", "verified", "invited_by", "suspended", "lang"}
+
+var privateFilterRe = regexp.MustCompile(`\b(email|emailVisibility|verified|invited_by|suspended|lang)\b`)
+
+func bindUsers(app core.App) {
+	app.OnRecordCreateRequest("users").BindFunc(signup)
+	app.OnRecordAuthRequest("users").BindFunc(func(e *core.RecordAuthRequestEvent) error {
+		if salon.IsSuspended(e.Record) {
+			return salon.Deny("suspended", "This account is suspended. Contact the salon operator.")
+		}
+		return e.Next()
+	})
+	app.OnRecordEnrich("users").BindFunc(hidePrivateUserFields)
+	app.OnRecordsListRequest("users").BindFunc(func(e *core.RecordsListRequestEvent) error {
+		if salon.IsAdmin(e.Auth) {
+			return e.Next()
+		}
+		q := e.Request.URL.Query()
+		for _, param := range []string{"filter", "sort"} {
+			if f := privateFilterRe.FindString(q.Get(param)); f != "" {
+				return e.BadRequestError(fmt.Sprintf("Members cannot %s by the private field %q.", param, f), nil)
+			}
+		}
+		return e.Next()
+	})
+
+	// a realtime filter on a private field would leak it through which
+	// events arrive
+	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		if salon.IsAdmin(e.Auth) {
+			return e.Next()
+		}
+		for _, sub := range e.Subscriptions {
+			topic, options, _ := strings.Cut(sub, "?")
+			if !strings.HasPrefix(topic, "users") && !strings.HasPrefix(topic, "_pb_users_auth_") {
+				continue
+			}
+			decoded, err := url.QueryUnescape(options)
+			if err != nil {
+				decoded = options
+			}
+			if f := privateFilterRe.FindString(decoded); f != "" {
+				return e.BadRequestError(fmt.Sprintf("Members cannot subscribe by the private field %q.", f), nil)
+			}
+		}
+		return e.Next()
+	})
+
+	// model hooks run for every save: API, dashboard and Go
+	app.OnRecordCreate("users").BindFunc(func(e *core.RecordEvent) error {
+		e.Record.SetEmailVisibility(false)
+		if e.Record.GetString("role") == "" {
+			e.Record.Set("role", salon.RoleMember)
+		}
+		return e.Next()
+	})
+	app.OnRecordUpdate("users").BindFunc(func(e *core.RecordEvent) error {
+		e.Record.SetEmailVisibility(false)
+		// a suspension logs the member out everywhere at once: their tokens
+		// stop working and their realtime connection loses its auth
+		if e.Record.GetBool("suspended") && !e.Record.Original().GetBool("suspended") {
+			e.Record.RefreshTokenKey()
+		}
+		return e.Next()
+	})
+}
+
+// RefuseSuspendedAuth denies every request made with a suspended member's
+// token. Suspension refreshes the token key, so this is a second line for
+// tokens minted around that moment.
+func RefuseSuspendedAuth(e *core.RequestEvent) error {
+	if e.Auth != nil && e.Auth.Collection().Name == "users" && e.Auth.GetBool("suspended") {
+		return salon.Deny("suspended", "This account is suspended. Contact the salon operator.")
+	}
+	return e.Next()
+}
+
+// GuardUserPrivileges answers a member's attempt to set a privileged field
+// on signup or on their own record with a clear 400, before the API rules
+// (which refuse the same with a generic message) run.
+func GuardUserPrivileges(e *core.RequestEvent) error {
+	method := e.Request.Method
+	if method != "POST" && method != "PATCH" {
+		return e.Next()
+	}
+	if !strings.HasPrefix(e.Request.URL.Path, "/api/collections/") || salon.IsAdmin(e.Auth) {
+		return e.Next()
+	}
+	name := e.Request.PathValue("collection")
+	if name == "" {
+		return e.Next()
+	}
+	collection, err := e.App.FindCachedCollectionByNameOrId(name)
+	if err != nil || collection.Name != "users" {
+		return e.Next()
+	}
+	info, err := e.RequestInfo()
+	if err != nil {
+		return e.Next() // the records handler reports the malformed body
+	}
+
+	var original *core.Record
+	if id := e.Request.PathValue("id"); id != "" && method == "PATCH" {
+		original, _ = e.App.FindRecordById("users", id)
+	}
+	if fields := privilegedChanges(info.Body, original); len(fields) > 0 {
+		return e.BadRequestError(
+			fmt.Sprintf("Only admins can set %s.", strings.Join(fields, ", ")),
+			nil,
+		)
+	}
+	return e.Next()
+}
+
+// privilegedChanges lists the privileged fields that body would set (on
+// signup, original is nil) or change (on update).
+func privilegedChanges(body map[string]any, original *core.Record) []string {
+	var changed []string
+	for key, value := range body {
+		field := strings.Trim(key, "+-")
+		if !isPrivilegedUserField(field) {
+			continue
+		}
+		if original == nil || field != key || !sameValue(field, value, original) {
+			changed = append(changed, field)
+		}
+	}
+	return changed
+}
+
+func isPrivilegedUserField(name string) bool {
+	for _, f := range privilegedUserFields {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// sameValue compares a submitted (JSON or multipart) value with the stored
+// one, so a client that sends back its whole record unchanged is not refused.
+func sameValue(field string, value any, original *core.Record) bool {
+	switch field {
+	case "suspended", "verified":
+		if list, ok := value.([]string); ok && len(list) == 1 {
+			value = list[0]
+		}
+		return cast.ToBool(value) == original.GetBool(field)
+	default:
+		if list, ok := value.([]string); ok && len(list) == 1 {
+			value = list[0]
+		}
+		return cast.ToString(value) == original.GetString(field)
+	}
+}
+
+// hidePrivateUserFields keeps a member's private fields to themselves and
+// the admins, in lists, views, expands and realtime events alike.
+func hidePrivateUserFields(e *core.RecordEnrichEvent) error {
+	auth := e.RequestInfo.Auth
+	if salon.IsAdmin(auth) || (auth != nil && auth.Collection().Name == "users" && auth.Id == e.Record.Id) {
+		return e.Next()
+	}
+	e.Record.Hide(privateUserFields...)
+	if err := e.Next(); err != nil {
+		return err
+	}
+	// expansion runs inside e.Next(): drop what would reveal a private relation
+	if expand := e.Record.Expand(); expand != nil {
+		if _, ok := expand["invited_by"]; ok {
+			delete(expand, "invited_by")
+			e.Record.SetExpand(expand)
+		}
+	}
+	return nil
+}
+
+// signup sets up a new member: default role and rank, and the invite code,
+// redeemed in the same transaction as the record so that a failed signup
+// never uses up a code.
+func signup(e *core.RecordRequestEvent) error {
+	admin := salon.IsAdmin(e.Auth)
+	if !admin {
+		// second line behind GuardUserPrivileges, for signups that do not go
+		// through the records route (OAuth2)
+		for _, f := range []string{"rank", "role", "invited_by"} {
+			if e.Record.GetString(f) != "" {
+				return e.BadRequestError(fmt.Sprintf("Only admins can set %s.", f), nil)
+			}
+		}
+		if e.Record.GetBool("suspended") {
+			return e.BadRequestError("Only admins can set suspended.", nil)
+		}
+	}
+
+	info, err := e.RequestInfo()
+	if err != nil {
+		return e.BadRequestError("Failed to read the request.", err)
+	}
+	code := NormalizeInviteCode(cast.ToString(info.Body["invite_code"]))
+
+	return e.App.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+
+		if code == "" && !admin {
+			settings, err := salon.Settings(tx)
+			if err != nil {
+				return err
+			}
+			if settings.GetBool("invite_only") {
+				return e.BadRequestError("An invite code is required to join this salon.", nil)
+			}
+		}
+
+		if code != "" {
+			invite, err := RedeemInvite(tx, code)
+			if err != nil {
+				return err
+			}
+			if e.Record.GetString("invited_by") == "" {
+				e.Record.Set("invited_by", invite.GetString("owner"))
+			}
+			if rank := invite.GetString("rank"); rank != "" && e.Record.GetString("rank") == "" {
+				e.Record.Set("rank", rank)
+			}
+		}
+
+		if e.Record.GetString("rank") == "" {
+			lowest, err := salon.LowestRankID(tx)
+			if err != nil {
+				return fmt.Errorf("default rank: %w", err)
+			}
+			e.Record.Set("rank", lowest)
+		}
+		if e.Record.GetString("role") == "" {
+			e.Record.Set("role", salon.RoleMember)
+		}
+		return e.Next()
+	})
+}
+
+// apiError is a shorthand for the 400s the invite and signup code returns
+// from places that have no request event.
+func apiError(msg string) error {
+	return apis.NewBadRequestError(msg, nil)
+}

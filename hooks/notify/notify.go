@@ -1,0 +1,269 @@
+package notify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
+)
+
+// Notification is one in-app notice. Every feature sends them through
+// Notify, so delivery (realtime, e-mail, preferences) lives in one place.
+type Notification struct {
+	Kind             string // e.g. "mention", "report", "follow_post"
+	Title            string
+	Body             string
+	URL              string // where the client should take the member
+	SourceCollection string
+	SourceID         string
+}
+
+// Delivery channels a member (or the salon default) picks per kind.
+const (
+	ChannelEmail = "email" // in-app and e-mail
+	ChannelApp   = "app"   // in-app only
+	ChannelOff   = "off"   // nothing
+)
+
+// Kinds lists the notification kinds members can set a preference for, in
+// the order the preferences screen shows them, with the channel used when
+// neither the member nor salon_settings.notify_defaults says otherwise.
+// Kinds not listed here are delivered in-app only.
+var Kinds = []struct{ Kind, Default string }{
+	{"dm", ChannelEmail},
+	{"mention", ChannelEmail},
+	{"reply", ChannelEmail},
+	{"room_post", ChannelApp},
+	{"follow_post", ChannelApp},
+	{"live", ChannelEmail},
+	{"event", ChannelEmail},
+	{"event_reminder", ChannelEmail},
+	{"event_changed", ChannelEmail},
+	{"event_cancelled", ChannelEmail},
+	{"waitlist_promoted", ChannelEmail},
+	{"group_request", ChannelEmail},
+	{"group_approved", ChannelEmail},
+	{"announcement", ChannelEmail},
+	{"report", ChannelEmail},
+}
+
+func knownKind(kind string) (string, bool) {
+	for _, k := range Kinds {
+		if k.Kind == kind {
+			return k.Default, true
+		}
+	}
+	return ChannelApp, false
+}
+
+func validChannel(c string) bool {
+	return c == ChannelEmail || c == ChannelApp || c == ChannelOff
+}
+
+// notifyChunk is how many recipients share one write transaction, so that
+// an announcement to every member never holds the database for long.
+const notifyChunk = 500
+
+// Notify writes one notifications record per recipient (members receive it
+// live through subscribe('notifications')) and, when the member's
+// preference for n.Kind is e-mail and their address is verified, queues an
+// e-mail in email_outbox for the background worker. A preference of "off"
+// skips the member; suspended members are skipped. Empty and repeated ids
+// are skipped. Recipients are written in chunks, one transaction each (or
+// inside the caller's transaction when called with one). It never talks to
+// SMTP.
+func Notify(app core.App, recipients []string, n Notification) error {
+	ids := make([]string, 0, len(recipients))
+	seen := make(map[string]bool, len(recipients))
+	for _, id := range recipients {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, err := newNotifyContext(app, n.Kind)
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	for start := 0; start < len(ids); start += notifyChunk {
+		chunk := ids[start:min(start+notifyChunk, len(ids))]
+		err := app.RunInTransaction(func(tx core.App) error {
+			return ctx.deliver(tx, chunk, n)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notifyContext is what Notify loads once per call.
+type notifyContext struct {
+	notifications *core.Collection
+	outbox        *core.Collection
+	defChannel    string
+	salonName     string
+	secret        string
+	appURL        string
+}
+
+func newNotifyContext(app core.App, kind string) (*notifyContext, error) {
+	ctx := &notifyContext{appURL: strings.TrimRight(app.Settings().Meta.AppURL, "/")}
+	var err error
+	if ctx.notifications, err = app.FindCachedCollectionByNameOrId("notifications"); err != nil {
+		return nil, err
+	}
+	if ctx.outbox, err = app.FindCachedCollectionByNameOrId("email_outbox"); err != nil {
+		return nil, err
+	}
+	s, err := salon.Settings(app)
+	if err != nil {
+		return nil, err
+	}
+	ctx.salonName = s.GetString("salon_name")
+	ctx.secret = s.GetString("notify_secret")
+	ctx.defChannel = salonDefault(s, kind)
+	return ctx, nil
+}
+
+// salonDefault is the channel for kind when a member has not chosen one.
+func salonDefault(settings *core.Record, kind string) string {
+	def, _ := knownKind(kind)
+	var defaults map[string]string
+	if raw := settings.GetString("notify_defaults"); raw != "" && raw != "null" {
+		_ = json.Unmarshal([]byte(raw), &defaults) // a malformed value falls back to the built-in defaults
+	}
+	if c := defaults[kind]; validChannel(c) {
+		return c
+	}
+	return def
+}
+
+type recipient struct {
+	ID        string `db:"id"`
+	Email     string `db:"email"`
+	Name      string `db:"name"`
+	Lang      string `db:"lang"`
+	Verified  bool   `db:"verified"`
+	Suspended bool   `db:"suspended"`
+	Channel   string `db:"channel"`
+}
+
+func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) error {
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = id
+	}
+	var rows []recipient
+	err := tx.DB().Select("users.id", "users.email", "users.name", "users.lang", "users.verified", "users.suspended",
+		"COALESCE(notification_prefs.channel, '') AS channel").
+		From("users").
+		LeftJoin("notification_prefs", dbx.NewExp("notification_prefs.user = users.id AND notification_prefs.kind = {:kind}", dbx.Params{"kind": n.Kind})).
+		Where(dbx.In("users.id", in...)).
+		All(&rows)
+	if err != nil {
+		return fmt.Errorf("notify: load recipients: %w", err)
+	}
+	for _, u := range rows {
+		if u.Suspended {
+			continue
+		}
+		channel := u.Channel
+		if !validChannel(channel) {
+			channel = ctx.defChannel
+		}
+		if channel == ChannelOff {
+			continue
+		}
+		n := n
+		n.Title = localizedTitle(u.Lang, n.Kind, n.Title)
+		r := core.NewRecord(ctx.notifications)
+		r.Set("user", u.ID)
+		r.Set("kind", n.Kind)
+		r.Set("title", salon.Truncate(n.Title, 200))
+		r.Set("body", salon.Truncate(n.Body, 2000))
+		r.Set("url", n.URL)
+		r.Set("source_collection", n.SourceCollection)
+		r.Set("source_id", n.SourceID)
+		if err := tx.Save(r); err != nil {
+			return fmt.Errorf("notify %s: %w", u.ID, err)
+		}
+		if channel != ChannelEmail || !u.Verified || u.Email == "" {
+			continue
+		}
+		if err := ctx.queueEmail(tx, u, n); err != nil {
+			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
+		}
+	}
+	return nil
+}
+
+func (ctx *notifyContext) queueEmail(tx core.App, u recipient, n Notification) error {
+	link := n.URL
+	if link != "" && !strings.Contains(link, "://") {
+		link = ctx.appURL + "/" + strings.TrimLeft(link, "/")
+	}
+	unsub := ctx.appURL + "/api/salon/notifications/unsubscribe?" + url.Values{
+		"u": {u.ID}, "k": {n.Kind}, "t": {SignToken(ctx.secret, "unsubscribe", u.ID, n.Kind)},
+	}.Encode()
+	subject, text, html, err := renderEmail(u.Lang, emailData{
+		Salon:       ctx.salonName,
+		Name:        u.Name,
+		Title:       salon.Truncate(n.Title, 200),
+		Body:        salon.Truncate(n.Body, 2000),
+		Link:        link,
+		Unsubscribe: unsub,
+		Kind:        n.Kind,
+	})
+	if err != nil {
+		return err
+	}
+	m := core.NewRecord(ctx.outbox)
+	m.Set("user", u.ID)
+	m.Set("to", u.Email)
+	m.Set("to_name", u.Name)
+	m.Set("kind", n.Kind)
+	m.Set("subject", salon.Truncate(subject, 300))
+	m.Set("text", text)
+	m.Set("html", html)
+	m.Set("headers", map[string]string{
+		// RFC 2369 / RFC 8058: mail clients show their own unsubscribe button
+		"List-Unsubscribe":      "<" + unsub + ">",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+	})
+	m.Set("status", "pending")
+	m.Set("next_attempt_at", salon.NowUTC())
+	return tx.Save(m)
+}
+
+// SignToken returns an HMAC-SHA256 signature of purpose and parts under
+// secret (salon_settings.notify_secret), URL-safe. Unsubscribe links and
+// calendar feed URLs carry one instead of a login.
+func SignToken(secret, purpose string, parts ...string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(purpose))
+	for _, p := range parts {
+		mac.Write([]byte{0})
+		mac.Write([]byte(p))
+	}
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// checkToken compares in constant time.
+func CheckToken(secret, token, purpose string, parts ...string) bool {
+	if secret == "" || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(token), []byte(SignToken(secret, purpose, parts...)))
+}

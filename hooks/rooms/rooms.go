@@ -1,0 +1,177 @@
+package rooms
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+	"golang.org/x/crypto/bcrypt"
+
+	"salonbase/hooks/salon"
+)
+
+// Chat rooms: the rooms themselves, joining (with a password where set),
+// and the IP retention job. Messages, guests, search, export and realtime
+// live in the other rooms_*.go / room_*.go files; bindRooms binds them all.
+
+const (
+	// joinMaxFailures wrong passwords per member and room within
+	// joinFailureWindow lock that member out of that room's join for the
+	// rest of the window (the per-IP rate limit is a second line).
+	joinMaxFailures   = 5
+	joinFailureWindow = 15 * time.Minute
+)
+
+func bindRooms(app core.App) {
+	app.OnRecordCreate("rooms").BindFunc(keepRoomPassword)
+	app.OnRecordUpdate("rooms").BindFunc(keepRoomPassword)
+
+	app.OnRecordCreate("room_members").BindFunc(func(e *core.RecordEvent) error {
+		if e.Record.GetString("notify") == "" {
+			e.Record.Set("notify", "all")
+		}
+		return e.Next()
+	})
+
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		g := se.Router.Group("/api/salon")
+		g.POST("/rooms/{id}/join", joinRoom).Bind(apis.RequireAuth("users"))
+		return se.Next()
+	})
+
+	app.Cron().MustAdd("rooms_ip_retention", "17 3 * * *", func() {
+		if n, err := PurgeRoomIPs(app, time.Now()); err != nil {
+			app.Logger().Error("room IP retention", "error", err)
+		} else if n > 0 {
+			app.Logger().Info("room IP retention", "cleared", n)
+		}
+	})
+
+	bindRoomMessages(app)
+	bindGuests(app)
+	bindRoomSearch(app)
+	bindRoomExport(app)
+	bindRoomRealtime(app)
+}
+
+// keepRoomPassword keeps password_protected true exactly when a password
+// hash is stored: setting a password ticks it, unticking it removes the
+// password, and ticking it without a password is refused.
+func keepRoomPassword(e *core.RecordEvent) error {
+	r := e.Record
+	switch {
+	case r.GetString("password") != "": // a new password was just set
+		r.Set("password_protected", true)
+	case !r.GetBool("password_protected"):
+		if r.GetString("password:hash") != "" {
+			r.SetRaw("password", &core.PasswordFieldValue{})
+		}
+	case r.GetString("password:hash") == "":
+		return apis.NewBadRequestError("Set a password for the room, or untick password_protected.", nil)
+	}
+	return e.Next()
+}
+
+// joinRoom records that the member joined the room: the password is
+// checked when the room has one. Joining twice is harmless.
+func joinRoom(e *core.RequestEvent) error {
+	room, err := e.App.FindRecordById("rooms", e.Request.PathValue("id"))
+	if err != nil {
+		return e.NotFoundError("Room not found.", nil)
+	}
+	if err := CanJoinRoom(e.App, e.Auth, room); err != nil {
+		return salon.Answer(e, err)
+	}
+
+	var body struct {
+		Password string `json:"password"`
+	}
+	if e.Request.ContentLength != 0 {
+		if err := e.BindBody(&body); err != nil {
+			return e.BadRequestError("Send the password as JSON: {\"password\": \"...\"}.", err)
+		}
+	}
+
+	membership, err := e.App.FindFirstRecordByFilter("room_members", "room = {:room} && user = {:user}",
+		dbx.Params{"room": room.Id, "user": e.Auth.Id})
+	if err == nil {
+		return e.JSON(http.StatusOK, membership)
+	}
+
+	if room.GetBool("password_protected") && !salon.IsAdmin(e.Auth) {
+		key := "rooms.joinFailures:" + room.Id + ":" + e.Auth.Id
+		if f, ok := e.App.Store().Get(key).(joinFailures); ok && f.locked(time.Now()) {
+			return salon.Refuse(http.StatusTooManyRequests, "room_password_locked", "Too many wrong passwords. Try again in %d minutes.",
+				int(time.Until(f.since.Add(joinFailureWindow)).Minutes())+1)
+		}
+		if body.Password == "" {
+			return salon.Deny("password_required", "This room has a password.")
+		}
+		hash := room.GetString("password:hash")
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(body.Password)) != nil {
+			e.App.Store().SetFunc(key, func(old any) any {
+				f, _ := old.(joinFailures)
+				return f.add(time.Now())
+			})
+			return salon.Deny("room_password_wrong", "Wrong password.")
+		}
+		e.App.Store().Remove(key)
+	}
+
+	collection, err := e.App.FindCachedCollectionByNameOrId("room_members")
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	membership = core.NewRecord(collection)
+	membership.Set("room", room.Id)
+	membership.Set("user", e.Auth.Id)
+	membership.Set("notify", "all")
+	membership.Set("last_read_at", types.NowDateTime())
+	if err := e.App.Save(membership); err != nil {
+		return e.BadRequestError("Could not join the room.", err)
+	}
+	return e.JSON(http.StatusOK, membership)
+}
+
+// joinFailures counts wrong passwords in the current window.
+type joinFailures struct {
+	n     int
+	since time.Time
+}
+
+func (f joinFailures) add(now time.Time) joinFailures {
+	if now.Sub(f.since) > joinFailureWindow {
+		return joinFailures{n: 1, since: now}
+	}
+	f.n++
+	return f
+}
+
+func (f joinFailures) locked(now time.Time) bool {
+	return f.n >= joinMaxFailures && now.Sub(f.since) <= joinFailureWindow
+}
+
+// PurgeRoomIPs clears the IP address of room messages older than the
+// retention set in salon_settings.room_ip_retention_days and returns how
+// many it cleared.
+func PurgeRoomIPs(app core.App, now time.Time) (int64, error) {
+	s, err := salon.Settings(app)
+	if err != nil {
+		return 0, err
+	}
+	days := s.GetInt("room_ip_retention_days")
+	cutoff, err := types.ParseDateTime(now.AddDate(0, 0, -days))
+	if err != nil {
+		return 0, err
+	}
+	res, err := app.DB().NewQuery("UPDATE room_messages SET ip = '' WHERE ip != '' AND created < {:cutoff}").
+		Bind(dbx.Params{"cutoff": cutoff.String()}).Execute()
+	if err != nil {
+		return 0, fmt.Errorf("purge room IPs: %w", err)
+	}
+	return res.RowsAffected()
+}

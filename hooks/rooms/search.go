@@ -1,0 +1,149 @@
+package rooms
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
+)
+
+// Search within a room: SQLite FTS5 with the trigram tokenizer (see the
+// migration 1795430006), ranked by bm25 (sort=relevance, the default) or
+// newest first (sort=newest, which stays fast for very common words). Words of
+// fewer than three characters (common in Japanese: 東京, 会議) cannot use a
+// trigram index, so they are matched with LIKE within the room instead.
+
+const (
+	roomSearchDefaultPerPage = 20
+	roomSearchMaxPerPage     = 100
+	roomSearchMaxTerms       = 10
+	roomSearchCountCap       = 1000 // totalItems stops counting here (totalCapped)
+)
+
+func bindRoomSearch(app core.App) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.GET("/api/salon/rooms/{id}/search", searchRoom).Bind(apis.RequireAuth())
+		return se.Next()
+	})
+}
+
+// roomSearchTerms splits q into terms; long ones become quoted FTS5 phrases,
+// short ones LIKE patterns.
+func roomSearchTerms(q string) (match string, likes []string) {
+	var phrases []string
+	for i, term := range strings.Fields(q) {
+		if i == roomSearchMaxTerms {
+			break
+		}
+		if phrase, like := salon.FtsTerm(term); phrase != "" {
+			phrases = append(phrases, phrase)
+		} else {
+			likes = append(likes, like)
+		}
+	}
+	return strings.Join(phrases, " "), likes
+}
+
+func searchRoom(e *core.RequestEvent) error {
+	room, err := e.App.FindRecordById("rooms", e.Request.PathValue("id"))
+	if err != nil {
+		return e.NotFoundError("Room not found.", nil)
+	}
+	if err := CanReadRoom(e.App, e.Auth, room); err != nil {
+		return salon.Answer(e, err)
+	}
+	q := strings.TrimSpace(e.Request.URL.Query().Get("q"))
+	if q == "" {
+		return e.BadRequestError("Give a search text: ?q=...", nil)
+	}
+	if utf8.RuneCountInString(q) > 200 {
+		return e.BadRequestError("The search text can be at most 200 characters.", nil)
+	}
+	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
+	if page < 1 {
+		page = 1
+	}
+	perPage, _ := strconv.Atoi(e.Request.URL.Query().Get("perPage"))
+	if perPage < 1 {
+		perPage = roomSearchDefaultPerPage
+	}
+	perPage = min(perPage, roomSearchMaxPerPage)
+
+	sortBy := e.Request.URL.Query().Get("sort")
+	if sortBy == "" {
+		sortBy = "relevance"
+	}
+	if sortBy != "relevance" && sortBy != "newest" {
+		return e.BadRequestError("sort must be relevance or newest.", nil)
+	}
+
+	match, likes := roomSearchTerms(q)
+	params := dbx.Params{"room": room.Id}
+	from := "room_messages m"
+	where := "m.room = {:room} AND m.deleted_at = ''"
+	order := "m.created DESC"
+	for i, like := range likes {
+		p := "like" + strconv.Itoa(i)
+		where += " AND m.body LIKE {:" + p + "} ESCAPE '\\'"
+		params[p] = like
+	}
+	if match != "" {
+		from = "room_messages_fts JOIN room_messages m ON m.rowid = room_messages_fts.rowid"
+		where += " AND room_messages_fts MATCH {:match}"
+		params["match"] = match
+		if sortBy == "relevance" {
+			order = "bm25(room_messages_fts), m.created DESC"
+		} else {
+			// FTS5 walks its index in rowid order: no sort, stops at the page
+			order = "room_messages_fts.rowid DESC"
+		}
+	}
+
+	// counting every match of a very common word would cost as much as the
+	// search itself: count up to a cap and say so
+	var total int
+	err = e.App.ConcurrentDB().NewQuery("SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + where +
+		" LIMIT " + strconv.Itoa(roomSearchCountCap+1) + ")").Bind(params).Row(&total)
+	if err != nil {
+		return e.BadRequestError("Could not search for that text.", err)
+	}
+	var ids []string
+	err = e.App.ConcurrentDB().NewQuery("SELECT m.id FROM " + from + " WHERE " + where + " ORDER BY " + order +
+		" LIMIT " + strconv.Itoa(perPage) + " OFFSET " + strconv.Itoa((page-1)*perPage)).Bind(params).Column(&ids)
+	if err != nil {
+		return e.BadRequestError("Could not search for that text.", err)
+	}
+
+	records, err := e.App.FindRecordsByIds("room_messages", ids)
+	if err != nil {
+		return e.InternalServerError("", err)
+	}
+	// keep the rank order
+	byID := make(map[string]*core.Record, len(records))
+	for _, r := range records {
+		byID[r.Id] = r
+	}
+	items := make([]*core.Record, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id]; r != nil {
+			items = append(items, r)
+		}
+	}
+	if err := apis.EnrichRecords(e, items); err != nil {
+		return e.InternalServerError("", err)
+	}
+	return e.JSON(http.StatusOK, map[string]any{
+		"page":        page,
+		"perPage":     perPage,
+		"totalItems":  min(total, roomSearchCountCap),
+		"totalCapped": total > roomSearchCountCap,
+		"totalPages":  (min(total, roomSearchCountCap) + perPage - 1) / perPage,
+		"items":       items,
+	})
+}

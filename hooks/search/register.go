@@ -1,0 +1,8 @@
+package search
+
+import "github.com/pocketbase/pocketbase/core"
+
+// Register binds the site search.
+func Register(app core.App) {
+	bindSearch(app)
+}
