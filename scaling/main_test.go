@@ -34,16 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	// not under os.TempDir: PocketBase takes a binary there for `go run`
-	// and would start in dev mode, unlike a production binary
-	cache, err := toolsCache()
-	if err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return 0, err
-	}
-	tmp, err := os.MkdirTemp(cache, "salonbase-drill-")
+	tmp, err := os.MkdirTemp("", "salonbase-drill-")
 	if err != nil {
 		return 0, err
 	}

@@ -42,12 +42,7 @@ func main() {
 }
 
 func run(n, members int, settle time.Duration) error {
-	// outside os.TempDir: PocketBase takes a binary there for `go run`
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp(cache, "salonbase-idlebench-")
+	work, err := os.MkdirTemp("", "salonbase-idlebench-")
 	if err != nil {
 		return err
 	}
