@@ -32,7 +32,9 @@ pb.afterSend = (response, data) => {
   if (!pb.authStore.isValid && !pb.authStore.token) return data;
   const url = response.url || '';
   const msg = String(data?.message ?? '');
-  if (/suspended/i.test(msg) && (response.status === 403 || response.status === 401)) {
+  const code = String(data?.data?.reason?.code ?? '');
+  const suspended = code === 'suspended' || code === 'dm_suspended' || /^(Your|This) account is suspended/.test(msg);
+  if (suspended && (response.status === 403 || response.status === 401)) {
     endSession(t('auth.suspended'));
   } else if (response.status === 401 && pb.authStore.token && !url.includes('/auth-with-password')) {
     endSession(t('auth.sessionEnded'));
@@ -45,6 +47,7 @@ export function endSession(why: string) {
   if (ended) return;
   ended = true;
   stopLive();
+  pb.realtime.unsubscribe().catch(() => {}); // every screen's subscriptions end with the session
   pb.authStore.clear();
   session.notice = why;
   navigate('/login', true);
@@ -60,6 +63,9 @@ export async function startLive() {
   stopLive();
   if (!pb.authStore.isValid) return;
   const guest = pb.authStore.record?.collectionName === 'guests';
+  // a screen may have opened the connection already: then the next
+  // PB_CONNECT is a reconnection
+  connectedOnce = pb.realtime.isConnected;
   unsubs.push(await pb.realtime.subscribe('PB_CONNECT', () => {
     session.online = true;
     if (connectedOnce) reconnectListeners.forEach((fn) => fn());
@@ -83,7 +89,6 @@ export function stopLive() {
   clearInterval(tokenTimer);
   clearInterval(refreshTimer);
   connectedOnce = false;
-  pb.realtime.unsubscribe().catch(() => {});
 }
 
 async function refreshFileToken() {
