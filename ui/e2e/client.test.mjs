@@ -432,3 +432,53 @@ test('a suspended member sees why they were logged out', async () => {
   await shot(d, 'suspended-en-desktop');
   await closeAll(d);
 });
+
+test('every page in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
+  const { createRequire } = await import('node:module');
+  const { readFileSync } = await import('node:fs');
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const pages = [
+    ['rooms', '/rooms'], ['room', '/rooms/' + lounge.id], ['dm-list', '/dm'], ['dm', '/dm/' + ben.id],
+    ['notifications', '/notifications'], ['prefs', '/settings/notifications'], ['search', '/search?q=' + encodeURIComponent('勉強会')],
+    ['profile', '/profile'], ['member', '/members/' + ben.id], ['reports', '/admin/reports'],
+  ];
+  const problems = [];
+  for (const lang of ['en', 'ja']) {
+    for (const phone of [false, true]) {
+      const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
+      const p = await personPage(browser, s, { lang, phone });
+      await p.goto('/login');
+      await shot(p, `login-${tag}`);
+      await p.goto('/signup');
+      await shot(p, `signup-${tag}`);
+      await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang });
+      await loginAs(p, 'admin@example.com');
+      for (const [name, path] of pages) {
+        await p.goto(path);
+        await p.waitForLoadState('networkidle');
+        await p.waitForTimeout(300);
+        await shot(p, `${name}-${tag}`);
+        const check = await p.evaluate(async (src) => {
+          const text = document.body.innerText;
+          const keys = text.match(/\b(nav|auth|rooms|dm|common|notif|profile|admin|search|guest|err|report)\.[a-zA-Z_.]+\b/g) || [];
+          if (!window.axe) eval(src);
+          const res = await window.axe.run(document, { resultTypes: ['violations'] });
+          return {
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+            keys,
+            violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+              .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+            lang: document.documentElement.lang,
+          };
+        }, axeSource);
+        if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
+        if (check.keys.length) problems.push(`${name} ${tag}: untranslated ${check.keys.join(', ')}`);
+        if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);
+        if (check.lang !== lang) problems.push(`${name} ${tag}: <html lang=${check.lang}>`);
+      }
+      await closeAll(p);
+    }
+  }
+  await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang: 'en' });
+  assert.deepEqual(problems, []);
+});
