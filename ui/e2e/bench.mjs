@@ -53,8 +53,53 @@ try {
     await page.locator('#email').waitFor({ timeout: 30000 });
     loginTimes.push(Date.now() - t0);
   }
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
   console.log(`first screen, throttled phone profile, cache off, median of ${runs}: login page ${median(loginTimes)} ms; a room with its latest messages (signed in) ${median(roomTimes)} ms`);
   console.log(`  login runs: ${loginTimes.join(', ')} ms; room runs: ${roomTimes.join(', ')} ms`);
+
+  // a long room: open it (one page), then scroll back 1,000 messages while
+  // counting frames; the list keeps at most 300 messages in the DOM
+  const total = Number(process.env.ROOM_MESSAGES || 50000);
+  const big = await s.api('POST', '/api/collections/rooms/records', { name: 'big' });
+  const t0 = Date.now();
+  await s.seedMessages(big.id, total);
+  console.log(`seeded ${total} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const desk = await personPage(browser, s);
+  await loginAs(desk, 'aiko@example.com');
+  const requests = [];
+  desk.on('request', (r) => { if (r.url().includes('/room_messages/records')) requests.push(r.url()); });
+  await desk.goto('/rooms/' + big.id);
+  await desk.locator('[data-testid=message]').first().waitFor();
+  await desk.waitForTimeout(500);
+  const opening = requests.length;
+  const res = await desk.evaluate(async () => {
+    const box = document.querySelector('[data-testid=messages]');
+    const frames = [];
+    let last = performance.now();
+    let running = true;
+    const tick = (t) => { frames.push(t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    let seen = new Set();
+    let maxNodes = 0, maxMsgs = 0;
+    const deadline = performance.now() + 120000;
+    while (seen.size < 1050 && performance.now() < deadline) {
+      box.scrollTop = Math.max(0, box.scrollTop - 400); // a wheel's worth at a time
+      await new Promise((r) => setTimeout(r, 16));
+      for (const el of box.querySelectorAll('[data-testid=message]')) seen.add(el.id);
+      maxNodes = Math.max(maxNodes, document.getElementsByTagName('*').length);
+      maxMsgs = Math.max(maxMsgs, box.querySelectorAll('[data-testid=message]').length);
+    }
+    running = false;
+    frames.shift();
+    frames.sort((a, b) => a - b);
+    const q = (p) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))];
+    return { scrolled: seen.size, frames: frames.length, p50: q(0.5), p95: q(0.95), max: frames[frames.length - 1], maxNodes, maxMsgs };
+  });
+  console.log(`room of ${total} messages: opening made ${opening} message request(s); scrolling back through ${res.scrolled} messages: ` +
+    `${res.frames} frames, frame time p50 ${res.p50.toFixed(1)} ms, p95 ${res.p95.toFixed(1)} ms, max ${res.max.toFixed(1)} ms; ` +
+    `at most ${res.maxMsgs} messages and ${res.maxNodes} DOM elements on the page`);
 } finally {
   await browser.close();
   await s.close();

@@ -130,6 +130,41 @@ test('rooms: A writes, B sees it live; mentions, replies, edits, deletes, typing
   await closeAll(a, b);
 });
 
+test('a long room: history by cursor, the DOM stays bounded, back to the latest', async () => {
+  const long = await s.api('POST', '/api/collections/rooms/records', { name: 'archive talk' });
+  const tok = (await s.login('ben@example.com')).token;
+  const N = 420;
+  for (let i = 0; i < N; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, j) =>
+      s.api('POST', '/api/collections/room_messages/records', { room: long.id, body: `old message ${i + j}` }, tok)));
+  }
+  const a = await personPage(browser, s);
+  await loginAs(a, 'aiko@example.com');
+  await a.goto('/rooms/' + long.id);
+  await a.locator('[data-testid=message]').first().waitFor();
+  assert.equal(await a.locator('[data-testid=message]').count(), 50, 'opening fetches one page');
+  let most = 0;
+  for (let i = 0; i < 40 && !(await a.locator('.msgs .hint').count()); i++) {
+    await a.locator('[data-testid=messages]').evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+    await a.waitForTimeout(250);
+    most = Math.max(most, await a.locator('[data-testid=message]').count());
+  }
+  await waitText(a.locator('[data-testid=messages]'), 'This is the beginning.');
+  assert.ok(most <= 300, `the list held ${most} messages`);
+  await waitText(a.locator('[data-testid=message]').first(), /old message \d+/);
+  // everything from the very first message on is there once, in order
+  const bodies = await a.locator('[data-testid=message] .body').allInnerTexts();
+  const nums = bodies.map((b) => Number(b.match(/old message (\d+)/)?.[1]));
+  const oldest = await s.api('GET', `/api/collections/room_messages/records?perPage=1&sort=created,id&filter=${encodeURIComponent(`room='${long.id}'`)}`);
+  assert.equal(bodies[0].trim(), oldest.items[0].body);
+  assert.equal(new Set(nums).size, nums.length, 'a message shown twice');
+  // a new message while far back: offered, and the jump shows the latest
+  await s.api('POST', '/api/collections/room_messages/records', { room: long.id, body: 'fresh news' }, tok);
+  await a.getByRole('button', { name: /New messages below/ }).click();
+  await waitText(a.locator('[data-testid=messages]'), 'fresh news');
+  await closeAll(a);
+});
+
 test('Enter while a Japanese IME is composing never sends', async () => {
   const a = await personPage(browser, s, { lang: 'ja' });
   await loginAs(a, 'aiko@example.com');
@@ -258,8 +293,29 @@ test('DMs: live conversation list and unread counts, read marks, attachments, si
   assert.equal(await a.locator('[data-testid=dm-files]').count(), 0);
   await a.setInputFiles('[data-testid=dm-file-input]', { name: 'map.png', mimeType: 'image/png', buffer: png(300, 200) });
   await waitText(a.locator('[data-testid=dm-files]'), 'map.png');
+  // a pasted file and a dropped file join it
+  await a.locator('form.composer textarea').evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['pasted text file'], 'pasted.txt', { type: 'text/plain' }));
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await a.locator('form.composer').evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(600_000)], 'notes.pdf', { type: 'application/pdf' }));
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await waitText(a.locator('[data-testid=dm-files]'), 'pasted.txt');
+  await waitText(a.locator('[data-testid=dm-files]'), 'notes.pdf');
+  // on a slow uplink the progress bar shows while the files go up
+  const cdp = await a.context().newCDPSession(a);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 50, downloadThroughput: 1e6, uploadThroughput: 250_000 });
   await a.click('form.composer button[type=submit]');
-  await waitText(a.locator('[data-testid=messages]'), 'Saturday');
+  await a.locator('[data-testid=progress]').waitFor();
+  await waitText(a.locator('[data-testid=messages]'), 'Saturday', 30000);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const sent = await s.api('GET', '/api/collections/dm_messages/records?filter=' + encodeURIComponent("subject='Saturday'"));
+  assert.equal(sent.items[0].attachments.length, 3);
 
   // B's list shows the conversation with an unread count, live; the header badge too
   await waitText(b.locator('[data-testid=conversations]'), 'Aiko');

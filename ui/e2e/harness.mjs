@@ -96,6 +96,20 @@ export class Server {
     return this.api('PATCH', `/api/collections/salon_settings/records/${s.items[0].id}`, patch);
   }
 
+  // seedMessages writes n room messages through the API, 32 at a time,
+  // as a seeding member (the first one with the e-mail aiko@example.com)
+  async seedMessages(room, n, email = 'aiko@example.com') {
+    const tok = (await this.login(email)).token;
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        await this.api('POST', '/api/collections/room_messages/records', { room, body: `history message ${i}` }, tok);
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+  }
+
   async login(email) {
     return this.api('POST', '/api/collections/users/auth-with-password', { identity: email, password: PASSWORD }, '');
   }
