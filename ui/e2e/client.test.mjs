@@ -367,6 +367,23 @@ test('DMs: a refusal is a sentence in the member\'s language', async () => {
   }
   await b.getByRole('button', { name: 'Unblock' }).click();
   await b.getByRole('button', { name: 'Block' }).waitFor();
+
+  // admin-only mode: the recipient picker lists the admins only, and writing
+  // to a member is refused with the policy's sentence
+  await s.settings({ dm_mode: 'admin_only' });
+  await a.goto('/dm');
+  await a.getByRole('button', { name: 'New message' }).click();
+  await waitText(a.locator('main'), 'Operator Oda');
+  assert.equal(await a.locator('main a[href="/dm/' + ben.id + '"]').count(), 0, 'a member offered in admin-only mode');
+  await a.goto('/dm/' + ben.id);
+  if (canAsk) {
+    await waitText(refusal, 'Direct messages are limited to the operators.');
+  } else {
+    await a.fill('textarea', 'hello again');
+    await a.click('form.composer button[type=submit]');
+    await waitText(a.locator('[data-testid=send-error]'), 'Direct messages are limited to the operators.');
+  }
+  await s.settings({ dm_mode: 'open' });
   await closeAll(a, b);
 });
 

@@ -31,6 +31,7 @@ export function buildBinary() {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'salon-e2e-bin-'));
   built = join(dir, 'salonbase');
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   execFileSync('go', ['build', '-o', built, '.'], { cwd: repo, stdio: 'inherit', env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN || 'auto' } });
   return built;
 }
@@ -94,20 +95,6 @@ export class Server {
   async settings(patch) {
     const s = await this.api('GET', '/api/collections/salon_settings/records?perPage=1');
     return this.api('PATCH', `/api/collections/salon_settings/records/${s.items[0].id}`, patch);
-  }
-
-  // seedMessages writes n room messages through the API, 32 at a time,
-  // as a seeding member (the first one with the e-mail aiko@example.com)
-  async seedMessages(room, n, email = 'aiko@example.com') {
-    const tok = (await this.login(email)).token;
-    let next = 0;
-    const worker = async () => {
-      while (next < n) {
-        const i = next++;
-        await this.api('POST', '/api/collections/room_messages/records', { room, body: `history message ${i}` }, tok);
-      }
-    };
-    await Promise.all(Array.from({ length: 32 }, worker));
   }
 
   async login(email) {

@@ -88,6 +88,7 @@ const en = {
   'rooms.enter': 'Enter',
   'rooms.message': 'Message (@ to mention)',
   'rooms.info': 'Room details',
+  'rooms.messageGuest': 'Message',
   'rooms.replyingTo': 'Replying to {name}',
   'rooms.editing': 'Editing your message',
   'rooms.present': 'Here now ({n})',
@@ -365,6 +366,7 @@ const ja: Record<Key, string> = {
   'rooms.notify.none': '通知しない',
   'rooms.export': 'CSV を書き出す',
   'rooms.info': 'ルームの詳細',
+  'rooms.messageGuest': 'メッセージ',
   'rooms.jump': 'ルームで表示',
   'rooms.newMessages': '新しいメッセージがあります',
   'rooms.guest': 'ゲスト',
@@ -569,9 +571,20 @@ export function fmtDate(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(iso.replace(' ', 'T'));
   if (isNaN(d.getTime())) return '';
-  const today = new Date();
-  const sameDay = d.toDateString() === today.toDateString();
-  return new Intl.DateTimeFormat(i18n.lang === 'ja' ? 'ja-JP' : 'en-GB', sameDay
-    ? { hour: '2-digit', minute: '2-digit' }
-    : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return formatter(i18n.lang, sameDay).format(d);
+}
+
+// building an Intl.DateTimeFormat costs more than using one: keep them
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(lang: Lang, timeOnly: boolean): Intl.DateTimeFormat {
+  const key = lang + timeOnly;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', timeOnly
+      ? { hour: '2-digit', minute: '2-digit' }
+      : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    formatters.set(key, f);
+  }
+  return f;
 }
