@@ -122,6 +122,14 @@ func checkClientRouting(t *testing.T, base string) {
 			t.Errorf("GET %s: %d %s %.120s, want a JSON 404", path, res.StatusCode, res.Header.Get("Content-Type"), body)
 		}
 	}
+	post, err := http.Post(base+"/api/nothing-here", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusNotFound || !strings.HasPrefix(post.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("POST /api/nothing-here: %d %s, want a JSON 404", post.StatusCode, post.Header.Get("Content-Type"))
+	}
 	res, body = get("/_/")
 	if res.StatusCode != http.StatusOK || body == index {
 		t.Errorf("GET /_/: %d, the dashboard must not be shadowed", res.StatusCode)

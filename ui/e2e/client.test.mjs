@@ -373,8 +373,8 @@ test('DMs: a refusal is a sentence in the member\'s language', async () => {
   await s.settings({ dm_mode: 'admin_only' });
   await a.goto('/dm');
   await a.getByRole('button', { name: 'New message' }).click();
-  await waitText(a.locator('main'), 'Operator Oda');
-  assert.equal(await a.locator('main a[href="/dm/' + ben.id + '"]').count(), 0, 'a member offered in admin-only mode');
+  await waitText(a.locator('[data-testid=recipients]'), 'Operator Oda');
+  assert.equal(await a.locator('[data-testid=recipients] a[href="/dm/' + ben.id + '"]').count(), 0, 'a member offered in admin-only mode');
   await a.goto('/dm/' + ben.id);
   if (canAsk) {
     await waitText(refusal, 'Direct messages are limited to the operators.');
