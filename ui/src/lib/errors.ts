@@ -8,11 +8,6 @@ import { t, has, i18n, type Key } from './i18n.svelte';
 
 // English messages of refusals that have no code yet.
 const byMessage: [RegExp, string][] = [
-  [/^An invite code is required/i, 'invite_required'],
-  [/^This invite code does not exist/i, 'invite_unknown'],
-  [/^This invite code has been disabled/i, 'invite_disabled'],
-  [/^This invite code has expired/i, 'invite_expired'],
-  [/^This invite code has been used up/i, 'invite_used_up'],
   [/^Wrong password/i, 'wrong_password'],
   [/^Too many wrong passwords/i, 'too_many_attempts'],
   [/account is suspended/i, 'account_suspended'],
