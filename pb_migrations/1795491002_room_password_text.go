@@ -51,4 +51,3 @@ func swapRoomPasswordField(app core.App, field core.Field) error {
 	c.Fields.RemoveByName("password_previous")
 	return app.Save(c)
 }
-
