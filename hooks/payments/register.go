@@ -12,6 +12,7 @@ func Register(app core.App) {
 		}
 		return se.Next()
 	})
+	app.OnRecordUpdate("ranks").BindFunc(followRankRename)
 	bindStripe(app)
 	bindShop(app)
 	bindTips(app)
