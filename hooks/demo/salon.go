@@ -78,7 +78,9 @@ func seedLife(tx core.App, ranks, ids map[string]string) error {
 		return fmt.Errorf("demo group: %w", err)
 	}
 
-	in := func(days int) time.Time { return time.Now().UTC().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Hour) }
+	in := func(days int) time.Time {
+		return time.Now().UTC().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Hour)
+	}
 	if _, err := save("events", map[string]any{"title": "Spring meetup", "kind": "offline", "starts_at": in(14), "ends_at": in(14).Add(2 * time.Hour),
 		"timezone": "Asia/Tokyo", "location": "Shibuya", "capacity": 30, "published": true, "organizer": ken}); err != nil {
 		return err
