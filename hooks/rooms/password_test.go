@@ -82,4 +82,11 @@ func TestRoomPasswordSetLikeAnyField(t *testing.T) {
 	if join("") != http.StatusOK {
 		t.Fatal("a room without a password is joined without one")
 	}
+
+	// an app admin (role=admin) sets one through the API just the same
+	admin := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{Role: "admin"}))
+	testutil.WantStatus(t, srv, http.MethodPatch, url, admin, map[string]any{"password": "admins too"}, http.StatusOK, "")
+	if v := rawColumn(); !strings.HasPrefix(v, "$2a$") || join("admins too") != http.StatusOK {
+		t.Fatalf("an app admin's room password: %q", v)
+	}
 }
