@@ -108,13 +108,20 @@ func Seed(app core.App) (inviteCode string, err error) {
 		if err != nil {
 			return err
 		}
-		settings.Set("salon_name", "Demo Salon")
 		settings.Set("dm_mode", "open")
 		settings.Set("dm_member_min_rank", ranks["Gold"])
 		settings.Set("dm_tutor_min_rank", ranks["Platinum"])
 		settings.Set("member_invites", true)
 		if err := tx.Save(settings); err != nil {
 			return fmt.Errorf("demo settings: %w", err)
+		}
+		appSettings, err := tx.Settings().Clone()
+		if err != nil {
+			return err
+		}
+		appSettings.Meta.AppName = "Demo Salon"
+		if err := tx.Save(appSettings); err != nil {
+			return fmt.Errorf("demo application name: %w", err)
 		}
 
 		codes, err := tx.FindCollectionByNameOrId("invite_codes")
