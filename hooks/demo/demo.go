@@ -177,8 +177,10 @@ func printDemo(w io.Writer, inviteCode, appURL string) {
 	fmt.Fprintln(w, "DM settings: Gold and above may DM members; Platinum and above may contact tutors.")
 	fmt.Fprintf(w, "\nInvite code (joins as Bronze): %s\n", inviteCode)
 	fmt.Fprintf(w, "\nStart the server (salonbase serve), then open:\n")
-	fmt.Fprintf(w, "  %s/                 the web client: log in as aiko@example.com (admin) or hana@example.com\n", appURL)
-	fmt.Fprintf(w, "  %s/join/%s   sign up with the invite code\n", appURL, inviteCode)
-	fmt.Fprintf(w, "  %s/_/                the dashboard; create its login first:\n", appURL)
+	tw = tabwriter.NewWriter(w, 0, 2, 3, ' ', 0)
+	fmt.Fprintf(tw, "  %s/\tthe web client: log in as aiko@example.com (admin) or hana@example.com\n", appURL)
+	fmt.Fprintf(tw, "  %s/join/%s\tsign up with the invite code\n", appURL, inviteCode)
+	fmt.Fprintf(tw, "  %s/_/\tthe dashboard; create its login first:\n", appURL)
+	tw.Flush()
 	fmt.Fprintln(w, "      salonbase superuser upsert you@example.com <password>")
 }
