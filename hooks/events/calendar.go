@@ -115,7 +115,7 @@ func calendarFeed(e *core.RequestEvent) error {
 	if err != nil {
 		return fmt.Errorf("calendar feed: %w", err)
 	}
-	cal, err := buildCalendar(e.App, events, s.GetString("salon_name"))
+	cal, err := buildCalendar(e.App, events, salon.Name(e.App))
 	if err != nil {
 		return err
 	}
