@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
@@ -67,17 +68,44 @@ func main() {
 	}
 }
 
-// bindPublic serves the web client at / (the embedded copy, or dir).
+// bindPublic serves the web client at / (the embedded copy, or dir). The
+// client routes its own pages (/dm/ID, /rooms/ID, /join/CODE ...), so every
+// path that is not a file gets index.html; /api/ paths that no route took
+// get a JSON 404 instead, so API clients never parse HTML.
 func bindPublic(app core.App, dir string) {
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(e *core.ServeEvent) error {
 			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
-				e.Router.GET("/{path...}", apis.Static(publicFS(dir), true))
+				e.Router.GET("/{path...}", serveClient(publicFS(dir)))
 			}
 			return e.Next()
 		},
 		Priority: 999, // last, so that our own routes win
 	})
+}
+
+// serveClient serves the client's files with cache headers: the build names
+// its assets after their content hash, so they never change and are cached
+// for a year; everything else (index.html above all) is revalidated.
+func serveClient(fsys fs.FS) func(*core.RequestEvent) error {
+	static := apis.Static(fsys, true)
+	return func(e *core.RequestEvent) error {
+		p := e.Request.URL.Path
+		if p == "/api" || strings.HasPrefix(p, "/api/") || p == "/_" {
+			return e.NotFoundError("No such API route: "+p, nil)
+		}
+		if strings.HasPrefix(p, "/assets/") && fileExists(fsys, strings.TrimPrefix(p, "/")) {
+			e.Response.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			e.Response.Header().Set("Cache-Control", "no-cache")
+		}
+		return static(e)
+	}
+}
+
+func fileExists(fsys fs.FS, name string) bool {
+	fi, err := fs.Stat(fsys, name)
+	return err == nil && !fi.IsDir()
 }
 
 func publicFS(dir string) fs.FS {

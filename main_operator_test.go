@@ -57,7 +57,7 @@ func TestServeWritesNoMigrationsUnlessAsked(t *testing.T) {
 		args := append([]string{"serve", "--http", addr, "--dir", data}, tc.flags...)
 		srv := startLogged(t, dir, bin, args...)
 		base := "http://" + addr
-		waitFor(t, base+"/api/health")
+		WaitFor(t, base+"/api/health")
 		token := superuserToken(t, base)
 		body := `{"name":"scratch` + string(rune('a'+i)) + `","type":"base","fields":[{"name":"title","type":"text"}]}`
 		req, _ := http.NewRequest(http.MethodPost, base+"/api/collections", strings.NewReader(body))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,74 @@ func TestBinaryServesEverythingFromItself(t *testing.T) {
 		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s: %d, want %q in %.200s", path, res.StatusCode, want, body)
 		}
+	}
+	checkClientRouting(t, base)
+}
+
+// checkClientRouting: every page of the web client, opened fresh from an
+// e-mail link, gets index.html (never cached); the hashed assets are cached
+// for good; unknown API paths answer a JSON 404, never the page; the
+// dashboard and the API keep their own routes.
+func checkClientRouting(t *testing.T, base string) {
+	t.Helper()
+	get := func(path string) (*http.Response, string) {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(body)
+	}
+
+	_, index := get("/")
+	for _, path := range []string{
+		"/dm/abc123", "/rooms/r1?message=m1", "/events/e1", "/forum/topics/t1", "/groups/g1",
+		"/live/l1", "/calls/c1", "/join/ABCD-EFGH-JKLM", "/notifications", "/guest/tok",
+	} {
+		res, body := get(path)
+		if res.StatusCode != http.StatusOK || body != index {
+			t.Errorf("GET %s: %d, want index.html, got %.120s", path, res.StatusCode, body)
+		}
+		if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("GET %s: Cache-Control %q, want no-cache", path, cc)
+		}
+	}
+
+	asset := regexp.MustCompile(`/assets/[^"]+\.js`).FindString(index)
+	if asset == "" {
+		t.Fatalf("index.html names no script asset: %.300s", index)
+	}
+	res, body := get(asset)
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "javascript") || len(body) < 1000 {
+		t.Errorf("GET %s: %d %s, %d bytes", asset, res.StatusCode, res.Header.Get("Content-Type"), len(body))
+	}
+	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") || !strings.Contains(cc, "max-age=31536000") {
+		t.Errorf("GET %s: Cache-Control %q, want a year, immutable", asset, cc)
+	}
+	// a missing asset is the page, not cached as an asset
+	if res, _ := get("/assets/gone-123.js"); res.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("missing asset: Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+
+	for _, path := range []string{"/api/nothing-here", "/api/salon/no-such-route", "/api/collections/nope/records"} {
+		res, body := get(path)
+		if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+			!strings.Contains(body, `"status":404`) {
+			t.Errorf("GET %s: %d %s %.120s, want a JSON 404", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	post, err := http.Post(base+"/api/nothing-here", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusNotFound || !strings.HasPrefix(post.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("POST /api/nothing-here: %d %s, want a JSON 404", post.StatusCode, post.Header.Get("Content-Type"))
+	}
+	res, body = get("/_/")
+	if res.StatusCode != http.StatusOK || body == index {
+		t.Errorf("GET /_/: %d, the dashboard must not be shadowed", res.StatusCode)
 	}
 }
 

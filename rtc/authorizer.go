@@ -71,6 +71,8 @@ type Events struct {
 type Error struct {
 	Status  int
 	Message string
+	// RetryAfter (seconds) is sent as Retry-After with a 429 or 503.
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
@@ -81,10 +83,10 @@ func Errorf(status int, format string, args ...any) *Error {
 }
 
 // Handy constructors for Authorizer implementations.
-func Unauthorized(msg string) *Error { return &Error{http.StatusUnauthorized, msg} }
-func Forbidden(msg string) *Error    { return &Error{http.StatusForbidden, msg} }
-func NotFound(msg string) *Error     { return &Error{http.StatusNotFound, msg} }
-func Conflict(msg string) *Error     { return &Error{http.StatusConflict, msg} }
+func Unauthorized(msg string) *Error { return &Error{Status: http.StatusUnauthorized, Message: msg} }
+func Forbidden(msg string) *Error    { return &Error{Status: http.StatusForbidden, Message: msg} }
+func NotFound(msg string) *Error     { return &Error{Status: http.StatusNotFound, Message: msg} }
+func Conflict(msg string) *Error     { return &Error{Status: http.StatusConflict, Message: msg} }
 
 // statusOf maps err to an HTTP status and a message safe to show.
 func statusOf(err error) (int, string) {

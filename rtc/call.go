@@ -3,6 +3,7 @@ package rtc
 import (
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -19,9 +20,15 @@ type call struct {
 }
 
 type party struct {
-	user         string
+	call, user   string
 	video, audio *forwarder
 	send, recv   *session
+	// A party whose sending connection dropped has RejoinGrace to connect
+	// again before the call hears that it left.
+	away      *time.Timer
+	awayGen   int
+	awayGrant Grant
+	joined    bool // its media reached the server once (then leaving is news)
 }
 
 func newParty(callID, user string) (*party, error) {
@@ -33,7 +40,7 @@ func newParty(callID, user string) (*party, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &party{user: user, video: v, audio: a}, nil
+	return &party{call: callID, user: user, video: v, audio: a}, nil
 }
 
 func (c *call) party(user string) (*party, error) {
@@ -92,14 +99,16 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 				return err
 			}
 			s.calls[id] = c
-			// A reload replaces the party's previous connection at once
-			// instead of waiting for it to time out.
+			// A reload or another device replaces the party's previous
+			// connection at once instead of waiting for it to time out;
+			// a party that dropped is back in time.
 			if kind == KindCallSend {
 				replaced, me.send = me.send, ss
+				s.partyBackLocked(me, false)
 			} else {
 				replaced, me.recv = me.recv, ss
 			}
-			ss.detach = func() { s.partyGone(c, me, ss) }
+			ss.detach = func(final bool) { s.partyGone(c, me, ss, final) }
 			return nil
 		})
 		if err != nil {
@@ -107,9 +116,9 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 			return
 		}
 		if replaced != nil {
-			replaced.close("replaced by a new connection")
+			replaced.drop("replaced by a new connection")
 		}
-		pc, err := ss.newPC(callCodecs)
+		pc, err := ss.newPC(callCodecs, nil)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -124,8 +133,14 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 				f.attach(pc, remote)
 				go drainReceiverRTCP(recv)
 				go f.run(remote)
+				if f == me.video {
+					go s.sendREMB(ss, pc, remote.SSRC())
+				}
 				joined.Do(func() {
 					ss.mediaIn.Store(true)
+					s.mu.Lock()
+					me.joined = true
+					s.mu.Unlock()
 					if fn := s.events.CallJoined; fn != nil {
 						s.emit(func() { fn(id, g) })
 					}
@@ -148,28 +163,73 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 	}
 }
 
-// partyGone unregisters one of a party's connections; a call whose
-// connections are all gone is forgotten.
-func (s *Server) partyGone(c *call, p *party, ss *session) {
+// partyGone unregisters one of a party's connections. A sending
+// connection that dropped starts the party's RejoinGrace; one that was
+// closed for good (DELETE, cut off, hang-up) tells the application now. A
+// call with no connections and nobody away is forgotten.
+func (s *Server) partyGone(c *call, p *party, ss *session, final bool) {
+	pc := ss.peer()
+	p.video.detach(pc)
+	p.audio.detach(pc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch ss {
 	case p.send:
 		p.send = nil
-		pc := ss.peer()
-		p.video.detach(pc)
-		p.audio.detach(pc)
-		if fn := s.events.CallLeft; fn != nil && ss.mediaIn.Load() {
-			g := ss.grant
-			s.emit(func() { fn(c.id, g) })
+		// A connection of a party that joined before counts even if its
+		// own media never came (a rejoin that failed).
+		if ss.mediaIn.Load() || p.joined {
+			if final || s.closed {
+				s.callLeftLocked(c.id, ss.grant)
+			} else {
+				p.awayGen++
+				gen, g := p.awayGen, ss.grant
+				p.awayGrant = g
+				p.away = time.AfterFunc(s.cfg.RejoinGrace, func() { s.partyAway(c, p, gen) })
+			}
 		}
 	case p.recv:
 		p.recv = nil
 	default:
 		return // replaced already
 	}
+	s.forgetCallLocked(c)
+}
+
+// partyAway: the grace is over and the party did not come back.
+func (s *Server) partyAway(c *call, p *party, gen int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.away == nil || p.awayGen != gen || p.send != nil {
+		return
+	}
+	s.partyBackLocked(p, true)
+	s.forgetCallLocked(c)
+}
+
+// partyBackLocked stops a party's grace timer: it is back, or (left) the
+// call is over for it, which the application hears now.
+func (s *Server) partyBackLocked(p *party, left bool) {
+	if p.away == nil {
+		return
+	}
+	p.away.Stop()
+	p.away = nil
+	if left {
+		s.callLeftLocked(p.call, p.awayGrant)
+	}
+}
+
+func (s *Server) callLeftLocked(callID string, g Grant) {
+	if fn := s.events.CallLeft; fn != nil {
+		s.emit(func() { fn(callID, g) })
+	}
+}
+
+// forgetCallLocked drops c when nobody is connected or away.
+func (s *Server) forgetCallLocked(c *call) {
 	for _, q := range c.parties {
-		if q.send != nil || q.recv != nil {
+		if q.send != nil || q.recv != nil || q.away != nil {
 			return
 		}
 	}

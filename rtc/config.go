@@ -22,6 +22,15 @@ type Config struct {
 	TURNSecret string
 	// TURNTTL is how long a TURN credential stays valid (default 1h).
 	TURNTTL time.Duration
+	// TURNPort > 0 runs the built-in TURN server on this port (UDP and
+	// TCP, IPv4), handed to clients ahead of TURNURLs. Without TURNSecret
+	// it makes a random one at start. TURNHost is the name clients reach
+	// it at (default: the host of their request); TURNRelayIP the address
+	// relays are announced at (default: the first PublicIPs, else the
+	// host's first non-loopback IPv4).
+	TURNPort    int
+	TURNHost    string
+	TURNRelayIP string
 
 	// PublicIPs are announced instead of the host's own addresses when the
 	// server sits behind a 1:1 NAT (a cloud VM with a floating IP).
@@ -41,6 +50,7 @@ type Config struct {
 	MaxSessionsPerUser int   // peer connections one member may hold (429 beyond)
 	MaxSDPBytes        int64 // size of an SDP offer (413 beyond)
 	MaxTracks          int   // media sections in one offer (413 beyond)
+	MaxOffersPerMember int   // offers (publish/view/call POSTs) per member per minute (429 beyond)
 
 	// RecheckInterval is how often the Authorizer is asked whether each
 	// connected peer may stay (rank lowered, suspended, call ended).
@@ -51,6 +61,14 @@ type Config struct {
 	// LiveGrace is how long a publisher has to start every track it
 	// announced before the stream goes live with the tracks it has.
 	LiveGrace time.Duration
+	// RejoinGrace is how long a live stream or a call waits for a
+	// publisher or call party whose connection dropped (a reload, a closed
+	// tab, a lost network) to connect again before it ends. Viewers stay
+	// connected meanwhile. A DELETE of the session ends it at once.
+	RejoinGrace time.Duration
+	// MaxPublishBitrate (bits/s) is the most a publisher is asked to send
+	// (REMB, once a second).
+	MaxPublishBitrate int
 }
 
 // Defaults fills the zero fields of c.
@@ -65,6 +83,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxCalls, 100)
 	def(&c.MaxSessionsPerUser, 6)
 	def(&c.MaxTracks, 4)
+	def(&c.MaxOffersPerMember, 30)
 	if c.MaxSDPBytes <= 0 {
 		c.MaxSDPBytes = 64 << 10
 	}
@@ -80,6 +99,10 @@ func (c Config) withDefaults() Config {
 	if c.LiveGrace <= 0 {
 		c.LiveGrace = 2 * time.Second
 	}
+	if c.RejoinGrace <= 0 {
+		c.RejoinGrace = 15 * time.Second
+	}
+	def(&c.MaxPublishBitrate, 6_000_000)
 	return c
 }
 

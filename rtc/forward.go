@@ -12,17 +12,24 @@ import (
 
 // forwarder copies the RTP of one publisher track into one local track
 // that every subscriber's peer connection has added (an SFU: no decoding).
-// TrackLocalStaticRTP rewrites SSRC and payload type for each subscriber.
+// TrackLocalStaticRTP sets each subscriber's SSRC and payload type; the
+// forwarder rewrites sequence numbers and timestamps so that what the
+// subscribers receive stays one continuous stream when its input changes
+// (a publisher reloads, moves to another device, or reconnects).
 type forwarder struct {
 	local *webrtc.TrackLocalStaticRTP
 	kind  webrtc.RTPCodecType
+	codec webrtc.RTPCodecCapability
 
 	mu     sync.Mutex
 	source *webrtc.PeerConnection // the publisher, for keyframe requests
+	remote *webrtc.TrackRemote    // the input; packets of any other track are dropped
 	ssrc   uint32
+	munger munger
 
-	lastPLI atomic.Int64 // unix nanos of the last keyframe request
-	packets atomic.Uint64
+	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
+	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
+	packets     atomic.Uint64
 }
 
 func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {
@@ -30,21 +37,29 @@ func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, tra
 	if err != nil {
 		return nil, err
 	}
-	return &forwarder{local: local, kind: kind}, nil
+	return &forwarder{local: local, kind: kind, codec: codec}, nil
 }
 
-// attach makes remote (a track of source) the forwarder's input.
+// attach makes remote (a track of source) the forwarder's input. From a
+// second input on, video waits for a keyframe of the new input (asked for
+// at once) so subscribers never get frames they cannot decode.
 func (f *forwarder) attach(source *webrtc.PeerConnection, remote *webrtc.TrackRemote) {
 	f.mu.Lock()
-	f.source, f.ssrc = source, uint32(remote.SSRC())
+	f.source, f.remote, f.ssrc = source, remote, uint32(remote.SSRC())
+	f.munger.switchInput()
 	f.mu.Unlock()
+	f.lastPLI.Store(0)
+	f.requestKeyframe()
 }
 
 // detach forgets source if it is still the input.
 func (f *forwarder) detach(source *webrtc.PeerConnection) {
+	if source == nil {
+		return
+	}
 	f.mu.Lock()
 	if f.source == source {
-		f.source, f.ssrc = nil, 0
+		f.source, f.remote, f.ssrc = nil, nil, 0
 	}
 	f.mu.Unlock()
 }
@@ -63,6 +78,21 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
+		f.mu.Lock()
+		if f.remote != remote {
+			f.mu.Unlock()
+			continue // replaced by another input
+		}
+		// Only a new input's first packets are inspected (cheap per packet).
+		notKey := f.munger.pending && f.kind == webrtc.RTPCodecTypeVideo && !isKeyframeStart(f.codec.MimeType, pkt.Payload)
+		ok, wantKeyframe := f.munger.rewrite(&pkt.Header, notKey, f.codec.ClockRate, time.Now())
+		f.mu.Unlock()
+		if !ok {
+			if wantKeyframe {
+				f.requestKeyframe()
+			}
+			continue
+		}
 		// Header extension ids were negotiated with the publisher, not
 		// with each subscriber: drop them rather than send wrong ones.
 		pkt.Header.Extension = false
@@ -74,15 +104,26 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 	}
 }
 
-// requestKeyframe asks the publisher for a keyframe (a new subscriber or a
-// subscriber's own PLI/FIR), at most every 500 ms.
+// requestKeyframe asks the publisher for a keyframe (a new subscriber, a
+// subscriber's own PLI/FIR, a new input), at most every 500 ms; a request
+// within that time is sent at its end rather than dropped.
 func (f *forwarder) requestKeyframe() {
 	if f.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
+	const every = int64(500 * time.Millisecond)
 	now := time.Now().UnixNano()
 	last := f.lastPLI.Load()
-	if now-last < int64(500*time.Millisecond) || !f.lastPLI.CompareAndSwap(last, now) {
+	if wait := last + every - now; wait > 0 {
+		if f.deferredPLI.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(wait), func() {
+				f.deferredPLI.Store(false)
+				f.requestKeyframe()
+			})
+		}
+		return
+	}
+	if !f.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
 	f.mu.Lock()
@@ -117,6 +158,35 @@ func drainReceiverRTCP(r *webrtc.RTPReceiver) {
 	for {
 		if _, _, err := r.Read(buf); err != nil {
 			return
+		}
+	}
+}
+
+// drainTrack reads a track nobody forwards, so its buffer never fills.
+func drainTrack(remote *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := remote.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// sendREMB tells a publisher the most it should send for one video track
+// (Config.MaxPublishBitrate), once a second while its connection lasts.
+// Transport-wide CC feedback drives the publisher's estimate; REMB caps it.
+func (s *Server) sendREMB(ss *session, pc *webrtc.PeerConnection, ssrc webrtc.SSRC) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		remb := &rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(s.cfg.MaxPublishBitrate), SSRCs: []uint32{uint32(ssrc)}}
+		if err := pc.WriteRTCP([]rtcp.Packet{remb}); err != nil {
+			return
+		}
+		select {
+		case <-ss.done:
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -2,10 +2,12 @@ package rtc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,9 +26,9 @@ import (
 //	DELETE /api/rtc/calls/{id}/{publish|subscribe}/{sid}
 //	GET    /api/rtc/ice-servers             STUN/TURN servers (short-lived TURN credentials)
 //
-// OPTIONS on an endpoint answers which methods and content type it takes;
-// PATCH on a session (trickle ICE / ICE restart) answers 405: the server
-// answers with all its candidates and clients send theirs in the offer.
+//	PATCH  .../{sid}                        trickle ICE candidates / ICE restart (patch.go)
+//
+// OPTIONS on an endpoint answers which methods and content type it takes.
 func (s *Server) Handler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/rtc/live/{id}/whip", s.handlePublish)
@@ -36,10 +38,10 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range []string{"/api/rtc/live/{id}/whip", "/api/rtc/live/{id}/whep",
 		"/api/rtc/calls/{id}/publish", "/api/rtc/calls/{id}/subscribe"} {
 		m.HandleFunc(p, notAllowed("OPTIONS, POST"))
-		m.HandleFunc(p+"/{sid}", notAllowed("OPTIONS, DELETE"))
+		m.HandleFunc(p+"/{sid}", notAllowed("OPTIONS, PATCH, DELETE"))
 		m.HandleFunc("OPTIONS "+p, endpointOptions)
 		m.HandleFunc("DELETE "+p+"/{sid}", s.handleDelete)
-		m.HandleFunc("PATCH "+p+"/{sid}", sessionPatch)
+		m.HandleFunc("PATCH "+p+"/{sid}", s.handlePatch)
 		m.HandleFunc("OPTIONS "+p+"/{sid}", sessionOptions)
 	}
 	m.HandleFunc("GET /api/rtc/ice-servers", s.handleICEServers)
@@ -63,14 +65,9 @@ func endpointOptions(w http.ResponseWriter, r *http.Request) {
 }
 
 func sessionOptions(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "OPTIONS, DELETE")
+	w.Header().Set("Allow", "OPTIONS, PATCH, DELETE")
+	w.Header().Set("Accept-Patch", sdpFragType)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func sessionPatch(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "OPTIONS, DELETE")
-	writeError(w, Errorf(http.StatusMethodNotAllowed,
-		"trickle ICE and ICE restarts are not supported: send all candidates in the offer"))
 }
 
 // writeError answers in PocketBase's error shape, so SDK clients read it
@@ -79,7 +76,11 @@ func writeError(w http.ResponseWriter, err error) {
 	status, msg := statusOf(err)
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "10")
+		retry := 10
+		if e, ok := errors.AsType[*Error](err); ok && e.RetryAfter > 0 {
+			retry = e.RetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "message": msg, "data": map[string]any{}})
@@ -140,6 +141,9 @@ func (s *Server) register(g Grant, fits func(ss *session) error) (*session, erro
 	if s.closed {
 		return nil, Errorf(http.StatusServiceUnavailable, "the media server is shutting down")
 	}
+	if err := s.allowOffer(g); err != nil {
+		return nil, err
+	}
 	if g.User != "" && s.perUser[g.User] >= s.cfg.MaxSessionsPerUser {
 		return nil, Errorf(http.StatusTooManyRequests, "you have %d media connections open; close one first", s.perUser[g.User])
 	}
@@ -162,7 +166,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 		writeError(w, err)
 		return
 	}
-	for _, ice := range s.cfg.ICEServers(ss.grant.User, time.Now()) {
+	for _, ice := range s.iceServers(r, ss.grant.User) {
 		for _, u := range ice.URLs {
 			link := fmt.Sprintf("<%s>; rel=\"ice-server\"", u)
 			if ice.Username != "" {
@@ -173,8 +177,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 	}
 	w.Header().Set("Content-Type", "application/sdp")
 	// Browsers on another origin must be able to read where to DELETE.
-	w.Header().Set("Access-Control-Expose-Headers", "Location, Link")
+	w.Header().Set("Access-Control-Expose-Headers", "Location, Link, ETag, Accept-Patch")
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+ss.id)
+	w.Header().Set("ETag", etag(pc))
+	w.Header().Set("Accept-Patch", sdpFragType)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
 }
@@ -200,19 +206,28 @@ func (s *Server) negotiate(pc *webrtc.PeerConnection, offerSDP string) error {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	// The session id in the Location is a 128-bit secret known only to the
-	// client that created it: holding it is the right to end it (OBS sends
-	// DELETE with the same Authorization as the POST; nothing more needed).
-	s.mu.Lock()
-	ss := s.sessions[r.PathValue("sid")]
-	s.mu.Unlock()
-	if ss == nil || ss.grant.Resource != r.PathValue("id") || !strings.HasSuffix(r.URL.Path, "/"+ss.id) ||
-		!strings.Contains(r.URL.Path, "/"+endpointOf(ss.grant.Kind)+"/") {
+	ss := s.sessionOf(r)
+	if ss == nil {
 		writeError(w, Errorf(http.StatusNotFound, "no such media session (already ended?)"))
 		return
 	}
 	ss.close("deleted by client")
 	w.WriteHeader(http.StatusOK)
+}
+
+// sessionOf finds the session a Location names. The session id in the
+// Location is a 128-bit secret known only to the client that created it:
+// holding it is the right to end it or restart its ICE (OBS sends DELETE
+// with the same Authorization as the POST; nothing more needed).
+func (s *Server) sessionOf(r *http.Request) *session {
+	s.mu.Lock()
+	ss := s.sessions[r.PathValue("sid")]
+	s.mu.Unlock()
+	if ss == nil || ss.grant.Resource != r.PathValue("id") || !strings.HasSuffix(r.URL.Path, "/"+ss.id) ||
+		!strings.Contains(r.URL.Path, "/"+endpointOf(ss.grant.Kind)+"/") {
+		return nil
+	}
+	return ss
 }
 
 func endpointOf(k Kind) string {
@@ -235,7 +250,7 @@ func (s *Server) handleICEServers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	servers := s.cfg.ICEServers(g.User, time.Now())
+	servers := s.iceServers(r, g.User)
 	if servers == nil {
 		servers = []ICEServer{}
 	}

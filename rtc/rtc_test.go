@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -142,6 +143,8 @@ type env struct {
 	url   string
 	authz *testAuthz
 	log   *eventLog
+	pages sync.Map    // path → HTML served next to the media API (browser tests)
+	logs  chan string // what the pages report (the latest 16)
 }
 
 func newEnv(t *testing.T, cfg rtc.Config) *env {
@@ -158,12 +161,34 @@ func newEnv(t *testing.T, cfg rtc.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	e := &env{srv: srv, authz: a, log: l, logs: make(chan string, 16)}
+	mux := http.NewServeMux()
+	mux.Handle("/api/rtc/", srv.Handler())
+	mux.HandleFunc("GET /page/{name}", func(w http.ResponseWriter, r *http.Request) {
+		html, ok := e.pages.Load(r.PathValue("name"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, html.(string))
+	})
+	// Browser pages report what they see (tests log it).
+	mux.HandleFunc("POST /page/log", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		t.Logf("page: %s", b)
+		select {
+		case e.logs <- string(b):
+		default:
+		}
+	})
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Close()
 	})
-	return &env{srv: srv, url: hs.URL, authz: a, log: l}
+	e.url = hs.URL
+	return e
 }
 
 func (e *env) stream(id, host string, viewers ...string) {
@@ -259,11 +284,7 @@ func TestViewerRefusals(t *testing.T) {
 	if got := e.srv.Stats().Sessions; got != before {
 		t.Fatalf("refused viewers left sessions: %d → %d", before, got)
 	}
-	// A second publisher for the same stream: 409; someone else's stream: 403.
-	again := rtctest.Publish(t, e.url+"/api/rtc/live/s1/whip", "host")
-	if again.Result.Status != http.StatusConflict {
-		t.Fatalf("second publisher: %d %s", again.Result.Status, again.Result.Body)
-	}
+	// Someone else's stream: 403.
 	other := rtctest.Publish(t, e.url+"/api/rtc/live/s1/whip", "ann")
 	if other.Result.Status != http.StatusForbidden {
 		t.Fatalf("non-host publisher: %d %s", other.Result.Status, other.Result.Body)
@@ -317,7 +338,7 @@ func TestStreamKeyPublishAndDeleteEndsStream(t *testing.T) {
 // Closed tabs are cleaned up: sessions, counts and goroutines return to
 // where they were.
 func TestDisconnectsAreCleanedUp(t *testing.T) {
-	e := newEnv(t, rtc.Config{})
+	e := newEnv(t, rtc.Config{RejoinGrace: 500 * time.Millisecond})
 	e.stream("s3", "host", "ann", "bob")
 	runtime.GC()
 	baseline := runtime.NumGoroutine()
@@ -426,9 +447,9 @@ func TestOptionsAndPatch(t *testing.T) {
 	if r.Status != http.StatusNoContent || r.Header.Get("Accept-Post") != "application/sdp" {
 		t.Fatalf("OPTIONS: %d %v", r.Status, r.Header)
 	}
-	r = rtctest.Do(t, http.MethodPatch, e.url+"/api/rtc/live/x/whip/abc", "", "application/trickle-ice-sdpfrag", "")
-	if r.Status != http.StatusMethodNotAllowed || !strings.Contains(r.Body, "trickle") {
-		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+	r = rtctest.Do(t, http.MethodOptions, e.url+"/api/rtc/live/x/whip/abc", "", "", "")
+	if r.Status != http.StatusNoContent || r.Header.Get("Accept-Patch") != "application/trickle-ice-sdpfrag" {
+		t.Fatalf("OPTIONS on a session: %d %v", r.Status, r.Header)
 	}
 	r = rtctest.Do(t, http.MethodGet, e.url+"/api/rtc/live/x/whip", "", "", "")
 	if r.Status != http.StatusMethodNotAllowed {
@@ -515,29 +536,127 @@ func TestCallBothPartiesSeeEachOther(t *testing.T) {
 
 // One UDP port for everything: every server candidate uses it.
 func TestSingleUDPPort(t *testing.T) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := c.LocalAddr().(*net.UDPAddr).Port
-	c.Close()
+	port := freeUDPPort(t)
 	e := newEnv(t, rtc.Config{UDPPort: port})
 	e.stream("s7", "host", "ann")
 	pub := e.goLive(t, "s7", "host")
 	ann := rtctest.View(t, e.url+"/api/rtc/live/s7/whep", "ann")
 	waitPicture(t, ann, "ann")
 	for _, answer := range []string{pub.Result.Body, ann.Result.Body} {
-		n := 0
-		for _, line := range strings.Split(answer, "\n") {
-			if strings.HasPrefix(line, "a=candidate:") {
-				n++
-				if f := strings.Fields(line); len(f) < 6 || f[5] != strconv.Itoa(port) {
-					t.Fatalf("candidate not on port %d: %s", port, line)
-				}
+		if n, _ := candidatesOn(t, answer, port); n == 0 {
+			t.Fatal("answer has no candidates")
+		}
+	}
+}
+
+// The same port serves IPv6: a viewer with IPv6 only watches an IPv4
+// publisher.
+func TestSingleUDPPortIPv6(t *testing.T) {
+	// ICE never offers ::1: this needs a host with an IPv6 address.
+	if !hostHasIPv6(t) {
+		t.Skip("this host has no global IPv6 address")
+	}
+	port := freeUDPPort(t)
+	e := newEnv(t, rtc.Config{UDPPort: port})
+	e.stream("s8", "host", "ann")
+	e.goLive(t, "s8", "host")
+	bob := rtctest.ViewWith(t, e.url+"/api/rtc/live/s8/whep", "ann", rtctest.Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP6}})
+	if bob.Result.Status != http.StatusCreated {
+		t.Fatalf("IPv6 viewer: %d %s", bob.Result.Status, bob.Result.Body)
+	}
+	waitPicture(t, bob, "the IPv6 viewer")
+	if _, v6 := candidatesOn(t, bob.Result.Body, port); v6 == 0 {
+		t.Fatal("no IPv6 candidate on the media port")
+	}
+}
+
+func freeUDPPort(t *testing.T) int {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// candidatesOn counts an answer's candidates (and its IPv6 ones), failing
+// on any not on port.
+func candidatesOn(t *testing.T, answer string, port int) (n, v6 int) {
+	t.Helper()
+	for _, line := range strings.Split(answer, "\n") {
+		if strings.HasPrefix(line, "a=candidate:") {
+			n++
+			f := strings.Fields(line)
+			if len(f) < 6 || f[5] != strconv.Itoa(port) {
+				t.Fatalf("candidate not on port %d: %s", port, line)
+			}
+			if strings.Contains(f[4], ":") {
+				v6++
 			}
 		}
-		if n == 0 {
-			t.Fatal("answer has no candidates")
+	}
+	return n, v6
+}
+
+func hostHasIPv6(t *testing.T) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if ip, ok := a.(*net.IPNet); ok && ip.IP.To4() == nil && ip.IP.IsGlobalUnicast() {
+			return true
+		}
+	}
+	return false
+}
+
+// Offers are limited per member, not per address: one member who keeps
+// reconnecting gets 429 while another member on the same IP still joins.
+func TestOffersLimitedPerMember(t *testing.T) {
+	e := newEnv(t, rtc.Config{MaxOffersPerMember: 3})
+	e.stream("s9", "host", "ann", "bob")
+	e.goLive(t, "s9", "host")
+	url := e.url + "/api/rtc/live/s9/whep"
+	for i := range 3 {
+		v := rtctest.View(t, url, "ann")
+		if v.Result.Status != http.StatusCreated {
+			t.Fatalf("ann's offer %d: %d %s", i+1, v.Result.Status, v.Result.Body)
+		}
+		v.Close()
+	}
+	over := rtctest.View(t, url, "ann")
+	if over.Result.Status != http.StatusTooManyRequests || over.Result.Header.Get("Retry-After") == "" {
+		t.Fatalf("ann's 4th offer in a minute: %d %s", over.Result.Status, over.Result.Body)
+	}
+	if secs, err := strconv.Atoi(over.Result.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 21 {
+		t.Fatalf("Retry-After %q", over.Result.Header.Get("Retry-After"))
+	}
+	bob := rtctest.View(t, url, "bob")
+	if bob.Result.Status != http.StatusCreated {
+		t.Fatalf("bob on the same address: %d %s", bob.Result.Status, bob.Result.Body)
+	}
+	waitPicture(t, bob, "bob")
+}
+
+// Behind a 1:1 NAT (rtc_public_ip) the answer announces the public address
+// in place of the host's own, on every candidate.
+func TestPublicIPReplacesHostAddresses(t *testing.T) {
+	port := freeUDPPort(t)
+	e := newEnv(t, rtc.Config{UDPPort: port, PublicIPs: []string{"203.0.113.7"}})
+	e.stream("s9", "host")
+	pub := rtctest.Publish(t, e.url+"/api/rtc/live/s9/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	if n, _ := candidatesOn(t, pub.Result.Body, port); n == 0 {
+		t.Fatal("answer has no candidates")
+	}
+	for _, line := range strings.Split(pub.Result.Body, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "a=candidate:") && len(f) > 4 &&
+			f[4] != "203.0.113.7" && !strings.Contains(f[4], ":") { // IPv6 keeps its own
+
+			t.Fatalf("an IPv4 candidate is not the public address: %s", line)
 		}
 	}
 }

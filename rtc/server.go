@@ -3,6 +3,7 @@ package rtc
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ type Server struct {
 	log      *slog.Logger
 	settings webrtc.SettingEngine
 	mux      io.Closer
+	turn     io.Closer
 
 	mu       sync.Mutex
 	closed   bool
@@ -29,6 +31,7 @@ type Server struct {
 	calls    map[string]*call
 	sessions map[string]*session // by resource id
 	perUser  map[string]int
+	offers   *memberLimiter
 
 	evmu  sync.Mutex
 	evq   []func()
@@ -50,6 +53,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 		calls:    map[string]*call{},
 		sessions: map[string]*session{},
 		perUser:  map[string]int{},
+		offers:   newMemberLimiter(cfg.MaxOffersPerMember),
 		evsig:    make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
@@ -58,7 +62,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	}
 	var err error
 	if cfg.UDPPort > 0 {
-		m, err := newUDPMux(cfg)
+		m, err := newUDPMux(cfg, log)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +76,20 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 		return nil, err
 	}
 	s.mux = udp
+	if cfg.TURNPort > 0 {
+		if s.cfg.TURNSecret == "" {
+			if s.cfg.TURNSecret, err = randomSecret(); err != nil {
+				s.closeListeners()
+				return nil, err
+			}
+		}
+		t, err := startTURN(s.cfg)
+		if err != nil {
+			s.closeListeners()
+			return nil, err
+		}
+		s.turn = t
+	}
 	s.wg.Add(2)
 	go s.runEvents()
 	go s.runRecheck()
@@ -94,12 +112,37 @@ func (s *Server) Close() error {
 	for _, ss := range all {
 		ss.close("server closing")
 	}
+	// Streams and calls waiting for a party to come back end now.
+	s.mu.Lock()
+	var streams []*stream
+	for _, st := range s.streams {
+		streams = append(streams, st)
+	}
+	var calls []string
+	for id := range s.calls {
+		calls = append(calls, id)
+	}
+	s.mu.Unlock()
+	for _, st := range streams {
+		s.endStream(st, 0)
+	}
+	for _, id := range calls {
+		s.EndCall(id)
+	}
 	close(s.stop)
 	s.wg.Wait()
-	if s.mux != nil {
-		return s.mux.Close()
+	return s.closeListeners()
+}
+
+// closeListeners releases the UDP port and the TURN server.
+func (s *Server) closeListeners() error {
+	var errs []error
+	for _, c := range []io.Closer{s.turn, s.mux} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Config returns the configuration in use (with defaults filled in).
@@ -144,13 +187,9 @@ func (s *Server) Viewers(streamID string) int {
 func (s *Server) EndStream(streamID string) {
 	s.mu.Lock()
 	st := s.streams[streamID]
-	var pub *session
-	if st != nil {
-		pub = st.pub
-	}
 	s.mu.Unlock()
-	if pub != nil {
-		pub.close("stream ended")
+	if st != nil {
+		s.endStream(st, 0)
 	}
 }
 
@@ -166,7 +205,9 @@ func (s *Server) EndCall(callID string) {
 			if p.recv != nil {
 				all = append(all, p.recv)
 			}
+			s.partyBackLocked(p, true)
 		}
+		s.forgetCallLocked(c)
 	}
 	s.mu.Unlock()
 	for _, ss := range all {
@@ -237,6 +278,7 @@ func (s *Server) runRecheck() {
 			return
 		case <-t.C:
 		}
+		s.offers.sweep(time.Now())
 		s.mu.Lock()
 		all := make([]*session, 0, len(s.sessions))
 		for _, ss := range s.sessions {
@@ -270,8 +312,9 @@ type session struct {
 	mu      sync.Mutex
 	pc      *webrtc.PeerConnection
 	closed  bool
-	mediaIn atomic.Bool // a publisher's media arrived
-	detach  func()      // removes it from its stream/call; runs once, after pc.Close
+	mediaIn atomic.Bool      // a publisher's media arrived
+	patchMu sync.Mutex       // one trickle/restart PATCH at a time
+	detach  func(final bool) // removes it from its stream/call; runs once, after pc.Close
 	done    chan struct{}
 }
 
@@ -283,9 +326,18 @@ func newSessionID() string {
 	return hex.EncodeToString(b)
 }
 
-// close tears the session down once: the peer connection (which ends the
+// close ends the session for good: the member left (DELETE), was cut off,
+// or the stream or call is over.
+func (ss *session) close(reason string) { ss.end(reason, true) }
+
+// drop ends the session because its peer went away (a reload, a closed
+// tab, a lost network) or a new connection replaced it: the stream or call
+// waits Config.RejoinGrace for the same party to come back.
+func (ss *session) drop(reason string) { ss.end(reason, false) }
+
+// end tears the session down once: the peer connection (which ends the
 // forwarding and RTCP goroutines), its registration and its counts.
-func (ss *session) close(reason string) {
+func (ss *session) end(reason string, final bool) {
 	ss.once.Do(func() {
 		close(ss.done)
 		ss.srv.log.Debug("rtc session closed", "kind", ss.grant.Kind, "resource", ss.grant.Resource, "reason", reason)
@@ -308,7 +360,7 @@ func (ss *session) close(reason string) {
 		}
 		s.mu.Unlock()
 		if ss.detach != nil {
-			ss.detach()
+			ss.detach(final)
 		}
 	})
 }
@@ -321,8 +373,8 @@ func (ss *session) peer() *webrtc.PeerConnection {
 
 // newPC gives the session its peer connection, unless the session was
 // ended meanwhile (stream over, call hung up).
-func (ss *session) newPC(set codecSet) (*webrtc.PeerConnection, error) {
-	pc, err := ss.srv.newPeerConnection(set)
+func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
+	pc, err := ss.srv.newPeerConnection(set, only)
 	if err != nil {
 		ss.close("peer connection failed")
 		return nil, fmt.Errorf("peer connection: %w", err)
@@ -351,7 +403,7 @@ func (ss *session) watch(pc *webrtc.PeerConnection, onConnected func()) {
 				}
 			})
 		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			go ss.close("peer " + state.String())
+			go ss.drop("peer " + state.String())
 		}
 	})
 	// A client that posts an offer and never completes ICE/DTLS.
@@ -360,7 +412,7 @@ func (ss *session) watch(pc *webrtc.PeerConnection, onConnected func()) {
 		select {
 		case <-connected:
 		case <-time.After(timeout):
-			ss.close("never connected")
+			ss.drop("never connected")
 		case <-ss.done:
 		}
 	}()

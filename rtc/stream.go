@@ -3,6 +3,7 @@ package rtc
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -12,12 +13,14 @@ import (
 // Fields are guarded by Server.mu.
 type stream struct {
 	id       string
-	pub      *session
-	expected int          // tracks the publisher announced
-	tracks   []*forwarder // tracks whose media has arrived
+	pub      *session // nil while the publisher is away (see publisherLeft)
+	expected int      // tracks the publisher announced
+	tracks   []*forwarder
 	live     bool
 	viewers  map[*session]struct{}
-	grace    *time.Timer
+	grace    *time.Timer // LiveGrace: go live with the tracks that arrived
+	away     *time.Timer // RejoinGrace: end unless the publisher comes back
+	awayGen  int
 }
 
 func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
@@ -37,30 +40,82 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(http.StatusBadRequest, "the WHIP offer sends no media"))
 		return
 	}
-	st := &stream{id: id, expected: o.sending, viewers: map[*session]struct{}{}}
+	var st *stream
+	var replaced *session
+	var rejoin []*forwarder // the live stream's tracks the new connection feeds
 	ss, err := s.register(g, func(ss *session) error {
-		if cur := s.streams[id]; cur != nil {
-			return Conflict("this stream already has a publisher; end that one first (DELETE its Location)")
+		cur := s.streams[id]
+		switch {
+		case cur != nil && cur.live:
+			// The publisher is back (a reload, another device, a new
+			// network) or replaces its own connection: whoever the
+			// Authorizer lets publish takes over; the viewers keep their
+			// tracks and the stream continues.
+			st, replaced = cur, cur.pub
+			rejoin = append(rejoin, cur.tracks...)
+			if cur.away != nil {
+				cur.away.Stop()
+				cur.away = nil
+			}
+		case cur != nil:
+			// Not live yet: nobody watches; start over.
+			replaced, cur.pub = cur.pub, nil
+			if cur.grace != nil {
+				cur.grace.Stop()
+			}
+			delete(s.streams, id)
 		}
-		if len(s.streams) >= s.cfg.MaxStreams {
-			return Errorf(http.StatusServiceUnavailable, "the server is carrying %d live streams, its limit; try again later", len(s.streams))
+		if st == nil {
+			if len(s.streams) >= s.cfg.MaxStreams {
+				return Errorf(http.StatusServiceUnavailable, "the server is carrying %d live streams, its limit; try again later", len(s.streams))
+			}
+			st = &stream{id: id, expected: o.sending, viewers: map[*session]struct{}{}}
+			s.streams[id] = st
 		}
 		st.pub = ss
-		ss.detach = func() { s.publisherGone(st) }
-		s.streams[id] = st
+		ss.detach = func(final bool) { s.publisherLeft(st, ss, final) }
 		return nil
 	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	pc, err := ss.newPC(liveCodecs)
+	if replaced != nil {
+		replaced.drop("replaced by a new connection")
+	}
+	var only []webrtc.RTPCodecCapability
+	for _, f := range rejoin {
+		only = append(only, f.codec)
+	}
+	pc, err := ss.newPC(liveCodecs, only)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	var claimed sync.Map // rejoin forwarders already fed by this connection
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		go drainReceiverRTCP(recv)
 		kind := remote.Kind()
+		if kind == webrtc.RTPCodecTypeVideo {
+			go s.sendREMB(ss, pc, remote.SSRC())
+		}
+		if len(rejoin) > 0 {
+			for _, f := range rejoin {
+				if f.kind != kind {
+					continue
+				}
+				if _, taken := claimed.LoadOrStore(f, true); taken {
+					continue
+				}
+				f.attach(pc, remote)
+				go f.run(remote)
+				return
+			}
+			// The viewers have no track for it (more tracks than before).
+			s.log.Warn("rtc rejoining publisher sends an extra track; dropped", "stream", id, "kind", kind)
+			go drainTrack(remote)
+			return
+		}
 		f, err := newForwarder(remote.Codec().RTPCodecCapability, kind,
 			fmt.Sprintf("%s-%d", kind, remote.SSRC()), "live-"+id)
 		if err != nil {
@@ -68,7 +123,6 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.attach(pc, remote)
-		go drainReceiverRTCP(recv)
 		go f.run(remote)
 		s.trackArrived(st, f)
 	})
@@ -99,7 +153,7 @@ func (s *Server) trackArrived(st *stream, f *forwarder) {
 // goLive lets viewers in and tells the application, once.
 func (s *Server) goLive(st *stream) {
 	s.mu.Lock()
-	if st.live || s.streams[st.id] != st {
+	if st.live || s.streams[st.id] != st || st.pub == nil {
 		s.mu.Unlock()
 		return
 	}
@@ -114,15 +168,47 @@ func (s *Server) goLive(st *stream) {
 	s.mu.Unlock()
 }
 
-// publisherGone ends the stream: every viewer is disconnected.
-func (s *Server) publisherGone(st *stream) {
+// publisherLeft: a publisher's connection ended. Replaced, nothing more
+// happens; dropped from a live stream, the viewers wait RejoinGrace for
+// it; otherwise (DELETE, cut off, never live) the stream ends now.
+func (s *Server) publisherLeft(st *stream, ss *session, final bool) {
+	pc := ss.peer()
+	for _, f := range st.tracks {
+		f.detach(pc)
+	}
 	s.mu.Lock()
-	if s.streams[st.id] == st {
-		delete(s.streams, st.id)
+	if st.pub != ss {
+		s.mu.Unlock()
+		return
 	}
-	if st.grace != nil {
-		st.grace.Stop()
+	st.pub = nil
+	if !final && st.live && !s.closed && s.streams[st.id] == st {
+		st.awayGen++
+		gen := st.awayGen
+		st.away = time.AfterFunc(s.cfg.RejoinGrace, func() { s.endStream(st, gen) })
+		s.mu.Unlock()
+		return
 	}
+	s.mu.Unlock()
+	s.endStream(st, 0)
+}
+
+// endStream forgets st and disconnects its viewers and publisher. With
+// awayGen > 0 (the rejoin timer) only if the publisher is still away.
+func (s *Server) endStream(st *stream, awayGen int) {
+	s.mu.Lock()
+	if s.streams[st.id] != st || (awayGen > 0 && (st.pub != nil || st.awayGen != awayGen)) {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.streams, st.id)
+	for _, t := range []*time.Timer{st.grace, st.away} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	pub := st.pub
+	st.pub = nil
 	viewers := make([]*session, 0, len(st.viewers))
 	for v := range st.viewers {
 		viewers = append(viewers, v)
@@ -131,6 +217,9 @@ func (s *Server) publisherGone(st *stream) {
 		s.emit(func() { fn(st.id) })
 	}
 	s.mu.Unlock()
+	if pub != nil {
+		pub.close("stream ended")
+	}
 	for _, v := range viewers {
 		v.close("stream ended")
 	}
@@ -162,7 +251,7 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		tracks = append(tracks, st.tracks...)
 		st.viewers[ss] = struct{}{}
 		s.viewerCount(id, len(st.viewers))
-		ss.detach = func() {
+		ss.detach = func(bool) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if _, ok := st.viewers[ss]; ok && s.streams[id] == st {
@@ -176,7 +265,7 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	pc, err := ss.newPC(liveCodecs)
+	pc, err := ss.newPC(liveCodecs, nil)
 	if err != nil {
 		writeError(w, err)
 		return

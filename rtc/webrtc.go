@@ -2,6 +2,9 @@ package rtc
 
 import (
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -9,6 +12,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -23,15 +28,22 @@ const (
 	callCodecs
 )
 
-var videoFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+// Congestion control feedback: transport-wide CC (the server reports when
+// each packet arrived, so a browser's send-side estimator ramps up within
+// seconds) and REMB (the server's cap on a publisher's bitrate).
+var videoFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
+	{Type: webrtc.TypeRTCPFBTransportCC}, {Type: webrtc.TypeRTCPFBGoogREMB}}
 
 var (
 	opusCodec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-		SDPFmtpLine: "minptime=10;useinbandfec=1"}
+		SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}}
 	vp8Codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}
 )
 
-func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
+// registerCodecs registers the codecs of set; with only non-empty, just
+// those of them (a publisher rejoining a stream must send what the
+// viewers' tracks were negotiated for).
+func registerCodecs(m *webrtc.MediaEngine, set codecSet, only []webrtc.RTPCodecCapability) error {
 	video := []webrtc.RTPCodecParameters{{RTPCodecCapability: vp8Codec, PayloadType: 96}}
 	if set == liveCodecs {
 		h264 := func(pt webrtc.PayloadType, fmtp string) webrtc.RTPCodecParameters {
@@ -50,6 +62,11 @@ func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
 		)
 	}
 	for _, c := range video {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(o webrtc.RTPCodecCapability) bool {
+			return strings.EqualFold(o.MimeType, c.MimeType) && o.SDPFmtpLine == c.SDPFmtpLine
+		}) {
+			continue
+		}
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
 			return fmt.Errorf("register %s: %w", c.MimeType, err)
 		}
@@ -57,6 +74,13 @@ func registerCodecs(m *webrtc.MediaEngine, set codecSet) error {
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111},
 		webrtc.RTPCodecTypeAudio); err != nil {
 		return fmt.Errorf("register opus: %w", err)
+	}
+	// The transport-wide sequence number each packet carries, for the
+	// feedback (the twcc interceptor in newPeerConnection sends it).
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, k); err != nil {
+			return fmt.Errorf("register transport-cc extension: %w", err)
+		}
 	}
 	return nil
 }
@@ -79,7 +103,15 @@ func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) 
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	s.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	if len(cfg.PublicIPs) > 0 {
-		s.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// behind a 1:1 NAT: announce the public address instead of the host's
+		err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return s, fmt.Errorf("public ips: %w", err)
+		}
 	}
 	if mux != nil {
 		s.SetICEUDPMux(mux)
@@ -91,13 +123,22 @@ func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) 
 	return s, nil
 }
 
-// newUDPMux opens the single UDP port every connection shares.
-func newUDPMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
-	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
-	if cfg.IncludeLoopback {
-		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+// newUDPMux opens the single UDP port every connection shares, on every
+// IPv4 and IPv6 address of the host (browsers prefer IPv6 where they have
+// it). A host whose IPv6 cannot be bound falls back to IPv4 alone.
+func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
+	open := func(networks ...ice.NetworkType) (*ice.MultiUDPMuxDefault, error) {
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(networks...)}
+		if cfg.IncludeLoopback {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		return ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	}
-	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	mux, err := open(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6)
+	if err != nil {
+		log.Warn("rtc: IPv6 media port unavailable, IPv4 only", "port", cfg.UDPPort, "error", err)
+		mux, err = open(ice.NetworkTypeUDP4)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen udp :%d: %w", cfg.UDPPort, err)
 	}
@@ -107,12 +148,18 @@ func newUDPMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 // newPeerConnection builds a peer connection with its own media engine and
 // interceptor registry (interceptors keep per-connection state: NACK
 // buffers, RTCP report statistics).
-func (s *Server) newPeerConnection(set codecSet) (*webrtc.PeerConnection, error) {
+func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m, set); err != nil {
+	if err := registerCodecs(m, set, only); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	// Transport-wide CC feedback on what a publisher sends, every 100 ms.
+	fb, err := twcc.NewSenderInterceptor(twcc.SendInterval(100 * time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(fb)
 	// NACK: ask the publisher to resend what we lost, and resend to a viewer
 	// what it lost. 256 packets ≈ 1.4 s of a 1.5 Mbps stream (NACKs come
 	// within a round trip); the buffer is most of a viewer's memory.

@@ -28,8 +28,8 @@ import (
 // stripe-mock's own -fixtures option on a copy of its bundled fixtures.
 func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
 	t.Helper()
-	// both listeners on free ports: the default HTTPS port (12112) is shared
-	// with every other stripe-mock on the machine
+	// both listeners on free loopback ports: parallel test runs on one
+	// machine must not fight over stripe-mock's default HTTPS port 12112
 	args := []string{"-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0"}
 	if sessionFields != nil {
 		args = append(args, "-fixtures", patchedFixtures(t, sessionFields))

@@ -46,10 +46,12 @@ func Command(app core.App) *cobra.Command {
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
-			if err := Seed(app); err != nil {
+			code, err := Seed(app)
+			if err != nil {
 				return err
 			}
-			printDemo(os.Stdout)
+			salon.WaitBackground(app) // the event's announcement
+			printDemo(os.Stdout, code, app.Settings().Meta.AppURL)
 			return nil
 		},
 	}
@@ -58,18 +60,18 @@ func Command(app core.App) *cobra.Command {
 // ErrNotEmpty is returned by Seed when the salon already has members.
 var ErrNotEmpty = errors.New("the salon already has members: demo data goes only into an empty data dir")
 
-// Seed writes the demo salon in one transaction. It refuses to touch a
-// salon that already has members.
-func Seed(app core.App) error {
+// Seed writes the demo salon in one transaction and returns its invite
+// code. It refuses to touch a salon that already has members.
+func Seed(app core.App) (inviteCode string, err error) {
 	n, err := app.CountRecords("users")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if n > 0 {
-		return ErrNotEmpty
+		return "", ErrNotEmpty
 	}
 
-	return app.RunInTransaction(func(tx core.App) error {
+	return inviteCode, app.RunInTransaction(func(tx core.App) error {
 		ranks := map[string]string{}
 		all, err := tx.FindAllRecords("ranks")
 		if err != nil {
@@ -106,13 +108,20 @@ func Seed(app core.App) error {
 		if err != nil {
 			return err
 		}
-		settings.Set("salon_name", "Demo Salon")
 		settings.Set("dm_mode", "open")
 		settings.Set("dm_member_min_rank", ranks["Gold"])
 		settings.Set("dm_tutor_min_rank", ranks["Platinum"])
 		settings.Set("member_invites", true)
 		if err := tx.Save(settings); err != nil {
 			return fmt.Errorf("demo settings: %w", err)
+		}
+		appSettings, err := tx.Settings().Clone()
+		if err != nil {
+			return err
+		}
+		appSettings.Meta.AppName = "Demo Salon"
+		if err := tx.Save(appSettings); err != nil {
+			return fmt.Errorf("demo application name: %w", err)
 		}
 
 		codes, err := tx.FindCollectionByNameOrId("invite_codes")
@@ -128,6 +137,7 @@ func Seed(app core.App) error {
 		if err := tx.Save(invite); err != nil {
 			return fmt.Errorf("demo invite: %w", err)
 		}
+		inviteCode = invite.GetString("code")
 
 		follows, err := tx.FindCollectionByNameOrId("follows")
 		if err != nil {
@@ -146,11 +156,14 @@ func Seed(app core.App) error {
 				return fmt.Errorf("demo follow: %w", err)
 			}
 		}
-		return nil
+		return seedLife(tx, ranks, ids)
 	})
 }
 
-func printDemo(w io.Writer) {
+func printDemo(w io.Writer, inviteCode, appURL string) {
+	if appURL == "" {
+		appURL = "http://127.0.0.1:8090"
+	}
 	fmt.Fprintf(w, "Demo salon created. Every member's password is %q.\n\n", Password)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tRANK\tROLE")
@@ -158,6 +171,16 @@ func printDemo(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Email, m.Name, m.Rank, m.Role)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nDM settings: Gold and above may DM members; Platinum and above may contact tutors.")
-	fmt.Fprintln(w, "Create a dashboard login with: salonbase superuser upsert you@example.com <password>")
+	fmt.Fprintln(w, "\nIn the salon: rooms Lounge, Gold lounge (Gold and above) and Study room (password "+RoomPassword+"),")
+	fmt.Fprintln(w, "the forum (Announcements, General), the group Design club, the Spring meetup in two weeks,")
+	fmt.Fprintln(w, "the Salon notebook in the shop and Ken's Marketing Q&A live in three days.")
+	fmt.Fprintln(w, "DM settings: Gold and above may DM members; Platinum and above may contact tutors.")
+	fmt.Fprintf(w, "\nInvite code (joins as Bronze): %s\n", inviteCode)
+	fmt.Fprintf(w, "\nStart the server (salonbase serve), then open:\n")
+	tw = tabwriter.NewWriter(w, 0, 2, 3, ' ', 0)
+	fmt.Fprintf(tw, "  %s/\tthe web client: log in as aiko@example.com (admin) or hana@example.com\n", appURL)
+	fmt.Fprintf(tw, "  %s/join/%s\tsign up with the invite code\n", appURL, inviteCode)
+	fmt.Fprintf(tw, "  %s/_/\tthe dashboard; create its login first:\n", appURL)
+	tw.Flush()
+	fmt.Fprintln(w, "      salonbase superuser upsert you@example.com <password>")
 }

@@ -41,6 +41,7 @@ func bindDM(app core.App) {
 		dm.GET("/conversations", listDMConversations)
 		dm.GET("/unread", countDMUnread)
 		dm.POST("/conversations/{userId}/read", markDMConversationRead)
+		dm.GET("/can-write/{userId}", canWrite)
 		return se.Next()
 	})
 

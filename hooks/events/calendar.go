@@ -129,7 +129,7 @@ func calendarFeed(e *core.RequestEvent) error {
 			visible = append(visible, ev)
 		}
 	}
-	cal, err := buildCalendar(e.App, visible, s.GetString("salon_name"))
+	cal, err := buildCalendar(e.App, visible, salon.Name(e.App))
 	if err != nil {
 		return err
 	}

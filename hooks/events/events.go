@@ -45,10 +45,13 @@ func bindEvents(app core.App) {
 		if err := CanCreateEvent(e.App, e.Auth); err != nil {
 			return err
 		}
-		if !e.HasSuperuserAuth() || e.Record.GetString("organizer") == "" {
-			if e.Auth.Collection().Name == "users" {
-				e.Record.Set("organizer", e.Auth.Id)
-			}
+		// admins (both kinds) may organize for someone else; others only for themselves
+		organizer := e.Record.GetString("organizer")
+		switch {
+		case organizer != "" && organizer != e.Auth.Id && !salon.IsAdmin(e.Auth):
+			return salon.Deny("admins_only", "Only admins can create events for another organizer.")
+		case organizer == "" && e.Auth.Collection().Name == "users":
+			e.Record.Set("organizer", e.Auth.Id)
 		}
 		return e.Next()
 	})

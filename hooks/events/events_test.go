@@ -42,8 +42,13 @@ func TestEventCreatePermissionsAndInput(t *testing.T) {
 		t.Fatalf("admin creates: %d %s", status, out)
 	}
 	ev := testutil.Decode[map[string]any](t, out)
-	if ev["organizer"] != admin.Id {
-		t.Fatalf("organizer %v, want the creator", ev["organizer"])
+	// admins (like superusers) may organize for another member
+	if ev["organizer"] != gold.Id {
+		t.Fatalf("organizer %v, want the member the admin named", ev["organizer"])
+	}
+	// others only for themselves
+	if status, out := srv.Do(t, "POST", path, testutil.Token(t, tutor), body(map[string]any{"organizer": gold.Id})); status != 403 || !strings.Contains(string(out), "another organizer") {
+		t.Fatalf("tutor creates for another organizer: %d %s", status, out)
 	}
 	// 19:00 in Tokyo is 10:00 UTC
 	if ev["starts_at"] != "2030-12-01 10:00:00.000Z" {

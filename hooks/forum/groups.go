@@ -514,3 +514,7 @@ func notifyManagers(app core.App, group *core.Record, n notify.Notification) {
 		app.Logger().Warn("groups: notify managers", "group", group.Id, "error", err)
 	}
 }
+
+// SetUpGroup gives a group saved from Go (the demo data) what the API's
+// create gives it: its board, its chat room and its owner's membership.
+func SetUpGroup(tx core.App, group *core.Record) error { return setUpGroup(tx, group) }

@@ -91,8 +91,8 @@ func bindLive(app core.App, svc *rtc.Service) {
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		g := se.Router.Group("/api/salon/live")
-		g.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users"))
-		g.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users"))
+		g.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
+		g.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 		return se.Next()
 	})
 }
@@ -106,7 +106,7 @@ func streamKey(rotate bool) func(e *core.RequestEvent) error {
 			// Others learn nothing, not even that the stream exists.
 			return e.NotFoundError("No such live stream.", nil)
 		}
-		if !salon.IsMember(e.Auth) {
+		if !salon.IsAdmin(e.Auth) && !salon.IsMember(e.Auth) {
 			return salon.Deny("suspended", "Your account is suspended.")
 		}
 		if rotate {

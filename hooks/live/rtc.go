@@ -45,6 +45,8 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		STUNURLs:        strings.Fields(s.GetString("rtc_stun_urls")),
 		TURNURLs:        strings.Fields(s.GetString("rtc_turn_urls")),
 		TURNSecret:      s.GetString("rtc_turn_secret"),
+		TURNPort:        s.GetInt("rtc_turn_port"),
+		TURNHost:        s.GetString("rtc_turn_host"),
 		PublicIPs:       strings.Fields(s.GetString("rtc_public_ip")),
 		UDPPort:         s.GetInt("rtc_udp_port"),
 		MaxStreams:      s.GetInt("rtc_max_streams"),

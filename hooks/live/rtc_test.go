@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,5 +53,35 @@ func TestICEServersFromSettings(t *testing.T) {
 	_, body = srv.Do(t, http.MethodGet, "/api/collections/salon_settings/records", testutil.Token(t, member), nil)
 	if strings.Contains(string(body), "coturn-static-secret") {
 		t.Fatal("salon_settings shows the TURN secret")
+	}
+}
+
+// rtc_turn_port starts the built-in TURN server: members get it first in
+// their ICE servers, at rtc_turn_host, with a credential for themselves.
+func TestBuiltinTURNFromSettings(t *testing.T) {
+	app := testutil.NewApp(t)
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	testutil.UpdateSettings(t, app, map[string]any{"rtc_turn_port": port, "rtc_turn_host": "media.example.org"})
+	member := testutil.CreateUser(t, app, testutil.User{})
+	srv := serveRTC(t, app)
+	status, body := srv.Do(t, http.MethodGet, "/api/rtc/ice-servers", testutil.Token(t, member), nil)
+	got := testutil.Decode[struct {
+		ICEServers []rtc.ICEServer `json:"iceServers"`
+	}](t, body)
+	hp := "media.example.org:" + strconv.Itoa(port)
+	if status != http.StatusOK || len(got.ICEServers) != 1 || len(got.ICEServers[0].URLs) != 2 ||
+		got.ICEServers[0].URLs[0] != "turn:"+hp+"?transport=udp" || got.ICEServers[0].URLs[1] != "turn:"+hp+"?transport=tcp" ||
+		!strings.HasSuffix(got.ICEServers[0].Username, ":"+member.Id) || got.ICEServers[0].Credential == "" {
+		t.Fatalf("ice-servers: %d %s", status, body)
+	}
+	// The port is really served (TCP half; a second listener fails).
+	if l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		l.Close()
+		t.Fatal("nothing listens on the TURN port")
 	}
 }

@@ -99,13 +99,13 @@ func newInviteCode() (string, error) {
 func RedeemInvite(tx core.App, code string) (*core.Record, error) {
 	invite, err := tx.FindFirstRecordByData("invite_codes", "code", code)
 	if err != nil {
-		return nil, apiError("This invite code does not exist.")
+		return nil, inviteRefusal("invite_unknown", "This invite code does not exist.")
 	}
 	if invite.GetBool("disabled") {
-		return nil, apiError("This invite code has been disabled.")
+		return nil, inviteRefusal("invite_disabled", "This invite code has been disabled.")
 	}
 	if exp := invite.GetDateTime("expires_at"); !exp.IsZero() && exp.Time().Before(time.Now()) {
-		return nil, apiError("This invite code has expired.")
+		return nil, inviteRefusal("invite_expired", "This invite code has expired.")
 	}
 
 	res, err := tx.DB().NewQuery(
@@ -115,7 +115,7 @@ func RedeemInvite(tx core.App, code string) (*core.Record, error) {
 		return nil, fmt.Errorf("redeem invite: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, apiError("This invite code has been used up.")
+		return nil, inviteRefusal("invite_used_up", "This invite code has been used up.")
 	}
 	return invite, nil
 }

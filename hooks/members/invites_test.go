@@ -128,15 +128,15 @@ func TestSignupWithInviteCode(t *testing.T) {
 	cases := []struct {
 		name, code, want string
 	}{
-		{"unknown", "NOSUCHCODE99", "does not exist"},
-		{"disabled", newInvite(t, app, owner, map[string]any{"disabled": true}).GetString("code"), "disabled"},
-		{"expired", newInvite(t, app, owner, map[string]any{"expires_at": time.Now().Add(-time.Hour)}).GetString("code"), "expired"},
+		{"unknown", "NOSUCHCODE99", `"code":"invite_unknown","message":"This invite code does not exist.`},
+		{"disabled", newInvite(t, app, owner, map[string]any{"disabled": true}).GetString("code"), `"code":"invite_disabled"`},
+		{"expired", newInvite(t, app, owner, map[string]any{"expires_at": time.Now().Add(-time.Hour)}).GetString("code"), `"code":"invite_expired"`},
 	}
 	used := newInvite(t, app, owner, map[string]any{"max_uses": 1})
 	if status, body := srv.Do(t, http.MethodPost, testutil.UsersURL, "", signupBody("j2@example.com", used.GetString("code"))); status != http.StatusOK {
 		t.Fatalf("first use: %d %s", status, body)
 	}
-	cases = append(cases, struct{ name, code, want string }{"used up", used.GetString("code"), "used up"})
+	cases = append(cases, struct{ name, code, want string }{"used up", used.GetString("code"), `"code":"invite_used_up","message":"This invite code has been used up.`})
 
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestInviteOnlySalon(t *testing.T) {
 	testutil.UpdateSettings(t, app, map[string]any{"invite_only": true})
 
 	status, body := srv.Do(t, http.MethodPost, testutil.UsersURL, "", signupBody("nocode@example.com", ""))
-	if status != http.StatusBadRequest || !strings.Contains(string(body), "invite code is required") {
+	if status != http.StatusBadRequest || !strings.Contains(string(body), `"code":"invite_required","message":"An invite code is required`) {
 		t.Fatalf("no code: %d %s", status, body)
 	}
 	code := newInvite(t, app, owner, nil).GetString("code")

@@ -2,9 +2,9 @@ package members
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cast"
 
@@ -235,7 +235,7 @@ func signup(e *core.RecordRequestEvent) error {
 				return err
 			}
 			if settings.GetBool("invite_only") {
-				return e.BadRequestError("An invite code is required to join this salon.", nil)
+				return inviteRefusal("invite_required", "An invite code is required to join this salon.")
 			}
 		}
 
@@ -266,8 +266,8 @@ func signup(e *core.RecordRequestEvent) error {
 	})
 }
 
-// apiError is a shorthand for the 400s the invite and signup code returns
-// from places that have no request event.
-func apiError(msg string) error {
-	return apis.NewBadRequestError(msg, nil)
+// inviteRefusal is a signup refused for its invite code: a 400 (the input
+// cannot be used) with a code the sign-up form can put in words.
+func inviteRefusal(code, msg string) error {
+	return salon.Refuse(http.StatusBadRequest, code, "%s", msg)
 }

@@ -131,7 +131,7 @@ func newNotifyContext(app core.App, kind string) (*notifyContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx.salonName = s.GetString("salon_name")
+	ctx.salonName = salon.Name(app)
 	ctx.secret = s.GetString("notify_secret")
 	ctx.defChannel = salonDefault(s, kind)
 	return ctx, nil

@@ -129,6 +129,9 @@ func (w *OutboxWorker) run() {
 
 // pass claims one batch and sends it at the salon's rate.
 func (w *OutboxWorker) pass() (int, error) {
+	if !mailReady(w.app) {
+		return 0, nil // held, not failed: sent once SMTP is configured
+	}
 	claimed, err := claimOutbox(w.app, time.Now(), outboxBatch)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
@@ -157,10 +160,13 @@ func (w *OutboxWorker) pass() (int, error) {
 }
 
 // DeliverOutbox claims the rows due at now and sends them at once (no
-// rate limit). It returns how many were sent and how many failed this
-// time. The worker uses the same steps; the cron-less paths (tests, the
+// rate limit), or holds them while mail is not configured. It returns how
+// many were sent and how many failed this time. The worker uses the same steps; the cron-less paths (tests, the
 // bench command) call this directly with their own clock.
 func DeliverOutbox(app core.App, now time.Time) (sent, failed int, err error) {
+	if !mailReady(app) {
+		return 0, 0, nil
+	}
 	for {
 		claimed, err := claimOutbox(app, now, outboxBatch)
 		if err != nil {

@@ -50,10 +50,14 @@ func loadStripeKeys(app core.App) (stripeKeys, error) {
 		return k, err
 	}
 	if k.Secret == "" {
-		k.Secret = s.GetString("stripe_secret_key")
+		if k.Secret, err = salon.DecryptSecret(app, s.GetString("stripe_secret_key")); err != nil {
+			return k, fmt.Errorf("stripe_secret_key: %w", err)
+		}
 	}
 	if k.WebhookSecret == "" {
-		k.WebhookSecret = s.GetString("stripe_webhook_secret")
+		if k.WebhookSecret, err = salon.DecryptSecret(app, s.GetString("stripe_webhook_secret")); err != nil {
+			return k, fmt.Errorf("stripe_webhook_secret: %w", err)
+		}
 	}
 	return k, nil
 }

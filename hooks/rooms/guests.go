@@ -110,7 +110,8 @@ func createGuestLink(e *core.RequestEvent) error {
 		"id":         link.Id,
 		"room":       room.Id,
 		"label":      link.GetString("label"),
-		"token":      token, // shown once; only its hash is stored
+		"token":      token,                                                                    // shown once; only its hash is stored
+		"url":        strings.TrimRight(e.App.Settings().Meta.AppURL, "/") + "/guest/" + token, // the web client's guest page
 		"expires_at": link.GetDateTime("expires_at"),
 	})
 }

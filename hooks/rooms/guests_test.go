@@ -176,7 +176,11 @@ func TestGuestChatSwitchAndExpiry(t *testing.T) {
 	room := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})
 	at := testutil.Token(t, admin)
 	_, raw := srv.Do(t, http.MethodPost, "/api/salon/rooms/"+room.Id+"/guest-links", at, nil)
-	token := testutil.Decode[map[string]any](t, raw)["token"].(string)
+	answer := testutil.Decode[map[string]any](t, raw)
+	token := answer["token"].(string)
+	if want := app.Settings().Meta.AppURL + "/guest/" + token; answer["url"] != want {
+		t.Fatalf("guest link url = %v, want the web client's page %s", answer["url"], want)
+	}
 	_, raw = srv.Do(t, http.MethodPost, "/api/salon/guests/join", "", map[string]any{"token": token, "name": "Early"})
 	gt := testutil.Decode[map[string]any](t, raw)["token"].(string)
 

@@ -3,6 +3,7 @@ package rooms
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -29,6 +30,8 @@ const (
 func bindRooms(app core.App) {
 	app.OnRecordCreate("rooms").BindFunc(keepRoomPassword)
 	app.OnRecordUpdate("rooms").BindFunc(keepRoomPassword)
+	app.OnRecordCreateRequest("rooms").BindFunc(adminRoomPassword)
+	app.OnRecordUpdateRequest("rooms").BindFunc(adminRoomPassword)
 
 	app.OnRecordCreate("room_members").BindFunc(func(e *core.RecordEvent) error {
 		if e.Record.GetString("notify") == "" {
@@ -58,22 +61,65 @@ func bindRooms(app core.App) {
 	bindRoomRealtime(app)
 }
 
-// keepRoomPassword keeps password_protected true exactly when a password
-// hash is stored: setting a password ticks it, unticking it removes the
-// password, and ticking it without a password is refused.
+// keepRoomPassword hashes a room password the moment it is written, by the
+// dashboard, the API or Go: rooms.password is a hidden text field (the
+// dashboard has an input for it) that only ever stores a bcrypt hash. A value
+// that is already a hash is kept (the dashboard sends the stored hash back
+// with every edit, password_protected with it); anything else is plain text and is hashed; an empty value
+// removes the password. password_protected is true exactly when a hash is
+// stored: unticking it removes the password, ticking it without one is refused.
 func keepRoomPassword(e *core.RecordEvent) error {
 	r := e.Record
+	value, old := r.GetString("password"), ""
+	if !r.IsNew() {
+		old = r.Original().GetString("password")
+	}
 	switch {
-	case r.GetString("password") != "": // a new password was just set
-		r.Set("password_protected", true)
-	case !r.GetBool("password_protected"):
-		if r.GetString("password:hash") != "" {
-			r.SetRaw("password", &core.PasswordFieldValue{})
+	case value != "" && !isBcryptHash(value): // a new password in plain text
+		if n := len(value); n < 4 || n > 71 {
+			return apis.NewBadRequestError("A room password needs 4 to 71 bytes.", nil)
 		}
-	case r.GetString("password:hash") == "":
+		hash, err := bcrypt.GenerateFromPassword([]byte(value), bcrypt.DefaultCost)
+		if err != nil {
+			return fmt.Errorf("hash room password: %w", err)
+		}
+		r.Set("password", string(hash))
+		r.Set("password_protected", true)
+	case value != "" && !r.GetBool("password_protected"): // unticked
+		r.Set("password", "")
+	case value == "" && old != "": // emptied
+		r.Set("password_protected", false)
+	case value == "" && r.GetBool("password_protected"):
 		return apis.NewBadRequestError("Set a password for the room, or untick password_protected.", nil)
 	}
 	return e.Next()
+}
+
+// adminRoomPassword lets an app admin set a room password as a superuser
+// does: PocketBase drops hidden fields from other callers' request data, so
+// the password is read from the (re-readable) body itself.
+func adminRoomPassword(e *core.RecordRequestEvent) error {
+	if !e.HasSuperuserAuth() && salon.IsAdmin(e.Auth) {
+		var body struct {
+			Password *string `json:"password" form:"password"`
+		}
+		if err := e.BindBody(&body); err != nil {
+			return e.BadRequestError("Could not read the request body.", err)
+		}
+		if body.Password != nil {
+			e.Record.Set("password", *body.Password)
+		}
+	}
+	return e.Next()
+}
+
+// isBcryptHash reports whether s is a bcrypt hash (as stored), not plain text.
+func isBcryptHash(s string) bool {
+	if len(s) != 60 || !strings.HasPrefix(s, "$2") {
+		return false
+	}
+	_, err := bcrypt.Cost([]byte(s))
+	return err == nil
 }
 
 // joinRoom records that the member joined the room: the password is
@@ -111,7 +157,7 @@ func joinRoom(e *core.RequestEvent) error {
 		if body.Password == "" {
 			return salon.Deny("password_required", "This room has a password.")
 		}
-		hash := room.GetString("password:hash")
+		hash := room.GetString("password")
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(body.Password)) != nil {
 			e.App.Store().SetFunc(key, func(old any) any {
 				f, _ := old.(joinFailures)

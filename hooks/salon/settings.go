@@ -35,3 +35,9 @@ func bindSettings(app core.App) {
 		return apis.NewBadRequestError("salon_settings cannot be deleted: edit it instead.", nil)
 	})
 }
+
+// Name is the salon's one name: Settings → Application name in the
+// dashboard, used in PocketBase's own mails, ours and the calendar feeds.
+func Name(app core.App) string {
+	return app.Settings().Meta.AppName
+}

@@ -4,7 +4,7 @@
 // binary with -serve), so its CPU time and memory are measured apart from
 // the Pion clients.
 //
-//	go run ./rtc/rtcbench -n 10,50,200,500 -window 10s
+//	go run ./rtc/rtcbench -n 10,50,200,500 -window 10s -srtp cm
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -37,7 +38,17 @@ func main() {
 	serve := flag.Bool("serve", false, "run the media server (child process)")
 	ns := flag.String("n", "10,50,200,500", "viewer counts")
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
+	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
+	var profiles []dtls.SRTPProtectionProfile
+	switch *cipher {
+	case "cm":
+		profiles = []dtls.SRTPProtectionProfile{dtls.SRTP_AES128_CM_HMAC_SHA1_80}
+	case "gcm":
+		profiles = []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM}
+	default:
+		log.Fatalf("-srtp: cm or gcm, not %q", *cipher)
+	}
 	if *serve {
 		runServer()
 		return
@@ -49,7 +60,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := run(n, *window); err != nil {
+		if err := run(n, *window, profiles); err != nil {
 			log.Printf("n=%d: %v", n, err)
 		}
 	}
@@ -182,7 +193,8 @@ func (c *child) rssKB() int64 {
 	return 0
 }
 
-func newPC() (*webrtc.PeerConnection, error) {
+// newPC is a client accepting only the SRTP profiles given (-srtp).
+func newPC(profiles []dtls.SRTPProtectionProfile) (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -192,6 +204,7 @@ func newPC() (*webrtc.PeerConnection, error) {
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetInterfaceFilter(func(name string) bool { return strings.HasPrefix(name, "lo") })
+	s.SetSRTPProtectionProfiles(profiles...)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
 }
 
@@ -225,14 +238,14 @@ type delays struct {
 	packets atomic.Int64
 }
 
-func run(n int, window time.Duration) error {
+func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile) error {
 	srv, err := startServer()
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 
-	pub, err := newPC()
+	pub, err := newPC(profiles)
 	if err != nil {
 		return err
 	}
@@ -261,7 +274,7 @@ func run(n int, window time.Duration) error {
 	time.Sleep(2 * time.Second)
 	rss0 := srv.rssKB()
 	for len(viewers) < n {
-		v, err := newPC()
+		v, err := newPC(profiles)
 		if err != nil {
 			return err
 		}

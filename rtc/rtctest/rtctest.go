@@ -12,6 +12,7 @@ import (
 	"image"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,21 @@ func ExpectedLuma(row, col int) int { return 16 + ((row+col)%64)*3 }
 // and interceptors, loopback candidates and no mDNS (tests run on loopback).
 func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
 	t.Helper()
+	return NewPeerConnectionWith(t, Options{})
+}
+
+// Options change how a test client connects.
+type Options struct {
+	// Networks: the client's candidates (default: IPv4 only).
+	Networks []webrtc.NetworkType
+	// ICEServers and Relay (iceTransportPolicy "relay": TURN only).
+	ICEServers []webrtc.ICEServer
+	Relay      bool
+}
+
+// NewPeerConnectionWith is NewPeerConnection with options.
+func NewPeerConnectionWith(t testing.TB, o Options) *webrtc.PeerConnection {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -71,13 +87,29 @@ func NewPeerConnection(t testing.TB) *webrtc.PeerConnection {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
+	// Like a browser: stamp sent packets with a transport-wide sequence
+	// number, so the server can send congestion control feedback.
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		t.Fatal(err)
+	}
 	var s webrtc.SettingEngine
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
+	if o.Networks == nil {
+		o.Networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	}
+	s.SetNetworkTypes(o.Networks)
+	if slices.Contains(o.Networks, webrtc.NetworkTypeUDP4) {
+		s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
+	}
+	// IPv6 only: ICE never offers ::1, so the host's own global IPv6
+	// addresses are used (packets between them stay in the host).
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	cfg := webrtc.Configuration{ICEServers: o.ICEServers}
+	if o.Relay {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +180,12 @@ type Publisher struct {
 	PC     *webrtc.PeerConnection
 	Result Result
 	plis   atomic.Int64
-	stop   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
+	// Congestion control feedback received from the server.
+	twccReports, twccAcked atomic.Int64
+	remb                   atomic.Uint64 // the last REMB bitrate (bits/s)
+	stop                   chan struct{}
+	once                   sync.Once
+	wg                     sync.WaitGroup
 }
 
 // NewPublisher makes the offer side of a publisher without sending it.
@@ -184,9 +219,15 @@ func NewPublisher(t testing.TB) *Publisher {
 					return
 				}
 				for _, pk := range pkts {
-					if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+					switch pk := pk.(type) {
+					case *rtcp.PictureLossIndication:
 						p.plis.Add(1)
 						restart.Store(true)
+					case *rtcp.TransportLayerCC:
+						p.twccReports.Add(1)
+						p.twccAcked.Add(int64(len(pk.RecvDeltas)))
+					case *rtcp.ReceiverEstimatedMaximumBitrate:
+						p.remb.Store(uint64(pk.Bitrate))
 					}
 				}
 			}
@@ -242,6 +283,13 @@ func Publish(t testing.TB, url, token string) *Publisher {
 // PLIs counts the keyframe requests the server sent.
 func (p *Publisher) PLIs() int64 { return p.plis.Load() }
 
+// TWCC is the number of transport-wide congestion control feedback
+// reports the server sent, and the packets they report as received.
+func (p *Publisher) TWCC() (reports, acked int64) { return p.twccReports.Load(), p.twccAcked.Load() }
+
+// REMB is the bitrate of the last REMB the server sent (0: none).
+func (p *Publisher) REMB() uint64 { return p.remb.Load() }
+
 // Close stops sending and closes the peer connection (a closed tab).
 func (p *Publisher) Close() {
 	p.once.Do(func() {
@@ -260,6 +308,7 @@ type Viewer struct {
 	mu        sync.Mutex
 	frames    int
 	keyframes []*image.YCbCr
+	video     []Packet
 	audio     int
 	audioOK   bool
 	decodeErr error
@@ -272,7 +321,13 @@ type Viewer struct {
 // View connects a viewer to url (WHEP or a call's subscribe endpoint).
 func View(t testing.TB, url, token string) *Viewer {
 	t.Helper()
-	v := NewViewer(t)
+	return ViewWith(t, url, token, Options{})
+}
+
+// ViewWith is View with options.
+func ViewWith(t testing.TB, url, token string, o Options) *Viewer {
+	t.Helper()
+	v := NewViewerWith(t, o)
 	v.Result = PostOffer(t, v.PC, url, token)
 	return v
 }
@@ -280,7 +335,13 @@ func View(t testing.TB, url, token string) *Viewer {
 // NewViewer makes the offer side of a viewer without sending it.
 func NewViewer(t testing.TB) *Viewer {
 	t.Helper()
-	pc := NewPeerConnection(t)
+	return NewViewerWith(t, Options{})
+}
+
+// NewViewerWith is NewViewer with options.
+func NewViewerWith(t testing.TB, o Options) *Viewer {
+	t.Helper()
+	pc := NewPeerConnectionWith(t, o)
 	v := &Viewer{PC: pc}
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
@@ -319,6 +380,9 @@ func NewViewer(t testing.TB) *Viewer {
 			if err != nil {
 				return
 			}
+			v.mu.Lock()
+			v.video = append(v.video, Packet{SSRC: pkt.SSRC, Seq: pkt.SequenceNumber, TS: pkt.Timestamp})
+			v.mu.Unlock()
 			sb.Push(pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
 				v.frame(s.Data)
@@ -352,6 +416,21 @@ func (v *Viewer) frame(data []byte) {
 	cp := *img
 	cp.Y = append([]byte(nil), img.Y...)
 	v.keyframes = append(v.keyframes, &cp)
+}
+
+// Packet is the header of a received video packet.
+type Packet struct {
+	SSRC uint32
+	Seq  uint16
+	TS   uint32
+}
+
+// VideoPackets returns the headers of the video packets received so far,
+// in arrival order.
+func (v *Viewer) VideoPackets() []Packet {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]Packet(nil), v.video...)
 }
 
 // Stats is what a viewer has received so far.
@@ -413,4 +492,132 @@ func CheckPicture(img *image.YCbCr) error {
 		return fmt.Errorf("%d of 64 luma samples differ from the source picture", bad)
 	}
 	return nil
+}
+
+// RestartICE restarts pc's ICE the way a WHIP/WHEP client does after a
+// network change (RFC 9725 §4.3): a new offer with new credentials and
+// candidates, sent as an SDP fragment in a PATCH to the session's
+// Location; the server's fragment (its new credentials and candidates)
+// completes the answer. It returns the PATCH result.
+func RestartICE(t testing.TB, pc *webrtc.PeerConnection, sessionURL string) Result {
+	t.Helper()
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	frag := ICEFragment(t, pc.LocalDescription().SDP)
+	req, err := http.NewRequest(http.MethodPatch, sessionURL, strings.NewReader(frag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
+	req.Header.Set("If-Match", "*")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PATCH %s: %v", sessionURL, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := Result{Status: res.StatusCode, Body: string(b), Header: res.Header}
+	if res.StatusCode != http.StatusOK {
+		return out
+	}
+	// The answer: the previous one with the server's new ICE part.
+	var ufrag, pwd string
+	var cands []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			ufrag = strings.TrimPrefix(line, "a=ice-ufrag:")
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			pwd = strings.TrimPrefix(line, "a=ice-pwd:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			cands = append(cands, line)
+		}
+	}
+	var answer []string
+	first := true
+	for _, line := range strings.Split(pc.CurrentRemoteDescription().SDP, "\r\n") {
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			line = "a=ice-ufrag:" + ufrag
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			line = "a=ice-pwd:" + pwd
+		case strings.HasPrefix(line, "a=candidate:"), line == "a=end-of-candidates":
+			continue
+		}
+		answer = append(answer, line)
+		if strings.HasPrefix(line, "a=mid:") && first {
+			answer = append(answer, cands...)
+			first = false
+		}
+	}
+	sdpAnswer := strings.Join(answer, "\r\n") + "\r\n"
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpAnswer}); err != nil {
+		t.Fatalf("restart answer: %v\n%s", err, sdpAnswer)
+	}
+	return out
+}
+
+// ICEFragment is the ICE part of a description as an SDP fragment
+// (RFC 8840): credentials, the first media section's mid and candidates.
+func ICEFragment(t testing.TB, desc string) string {
+	t.Helper()
+	var b strings.Builder
+	var ufrag, pwd, mid string
+	var cands []string
+	sections := 0
+	for _, line := range strings.Split(desc, "\r\n") {
+		switch {
+		case strings.HasPrefix(line, "m="):
+			sections++
+		case strings.HasPrefix(line, "a=ice-ufrag:") && ufrag == "":
+			ufrag = line
+		case strings.HasPrefix(line, "a=ice-pwd:") && pwd == "":
+			pwd = line
+		case strings.HasPrefix(line, "a=mid:") && mid == "":
+			mid = line
+		case strings.HasPrefix(line, "a=candidate:") && sections == 1:
+			cands = append(cands, line)
+		}
+	}
+	fmt.Fprintf(&b, "%s\r\n%s\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n%s\r\n", ufrag, pwd, mid)
+	for _, c := range cands {
+		b.WriteString(c + "\r\n")
+	}
+	b.WriteString("a=end-of-candidates\r\n")
+	return b.String()
+}
+
+// SelectedLocalPort is the local port of pc's selected ICE candidate
+// pair (0 before one is selected).
+func SelectedLocalPort(pc *webrtc.PeerConnection) int {
+	for _, tr := range pc.GetTransceivers() {
+		if dt := tr.Receiver().Transport(); dt != nil {
+			if pair, err := dt.ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+				return int(pair.Local.Port)
+			}
+		}
+	}
+	return 0
+}
+
+// SelectedLocalType is the type of pc's selected local ICE candidate.
+func SelectedLocalType(pc *webrtc.PeerConnection) webrtc.ICECandidateType {
+	for _, tr := range pc.GetTransceivers() {
+		if dt := tr.Receiver().Transport(); dt != nil {
+			if pair, err := dt.ICETransport().GetSelectedCandidatePair(); err == nil && pair != nil {
+				return pair.Local.Typ
+			}
+		}
+	}
+	return webrtc.ICECandidateTypeUnknown
 }

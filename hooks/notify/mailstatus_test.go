@@ -1,0 +1,63 @@
+package notify_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"salonbase/hooks/notify"
+	"salonbase/hooks/salon"
+	"salonbase/testutil"
+)
+
+// TestOutboxHoldsMailUntilSMTPIsConfigured: without SMTP the outbox keeps
+// its mail (no attempt used up), says so in salon_settings.mail_status
+// (and once in the log), and sends everything once SMTP is set.
+func TestOutboxHoldsMailUntilSMTPIsConfigured(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	app.Settings().SMTP.Enabled = false
+	srv := testutil.Serve(t, app)
+	root := testutil.SuperuserToken(t, app)
+	admin := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{Role: salon.RoleAdmin}))
+	member := testutil.Member(t, app, testutil.User{}, "en")
+
+	testutil.WantStatus(t, srv, http.MethodPost, "/api/salon/notifications/announce", admin,
+		map[string]any{"title": "Spring meetup", "body": "see you"}, http.StatusAccepted, "")
+	salon.WaitBackground(app)
+	row, err := app.FindFirstRecordByFilter("email_outbox", "")
+	if err != nil {
+		t.Fatalf("the announcement queued no e-mail: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if sent, failed := deliver(t, app, time.Now().Add(time.Duration(i)*time.Hour)); sent+failed != 0 {
+			t.Fatalf("without SMTP: sent %d, failed %d; want the mail held", sent, failed)
+		}
+	}
+	row = testutil.Reload(t, app, row)
+	if row.GetString("status") != "pending" || row.GetInt("attempts") != 0 {
+		t.Fatalf("held mail must keep its retries: status %q, attempts %d", row.GetString("status"), row.GetInt("attempts"))
+	}
+	mailStatus := func() string {
+		out := testutil.WantStatus(t, srv, http.MethodGet, "/api/collections/salon_settings/records", root, nil, http.StatusOK, "")
+		list := testutil.Decode[testutil.List[map[string]any]](t, out)
+		s, _ := list.Items[0]["mail_status"].(string)
+		return s
+	}
+	if got := mailStatus(); got != notify.MailStatusOff {
+		t.Fatalf("the dashboard must say mail is not configured, says %q", got)
+	}
+
+	ms := testutil.StartMailServer(t)
+	testutil.UseMailServer(t, app, ms)
+	if sent, _ := deliver(t, app, time.Now()); sent != 1 {
+		t.Fatalf("with SMTP the held mail goes out: sent %d", sent)
+	}
+	if got := ms.WaitFor(t, 1)[0]; !strings.Contains(strings.Join(got.To, ","), member.Email()) {
+		t.Fatalf("mail went to %v", got.To)
+	}
+	if got := mailStatus(); got != notify.MailStatusReady {
+		t.Fatalf("mail_status after SMTP was set: %q", got)
+	}
+}

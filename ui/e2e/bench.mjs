@@ -1,0 +1,117 @@
+// Figures for BENCHMARKS.md: the client's initial download (gzip) and the
+// time to a usable first screen in Chromium on a throttled mid-range phone
+// profile (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, CPU slowed 4×),
+// against the built binary on loopback. `npm run bench`.
+import { readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Server, launch, personPage, loginAs, repo } from './harness.mjs';
+
+// what index.html loads at once (pages are split off and load on first use)
+const indexHTML = readFileSync(join(repo, 'pb_public', 'index.html'), 'utf8');
+let js = 0, css = 0, all = 0;
+for (const [, f] of indexHTML.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)) {
+  const n = gzipSync(readFileSync(join(repo, 'pb_public', f)), { level: 9 }).length;
+  if (f.endsWith('.js')) js += n; else if (f.endsWith('.css')) css += n;
+}
+for (const f of readdirSync(join(repo, 'pb_public', 'assets'))) all += gzipSync(readFileSync(join(repo, 'pb_public', 'assets', f)), { level: 9 }).length;
+const html = gzipSync(indexHTML, { level: 9 }).length;
+console.log(`all pages together, gzip: ${(all / 1024).toFixed(1)} KB`);
+console.log(`initial download, gzip: JS ${(js / 1024).toFixed(1)} KB + CSS ${(css / 1024).toFixed(1)} KB + HTML ${(html / 1024).toFixed(1)} KB = ${((js + css + html) / 1024).toFixed(1)} KB`);
+
+const s = new Server();
+await s.start();
+const browser = await launch();
+try {
+  await s.member('Aiko', 'aiko@example.com');
+  const room = await s.api('POST', '/api/collections/rooms/records', { name: 'lounge' });
+  const tok = (await s.login('aiko@example.com')).token;
+  for (let i = 0; i < 120; i++) {
+    await s.api('POST', '/api/collections/room_messages/records', { room: room.id, body: `message ${i} with some **Markdown** text` }, tok);
+  }
+
+  const page = await personPage(browser, s, { phone: true });
+  await loginAs(page, 'aiko@example.com');
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const runs = 5;
+  const roomTimes = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = Date.now();
+    await page.goto('/rooms/' + room.id, { waitUntil: 'commit' });
+    await page.locator('[data-testid=message]', { hasText: 'message 119' }).waitFor({ timeout: 30000 });
+    await page.locator('textarea').waitFor();
+    roomTimes.push(Date.now() - t0);
+  }
+  const loginTimes = [];
+  await page.evaluate(() => localStorage.clear());
+  for (let i = 0; i < runs; i++) {
+    const t0 = Date.now();
+    await page.goto('/login', { waitUntil: 'commit' });
+    await page.locator('#email').waitFor({ timeout: 30000 });
+    loginTimes.push(Date.now() - t0);
+  }
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  console.log(`first screen, throttled phone profile, cache off, median of ${runs}: login page ${median(loginTimes)} ms; a room with its latest messages (signed in) ${median(roomTimes)} ms`);
+  console.log(`  login runs: ${loginTimes.join(', ')} ms; room runs: ${roomTimes.join(', ')} ms`);
+
+  // a long room: open it (one page), then scroll back 1,000 messages while
+  // counting frames; the list keeps at most 300 messages in the DOM
+  const total = Number(process.env.ROOM_MESSAGES || 50000);
+  const big = await s.api('POST', '/api/collections/rooms/records', { name: 'big' });
+  // written straight into SQLite (the sqlite3 command) while the server is
+  // stopped: through the API this would take a quarter of an hour
+  const aikoId = (await s.login('aiko@example.com')).record.id;
+  await s.stop();
+  execFileSync('sqlite3', [join(s.dir, 'data.db'), `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${total - 1})
+    INSERT INTO room_messages (id, room, author, author_name, body, created, updated)
+    SELECT printf('seed%011d', i), '${big.id}', '${aikoId}', 'Aiko', 'history message ' || i,
+      strftime('%Y-%m-%d %H:%M:%fZ', '2026-01-01', '+' || i || ' seconds'),
+      strftime('%Y-%m-%d %H:%M:%fZ', '2026-01-01', '+' || i || ' seconds') FROM n;`]);
+  await s.start();
+  const desk = await personPage(browser, s);
+  await loginAs(desk, 'aiko@example.com');
+  const requests = [];
+  desk.on('request', (r) => { if (r.url().includes('/room_messages/records')) requests.push(r.url()); });
+  await desk.goto('/rooms/' + big.id);
+  await desk.locator('[data-testid=message]').first().waitFor();
+  await desk.waitForTimeout(500);
+  const opening = requests.length;
+  const res = await desk.evaluate(async () => {
+    const box = document.querySelector('[data-testid=messages]');
+    const frames = [];
+    let last = performance.now();
+    let running = true;
+    const tick = (t) => { frames.push(t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    let seen = new Set();
+    let maxNodes = 0, maxMsgs = 0;
+    const deadline = performance.now() + 120000;
+    while (seen.size < 1050 && performance.now() < deadline) {
+      box.scrollTop = Math.max(0, box.scrollTop - 400); // a wheel's worth at a time
+      await new Promise((r) => setTimeout(r, 16));
+      for (const el of box.querySelectorAll('[data-testid=message]')) seen.add(el.id);
+      maxNodes = Math.max(maxNodes, document.getElementsByTagName('*').length);
+      maxMsgs = Math.max(maxMsgs, box.querySelectorAll('[data-testid=message]').length);
+    }
+    running = false;
+    frames.shift();
+    frames.sort((a, b) => a - b);
+    const q = (p) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))];
+    return { scrolled: seen.size, frames: frames.length, p50: q(0.5), p95: q(0.95), max: frames[frames.length - 1], maxNodes, maxMsgs };
+  });
+  console.log(`room of ${total} messages: opening made ${opening} message request(s); scrolling back through ${res.scrolled} messages: ` +
+    `${res.frames} frames, frame time p50 ${res.p50.toFixed(1)} ms, p95 ${res.p95.toFixed(1)} ms, max ${res.max.toFixed(1)} ms; ` +
+    `at most ${res.maxMsgs} messages and ${res.maxNodes} DOM elements on the page`);
+} finally {
+  await browser.close();
+  await s.close();
+}

@@ -1,0 +1,124 @@
+import { pb, type Rec } from './pb';
+import { setLang, t } from './i18n.svelte';
+import { navigate } from './router.svelte';
+
+// What the whole app shows about the signed-in member: who they are, the
+// counts in the header, whether the realtime connection is up.
+export const session = $state({
+  user: (pb.authStore.record as Rec | null) ?? null,
+  notice: '',          // shown on the login page (why you were logged out)
+  notifUnread: 0,
+  dmUnread: 0,
+  online: true,
+  fileToken: '',
+});
+
+type Listener = () => void;
+const reconnectListeners = new Set<Listener>();
+// onReconnect runs fn after every realtime reconnection, so screens can
+// fetch what they missed while the connection was down.
+export function onReconnect(fn: Listener): () => void {
+  reconnectListeners.add(fn);
+  return () => reconnectListeners.delete(fn);
+}
+
+pb.authStore.onChange(() => {
+  session.user = (pb.authStore.record as Rec | null) ?? null;
+});
+
+// A token that stops working means the member was logged out elsewhere,
+// or suspended: say so instead of failing silently.
+pb.afterSend = (response, data) => {
+  if (!pb.authStore.isValid && !pb.authStore.token) return data;
+  const url = response.url || '';
+  const msg = String(data?.message ?? '');
+  const code = String(data?.data?.reason?.code ?? '');
+  const suspended = code === 'suspended' || code === 'dm_suspended' || /^(Your|This) account is suspended/.test(msg);
+  if (suspended && (response.status === 403 || response.status === 401)) {
+    endSession(t('auth.suspended'));
+  } else if (response.status === 401 && pb.authStore.token && !url.includes('/auth-with-password')) {
+    endSession(t('auth.sessionEnded'));
+  }
+  return data;
+};
+
+let ended = false;
+export function endSession(why: string) {
+  if (ended) return;
+  ended = true;
+  stopLive();
+  pb.realtime.unsubscribe().catch(() => {}); // every screen's subscriptions end with the session
+  pb.authStore.clear();
+  session.notice = why;
+  navigate('/login', true);
+  setTimeout(() => (ended = false), 500);
+}
+
+let unsubs: (() => void)[] = [];
+let tokenTimer = 0;
+let refreshTimer = 0;
+let connectedOnce = false;
+
+export async function startLive() {
+  stopLive();
+  if (!pb.authStore.isValid) return;
+  const guest = pb.authStore.record?.collectionName === 'guests';
+  // a screen may have opened the connection already: then the next
+  // PB_CONNECT is a reconnection
+  connectedOnce = pb.realtime.isConnected;
+  unsubs.push(await pb.realtime.subscribe('PB_CONNECT', () => {
+    session.online = true;
+    if (connectedOnce) reconnectListeners.forEach((fn) => fn());
+    connectedOnce = true;
+    if (!guest) refreshCounts();
+  }));
+  pb.realtime.onDisconnect = () => { if (pb.authStore.isValid) session.online = false; };
+  await refreshFileToken();
+  tokenTimer = window.setInterval(refreshFileToken, 100_000);
+  if (guest) return;
+  refreshCounts();
+  unsubs.push(await pb.collection('notifications').subscribe('*', () => refreshCounts()));
+  unsubs.push(await pb.collection('dm_messages').subscribe('*', () => refreshCounts()));
+  // keep the token fresh, and learn early when it stopped working
+  refreshTimer = window.setInterval(() => pb.collection('users').authRefresh().catch(() => {}), 10 * 60_000);
+}
+
+export function stopLive() {
+  unsubs.forEach((u) => { try { u(); } catch { /* already gone */ } });
+  unsubs = [];
+  clearInterval(tokenTimer);
+  clearInterval(refreshTimer);
+  connectedOnce = false;
+}
+
+async function refreshFileToken() {
+  try { session.fileToken = await pb.files.getToken(); } catch { /* shown as broken images */ }
+}
+
+export async function refreshCounts() {
+  if (!pb.authStore.isValid || pb.authStore.record?.collectionName !== 'users') return;
+  try {
+    const [n, d] = await Promise.all([
+      pb.send('/api/salon/notifications/unread-count', {}),
+      pb.send('/api/salon/dm/unread', {}),
+    ]);
+    session.notifUnread = n.count ?? 0;
+    session.dmUnread = d.unread ?? 0;
+  } catch { /* the next event tries again */ }
+}
+
+export async function boot() {
+  if (pb.authStore.isValid && pb.authStore.record?.collectionName === 'users') {
+    try {
+      await pb.collection('users').authRefresh();
+      setLang(pb.authStore.record?.lang, false);
+    } catch (err: any) {
+      if (err?.status === 401 || err?.status === 403) return; // afterSend ended the session
+    }
+  }
+  if (pb.authStore.isValid) startLive();
+}
+
+export function fileURL(rec: Rec, name: string, thumb = ''): string {
+  return pb.files.getURL(rec, name, { token: session.fileToken, ...(thumb ? { thumb } : {}) });
+}
