@@ -25,8 +25,12 @@ func Register(app core.App) {
 		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
 		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
+		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
+		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
 		return se.Next()
 	})
+
+	app.OnRealtimeSubscribeRequest().BindFunc(salon.GuardPrivateSubscriptions)
 
 	// The features, each with its hooks and routes, in the order they
 	// have always been bound.

@@ -671,6 +671,10 @@ func TestDMConversationsUnreadAndMarkRead(t *testing.T) {
 	if page := get(mt, "?page=9&perPage=2"); len(page.Items) != 0 || page.TotalItems != 3 {
 		t.Fatalf("past the last page: %+v", page)
 	}
+	// a page number that would overflow the OFFSET is a 400, not the first page
+	for _, q := range []string{"?page=4611686018427387905&perPage=2", "?page=x"} {
+		testutil.WantStatus(t, srv, http.MethodGet, "/api/salon/dm/conversations"+q, mt, nil, http.StatusBadRequest, "page parameter")
+	}
 	// bob sees only his own side
 	if b := get(testutil.Token(t, bob), ""); b.TotalItems != 1 || b.UnreadTotal != 0 || b.Items[0].UserID != me.Id {
 		t.Fatalf("bob's list: %+v", b)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -288,6 +289,17 @@ func updateDM(e *core.RecordRequestEvent) error {
 	if len(e.Record.GetUnsavedFiles("attachments")) > 0 {
 		return dmReadonly(editable)
 	}
+	// the deletion flags are hidden fields, left out of the loaded data:
+	// each party sets their own (GuardDMWrites refused anything else)
+	var flags []string
+	for _, f := range editable {
+		if f == "sender_deleted" || f == "recipient_deleted" {
+			flags = append(flags, f)
+		}
+	}
+	if err := salon.SetSubmitted(e.RequestEvent, e.Record, flags...); err != nil {
+		return e.BadRequestError("Failed to read the submitted data.", err)
+	}
 	// read_at is when the server first saw the recipient read it; "" marks
 	// the message unread again
 	if e.Record.GetString("read_at") != "" {
@@ -423,12 +435,16 @@ func formString(v any) string {
 // superuser who is not a party is written to dm_audit first, so no path
 // around the log exists; a failed write fails the read.
 func enrichDM(e *core.RecordEnrichEvent) error {
-	if auth := e.RequestInfo.Auth; auth != nil && !auth.IsSuperuser() {
+	// both flags are hidden in the schema (so a sender cannot filter by
+	// recipient_deleted); each party gets their own back, admins both
+	if auth := e.RequestInfo.Auth; salon.IsAdmin(auth) {
+		e.Record.Unhide("sender_deleted", "recipient_deleted")
+	} else if auth != nil && auth.Collection().Name == "users" {
 		switch auth.Id {
 		case e.Record.GetString("sender"):
-			e.Record.Hide("recipient_deleted")
+			e.Record.Unhide("sender_deleted")
 		case e.Record.GetString("recipient"):
-			e.Record.Hide("sender_deleted")
+			e.Record.Unhide("recipient_deleted")
 		}
 	}
 	via := "api"
@@ -562,12 +578,15 @@ func listDMConversations(e *core.RequestEvent) error {
 	if !salon.IsMember(e.Auth) {
 		return salon.Deny("not_member", "Only members have direct messages.")
 	}
-	page := max(cast.ToInt(e.Request.URL.Query().Get("page")), 1)
-	perPage := cast.ToInt(e.Request.URL.Query().Get("perPage"))
-	if perPage <= 0 {
-		perPage = 30
+	// perPage above the maximum is trimmed to it, as it always was
+	query := e.Request.URL.Query()
+	if n, convErr := strconv.Atoi(query.Get("perPage")); convErr == nil && n > 100 {
+		query.Set("perPage", "100")
 	}
-	perPage = min(perPage, 100)
+	page, perPage, err := salon.PageParams(query, 30, 100)
+	if err != nil {
+		return err
+	}
 
 	me := e.Auth.Id
 	// rowid instead of id: the two indexes cover every column used here,
@@ -586,7 +605,7 @@ func listDMConversations(e *core.RequestEvent) error {
 	}
 	// SQLite takes the bare column rid from the row that holds max(created);
 	// the window counts the conversations before LIMIT, in the same pass
-	err := e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
+	err = e.App.DB().NewQuery(`SELECT other, rid AS last_row, MAX(created) AS last_at,
 			SUM(CASE WHEN recipient = {:me} AND read_at = '' THEN 1 ELSE 0 END) AS unread,
 			COUNT(*) OVER () AS total
 		FROM (` + mine + `) GROUP BY other ORDER BY last_at DESC, other LIMIT {:limit} OFFSET {:offset}`).

@@ -115,7 +115,21 @@ func calendarFeed(e *core.RequestEvent) error {
 	if err != nil {
 		return fmt.Errorf("calendar feed: %w", err)
 	}
-	cal, err := buildCalendar(e.App, events, salon.Name(e.App))
+	// an event raised above the member's rank leaves their feed (with its
+	// link and place), as it leaves their lists
+	visible := events[:0]
+	for _, ev := range events {
+		ok := ev.GetString("organizer") == userID
+		if !ok {
+			if ok, err = salon.HasRank(e.App, user, ev.GetString("min_rank")); err != nil {
+				ok = false // a deleted minimum rank keeps the event closed
+			}
+		}
+		if ok {
+			visible = append(visible, ev)
+		}
+	}
+	cal, err := buildCalendar(e.App, visible, salon.Name(e.App))
 	if err != nil {
 		return err
 	}

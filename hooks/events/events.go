@@ -88,7 +88,7 @@ func bindEvents(app core.App) {
 		var attendees []string
 		if ev.GetBool("published") && !ev.GetBool("cancelled") && ev.GetDateTime("starts_at").Time().After(time.Now()) {
 			var err error
-			if attendees, err = attendeeIDs(e.App, ev.Id); err != nil {
+			if attendees, err = attendeesWhoMaySee(e.App, ev); err != nil {
 				return err
 			}
 		}
@@ -142,7 +142,7 @@ func onEventUpdated(app core.App, old, ev *core.Record) {
 		salon.Background(app, "announce event", func() error { return AnnounceEvent(app, ev.Id) })
 	case cancelled && !old.GetBool("cancelled"):
 		salon.Background(app, "event cancelled", func() error {
-			ids, err := attendeeIDs(app, ev.Id)
+			ids, err := attendeesWhoMaySee(app, ev)
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func onEventUpdated(app core.App, old, ev *core.Record) {
 		})
 	case published && !cancelled && eventChanged(old, ev):
 		salon.Background(app, "event changed", func() error {
-			ids, err := attendeeIDs(app, ev.Id)
+			ids, err := attendeesWhoMaySee(app, ev)
 			if err != nil {
 				return err
 			}
@@ -241,6 +241,34 @@ func attendeeIDs(app core.App, eventID string) ([]string, error) {
 		AndWhere(dbx.In("status", RSVPGoing, RSVPWaitlist)).
 		Column(&ids)
 	return ids, err
+}
+
+// attendeesWhoMaySee lists the attendees whose rank still reaches the
+// event's minimum: a notice carries the event's link and place, so an event
+// raised to a higher rank is no longer told to those below it.
+func attendeesWhoMaySee(app core.App, ev *core.Record) ([]string, error) {
+	ids, err := attendeeIDs(app, ev.Id)
+	if err != nil || len(ids) == 0 || ev.GetString("min_rank") == "" {
+		return ids, err
+	}
+	level, err := salon.RankLevel(app, ev.GetString("min_rank"))
+	if err != nil {
+		return nil, err // a deleted minimum rank keeps the event closed
+	}
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = id
+	}
+	var out []string
+	err = app.DB().Select("users.id").From("users").
+		LeftJoin("ranks", dbx.NewExp("ranks.id = users.rank")).
+		Where(dbx.In("users.id", in...)).
+		AndWhere(dbx.NewExp("users.role = 'admin' OR COALESCE(ranks.level, 0) >= {:level}", dbx.Params{"level": level})).
+		Column(&out)
+	if err != nil {
+		return nil, fmt.Errorf("attendees who may see the event: %w", err)
+	}
+	return out, nil
 }
 
 // rsvpEvent loads the event for an RSVP by auth, or answers 404 when the

@@ -122,6 +122,9 @@ func updateTopic(e *core.RecordRequestEvent) error {
 		if orig.GetBool("locked") {
 			return salon.Deny("topic_locked", "This topic is locked.")
 		}
+		if err := mayStillWrite(e, orig.GetString("category")); err != nil {
+			return err
+		}
 	}
 	if answer := e.Record.GetString("answer"); answer != "" && answer != orig.GetString("answer") {
 		post, err := e.App.FindRecordById("forum_posts", answer)
@@ -198,9 +201,26 @@ func updatePost(e *core.RecordRequestEvent) error {
 		if topic.GetBool("locked") {
 			return salon.Deny("topic_locked", "This topic is locked.")
 		}
+		if err := mayStillWrite(e, topic.GetString("category")); err != nil {
+			return err
+		}
 	}
 	e.Record.Set("edited_at", types.NowDateTime())
 	return e.Next()
+}
+
+// mayStillWrite refuses an author who lost the right to write in the
+// category since they posted (banned from the group, rank lowered): the
+// rules let authors edit their own records, the category decides the rest.
+func mayStillWrite(e *core.RecordRequestEvent, categoryID string) error {
+	cat, err := categoryFor(e.RequestEvent, e.Auth, categoryID)
+	if err != nil {
+		return err
+	}
+	if err := CanPostInCategory(e.App, e.Auth, cat, false); err != nil {
+		return salon.Answer(e.RequestEvent, err)
+	}
+	return nil
 }
 
 // afterPost refreshes the topic (so subscribers of forum_topics see the new
@@ -221,6 +241,19 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	}
 	if replyTo != nil && replyTo.GetString("author") != author {
 		to = append(to, replyTo.GetString("author"))
+	}
+	if len(to) == 0 {
+		return
+	}
+	// only those who may still read the category hear of it (the notice
+	// and its e-mail carry the post's text)
+	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
+	if err == nil {
+		to, err = CategoryReaders(app, cat, to)
+	}
+	if err != nil {
+		app.Logger().Warn("forum: reply readers", "post", post.Id, "error", err)
+		return
 	}
 	if len(to) == 0 {
 		return

@@ -299,8 +299,18 @@ func TestLiveStreamRules(t *testing.T) {
 	if _, body := srv.Do(t, http.MethodGet, chat, testutil.Token(t, low), nil); !strings.Contains(string(body), `"totalItems":0`) {
 		t.Fatalf("low rank reads the chat: %s", body)
 	}
-	if status, _ := srv.Do(t, http.MethodPost, chat, testutil.Token(t, gold), map[string]any{
-		"stream": id, "author": gold.Id, "body": "too late"}); status == http.StatusOK {
-		t.Fatal("chat written to an ended stream")
+	if status, body := srv.Do(t, http.MethodPost, chat, testutil.Token(t, gold), map[string]any{
+		"stream": id, "author": gold.Id, "body": "too late"}); status != http.StatusConflict || !strings.Contains(string(body), `"stream_ended"`) {
+		t.Fatalf("chat written to an ended stream: want 409 stream_ended, got %d %s", status, body)
+	}
+	// the server sets the author: a line without one is the caller's, a line
+	// in someone else's name is refused with its reason
+	status, body = srv.Do(t, http.MethodPost, chat, testutil.Token(t, gold), map[string]any{"stream": chatStream, "body": "no author given"})
+	if status != http.StatusOK || !strings.Contains(string(body), `"author":"`+gold.Id+`"`) {
+		t.Fatalf("chat without author: %d %s", status, body)
+	}
+	if status, body := srv.Do(t, http.MethodPost, chat, testutil.Token(t, gold), map[string]any{
+		"stream": chatStream, "author": tutor.Id, "body": "I am the host"}); status != http.StatusForbidden || !strings.Contains(string(body), `"not_yours"`) {
+		t.Fatalf("chat as someone else: want 403 not_yours, got %d %s", status, body)
 	}
 }

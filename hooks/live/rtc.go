@@ -27,6 +27,7 @@ func bindRTC(app core.App) {
 	}, rtcConfig)
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
+	bindChat(app)
 }
 
 // rtcConfig reads the media server settings from salon_settings when the

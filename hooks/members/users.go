@@ -3,8 +3,6 @@ package members
 import (
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -17,11 +15,11 @@ import (
 // own record; only superusers and role=admin members change them.
 var privilegedUserFields = []string{"rank", "role", "invited_by", "suspended", "verified"}
 
-// privateUserFields are never shown to other members: a member sees only
-// the public profile (name, avatar, bio, rank, role) of someone else.
-var privateUserFields = []string{"email", "emailVisibility", "verified", "invited_by", "suspended", "lang"}
-
-var privateFilterRe = regexp.MustCompile(`\b(email|emailVisibility|verified|invited_by|suspended|lang)\b`)
+// privateUserFields are hidden in the schema (so nobody but superusers
+// filters, sorts or subscribes by them) and given back to the member
+// themselves and to admins: others see only the public profile (name,
+// avatar, bio, rank, role).
+var privateUserFields = []string{"verified", "invited_by", "suspended", "lang"}
 
 func bindUsers(app core.App) {
 	app.OnRecordCreateRequest("users").BindFunc(signup)
@@ -32,41 +30,7 @@ func bindUsers(app core.App) {
 		return e.Next()
 	})
 	app.OnRecordEnrich("users").BindFunc(hidePrivateUserFields)
-	app.OnRecordsListRequest("users").BindFunc(func(e *core.RecordsListRequestEvent) error {
-		if salon.IsAdmin(e.Auth) {
-			return e.Next()
-		}
-		q := e.Request.URL.Query()
-		for _, param := range []string{"filter", "sort"} {
-			if f := privateFilterRe.FindString(q.Get(param)); f != "" {
-				return e.BadRequestError(fmt.Sprintf("Members cannot %s by the private field %q.", param, f), nil)
-			}
-		}
-		return e.Next()
-	})
-
-	// a realtime filter on a private field would leak it through which
-	// events arrive
-	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
-		if salon.IsAdmin(e.Auth) {
-			return e.Next()
-		}
-		for _, sub := range e.Subscriptions {
-			topic, options, _ := strings.Cut(sub, "?")
-			if !strings.HasPrefix(topic, "users") && !strings.HasPrefix(topic, "_pb_users_auth_") {
-				continue
-			}
-			decoded, err := url.QueryUnescape(options)
-			if err != nil {
-				decoded = options
-			}
-			if f := privateFilterRe.FindString(decoded); f != "" {
-				return e.BadRequestError(fmt.Sprintf("Members cannot subscribe by the private field %q.", f), nil)
-			}
-		}
-		return e.Next()
-	})
-
+	app.OnRecordUpdateRequest("users").BindFunc(setPrivateUserFields)
 	// model hooks run for every save: API, dashboard and Go
 	app.OnRecordCreate("users").BindFunc(func(e *core.RecordEvent) error {
 		e.Record.SetEmailVisibility(false)
@@ -179,21 +143,53 @@ func sameValue(field string, value any, original *core.Record) bool {
 // the admins, in lists, views, expands and realtime events alike.
 func hidePrivateUserFields(e *core.RecordEnrichEvent) error {
 	auth := e.RequestInfo.Auth
-	if salon.IsAdmin(auth) || (auth != nil && auth.Collection().Name == "users" && auth.Id == e.Record.Id) {
+	if salon.IsAdmin(auth) {
+		e.Record.Unhide(privateUserFields...)
 		return e.Next()
 	}
-	e.Record.Hide(privateUserFields...)
+	own := auth != nil && auth.Collection().Name == "users" && auth.Id == e.Record.Id
+	if own {
+		e.Record.Unhide(privateUserFields...)
+	} else {
+		e.Record.Hide("email", "emailVisibility")
+	}
 	if err := e.Next(); err != nil {
 		return err
 	}
-	// expansion runs inside e.Next(): drop what would reveal a private relation
+	// expansion runs inside e.Next() and does not look at hidden fields:
+	// drop what would reveal who invited whom
 	if expand := e.Record.Expand(); expand != nil {
-		if _, ok := expand["invited_by"]; ok {
-			delete(expand, "invited_by")
+		_, via := expand["users_via_invited_by"]
+		_, by := expand["invited_by"]
+		if via || (by && !own) {
+			delete(expand, "users_via_invited_by")
+			if !own {
+				delete(expand, "invited_by")
+			}
 			e.Record.SetExpand(expand)
 		}
 	}
 	return nil
+}
+
+// setPrivateUserFields applies what the caller may set among the hidden
+// fields, which PocketBase leaves out of the loaded data: a member their own
+// lang, admins (role=admin; superusers are loaded as usual) all of them.
+// GuardUserPrivileges has already refused a member's privileged fields.
+func setPrivateUserFields(e *core.RecordRequestEvent) error {
+	if e.HasSuperuserAuth() {
+		return e.Next()
+	}
+	fields := []string{"lang"}
+	if salon.IsAdmin(e.Auth) {
+		fields = privateUserFields
+	} else if e.Auth == nil || e.Auth.Id != e.Record.Id {
+		return e.Next()
+	}
+	if err := salon.SetSubmitted(e.RequestEvent, e.Record, fields...); err != nil {
+		return e.BadRequestError("Failed to read the submitted data.", err)
+	}
+	return e.Next()
 }
 
 // signup sets up a new member: default role and rank, and the invite code,
@@ -219,6 +215,16 @@ func signup(e *core.RecordRequestEvent) error {
 		return e.BadRequestError("Failed to read the request.", err)
 	}
 	code := NormalizeInviteCode(cast.ToString(info.Body["invite_code"]))
+	// hidden fields are left out of the loaded data (see setPrivateUserFields)
+	if !e.HasSuperuserAuth() {
+		fields := []string{"lang"}
+		if admin {
+			fields = privateUserFields
+		}
+		if err := salon.SetSubmitted(e.RequestEvent, e.Record, fields...); err != nil {
+			return e.BadRequestError("Failed to read the submitted data.", err)
+		}
+	}
 
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx

@@ -241,6 +241,12 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 			}
 		}
 	}
+	// a refund delivered before its payment already counted the refunded
+	// total: end where payment-then-refund ends
+	refundedFirst := int64(r.GetInt("refunded_amount")) >= amount
+	if refundedFirst {
+		r.Set("status", "refunded")
+	}
 	if err := tx.Save(r); err != nil {
 		return "", fmt.Errorf("save paid %s: %w", p.collection, err)
 	}
@@ -253,6 +259,9 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 		if err := p.onPaid(tx, r); err != nil {
 			return "", err
 		}
+	}
+	if refundedFirst {
+		return "paid, already refunded", nil
 	}
 	return "paid", nil
 }
@@ -450,6 +459,9 @@ func dispatchEvent(tx core.App, event stripe.Event) (objectID, outcome string, e
 		p, r, err := findPayable(tx, ch.Metadata, "stripe_payment_intent", piID)
 		if err != nil || r == nil {
 			return ch.ID, "no matching record", err
+		}
+		if piID != "" && r.GetString("stripe_payment_intent") == "" {
+			r.Set("stripe_payment_intent", piID) // the refund came first
 		}
 		return ch.ID, "refunded", markRefunded(tx, p, r, ch.AmountRefunded)
 	}

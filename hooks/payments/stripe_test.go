@@ -366,3 +366,37 @@ func TestCheckoutExpiresAt(t *testing.T) {
 		}
 	}
 }
+
+// Stripe does not promise event order: a full refund delivered before its
+// payment ends where payment-then-refund ends (refunded, the full amount
+// counted), not as a paid order with its money returned.
+func TestRefundBeforePayment(t *testing.T) {
+	app := testutil.NewApp(t)
+	testutil.EnablePayments(t, app)
+	srv := testutil.Serve(t, app)
+	buyer := testutil.CreateUser(t, app, testutil.User{})
+	mug := testutil.NewProduct(t, app, map[string]any{"stock": 10})
+	post := func(payload []byte) string {
+		t.Helper()
+		status, body := testutil.PostWebhook(t, srv, payload, testutil.TestWebhookSecret, time.Now())
+		if status != http.StatusOK {
+			t.Fatalf("webhook: %d %s", status, body)
+		}
+		return string(body)
+	}
+	order := checkout(t, srv, app, buyer, mug.Id, 2)
+	post(testutil.StripeEvent("charge.refunded", map[string]any{
+		"id": "ch_" + order.Id, "object": "charge", "amount": 3000, "amount_refunded": 3000, "currency": "jpy",
+		"payment_intent": "pi_" + order.Id, "refunded": true,
+		"metadata": map[string]string{"salon_kind": "orders", "salon_id": order.Id},
+	}))
+	post(testutil.StripeEvent("checkout.session.completed", session(order, "complete", "paid", 3000, true)))
+	r := testutil.Reload(t, app, order)
+	if r.GetString("status") != "refunded" || r.GetInt("refunded_amount") != 3000 || r.GetDateTime("paid_at").IsZero() {
+		t.Fatalf("refund then payment: %s, refunded %d", r.GetString("status"), r.GetInt("refunded_amount"))
+	}
+	// a refund does not return stock (as after payment-then-refund)
+	if got := testutil.Reload(t, app, mug).GetInt("stock"); got != 8 {
+		t.Fatalf("stock: %d, want 8", got)
+	}
+}

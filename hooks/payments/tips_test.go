@@ -81,6 +81,7 @@ func TestTips(t *testing.T) {
 	tipURL := func(id string) string { return "/api/salon/live/" + id + "/tips" }
 
 	rt := srv.Subscribe(t, testutil.Token(t, viewer), "tips")
+	lowRT := srv.Subscribe(t, testutil.Token(t, lowRank), "tips")
 
 	status, body := srv.Do(t, http.MethodPost, tipURL(live.Id), fanToken, map[string]any{"amount": 500, "message": "  Great show!  "})
 	if status != http.StatusOK {
@@ -171,6 +172,25 @@ func TestTips(t *testing.T) {
 	}
 	if n, _ := count(testutil.Token(t, viewer)); n != 1 {
 		t.Fatal("a viewer must see a paid tip")
+	}
+	// a paid tip follows its stream: a member below the stream's rank sees
+	// neither the tip nor its message, in lists, views or realtime
+	lowToken := testutil.Token(t, lowRank)
+	if n, body := count(lowToken); n != 0 || strings.Contains(body, "Great show") {
+		t.Fatalf("a Free member sees a tip on a Silver stream: %s", body)
+	}
+	if status, body := srv.Do(t, http.MethodGet, "/api/collections/tips/records/"+tip.Id, lowToken, nil); status != http.StatusNotFound {
+		t.Fatalf("a Free member views a tip on a Silver stream: %d %s", status, body)
+	}
+	if got, ok := lowRT.Next(time.Second); ok {
+		t.Fatalf("a Free member received the tip live: %s", got.Data)
+	}
+	// the host cannot probe the payment details with a filter
+	for _, q := range []string{"note~'a'", "stripe_session~'cs_'", "checkout_url~'stripe'"} {
+		status, body := srv.Do(t, http.MethodGet, "/api/collections/tips/records?filter="+testutil.Urlq(q), testutil.Token(t, host), nil)
+		if status != http.StatusBadRequest || !strings.Contains(string(body), `"private_field"`) {
+			t.Errorf("host filters tips by %s: %d %s", q, status, body)
+		}
 	}
 	// and it stands in the stream's chat, once, for every viewer
 	_, chat := srv.Do(t, http.MethodGet, "/api/collections/live_chat_messages/records?filter="+testutil.Urlq("tip='"+tip.Id+"'"), testutil.Token(t, viewer), nil)

@@ -2,7 +2,12 @@ package rooms_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 
 	"salonbase/testutil"
 )
@@ -78,5 +83,75 @@ func TestGroupRoom(t *testing.T) {
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, ow, nil, 204, "")
 	if _, err := app.FindRecordById("rooms", room); err == nil {
 		t.Fatal("the group's room outlived the group")
+	}
+}
+
+// receives waits until rt receives an event containing text.
+func receives(t testing.TB, rt *testutil.Realtime, text string) bool {
+	t.Helper()
+	for {
+		ev, ok := rt.Next(5 * time.Second)
+		if !ok {
+			return false
+		}
+		if strings.Contains(string(ev.Data), text) {
+			return true
+		}
+	}
+}
+
+// Members banned from, removed from or leaving a group stop receiving its
+// room's live feed at once, not only its stored messages.
+func TestGroupRoomLiveFeedEndsWithMembership(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	owner := testutil.CreateUser(t, app, testutil.User{})
+	ow := testutil.Token(t, owner)
+	group := testutil.MustCreate(t, srv, testutil.GroupsURL, ow, map[string]any{"name": "Readers", "theme": "hobby", "visibility": "open"})
+	gid, room := group["id"].(string), group["room"].(string)
+	topic := "rooms/" + room
+	witness := srv.Subscribe(t, ow, topic)
+
+	for _, c := range []struct {
+		how  string
+		lose func(member *core.Record, token string)
+	}{
+		{"banned", func(m *core.Record, _ string) {
+			testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+m.Id+"/ban"), ow, nil, 200, "")
+		}},
+		{"removed", func(m *core.Record, _ string) {
+			testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+m.Id+"/remove"), ow, nil, 204, "")
+		}},
+		{"left", func(m *core.Record, token string) {
+			row, err := app.FindFirstRecordByFilter("group_members", "group = {:g} && user = {:u}", dbx.Params{"g": gid, "u": m.Id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.WantStatus(t, srv, http.MethodDelete, "/api/collections/group_members/records/"+row.Id, token, nil, 204, "")
+		}},
+	} {
+		member := testutil.CreateUser(t, app, testutil.User{})
+		mt := testutil.Token(t, member)
+		testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), mt, nil, 200, "active")
+		feed := srv.Subscribe(t, mt, topic)
+		before := "before " + c.how
+		if status, _ := testutil.Post(t, srv, ow, room, before); status != http.StatusOK {
+			t.Fatalf("%s: owner posts: %d", c.how, status)
+		}
+		if !receives(t, feed, before) || !receives(t, witness, before) {
+			t.Fatalf("%s: the member's feed did not work before", c.how)
+		}
+		c.lose(member, mt)
+		after := "after " + c.how
+		if status, _ := testutil.Post(t, srv, ow, room, after); status != http.StatusOK {
+			t.Fatalf("%s: owner posts: %d", c.how, status)
+		}
+		if !receives(t, witness, after) {
+			t.Fatalf("%s: the owner's feed stopped", c.how)
+		}
+		if !quiet(t, feed, after) {
+			t.Errorf("a member who was %s still receives the group room live", c.how)
+		}
 	}
 }

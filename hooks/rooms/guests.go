@@ -35,6 +35,8 @@ func bindGuests(app core.App) {
 		return se.Next()
 	})
 
+	app.OnRecordUpdateRequest("guest_links").BindFunc(updateGuestLink)
+
 	// guests are created only by joinAsGuest (or an admin in the dashboard)
 	app.OnRecordCreateRequest("guests").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
@@ -108,10 +110,36 @@ func createGuestLink(e *core.RequestEvent) error {
 		"id":         link.Id,
 		"room":       room.Id,
 		"label":      link.GetString("label"),
-		"token":      token, // shown once; only its hash is stored
+		"token":      token,                                                                    // shown once; only its hash is stored
 		"url":        strings.TrimRight(e.App.Settings().Meta.AppURL, "/") + "/guest/" + token, // the web client's guest page
 		"expires_at": link.GetDateTime("expires_at"),
 	})
+}
+
+// updateGuestLink keeps a plain update within what creating a link allows:
+// a link lives at most 90 days from its creation, and only admins restore a
+// revoked link (a moderator cannot undo an admin's revocation).
+func updateGuestLink(e *core.RecordRequestEvent) error {
+	if e.HasSuperuserAuth() {
+		return e.Next()
+	}
+	link, original := e.Record, e.Record.Original()
+	if original.GetBool("revoked") && !link.GetBool("revoked") && !salon.IsAdmin(e.Auth) {
+		return salon.Deny("admins_only", "Only admins can restore a revoked guest link.")
+	}
+	expires := link.GetDateTime("expires_at").Time()
+	if !expires.Equal(original.GetDateTime("expires_at").Time()) {
+		created := original.GetDateTime("created").Time()
+		if created.IsZero() {
+			created = time.Now()
+		}
+		if expires.After(created.Add(guestLinkMaxHours * time.Hour)) {
+			return salon.Refuse(http.StatusBadRequest, "link_too_long",
+				"A guest link lives at most 90 days from its creation (this one: until %s).",
+				created.Add(guestLinkMaxHours*time.Hour).UTC().Format(time.RFC3339))
+		}
+	}
+	return e.Next()
 }
 
 func joinAsGuest(e *core.RequestEvent) error {

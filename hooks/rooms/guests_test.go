@@ -142,6 +142,30 @@ func TestGuestLinksAndGuestsStayInTheirRoom(t *testing.T) {
 	if status, _ := join(token, "Second visitor"); status != http.StatusForbidden {
 		t.Errorf("joining through a revoked link: want 403, got %d", status)
 	}
+
+	// a moderator cannot revive a revoked link nor stretch one past 90 days
+	linkURL := "/api/collections/guest_links/records/" + stored.Id
+	if status, raw := srv.Do(t, http.MethodPatch, linkURL, modt, map[string]any{"revoked": false}); status != http.StatusForbidden || !strings.Contains(string(raw), `"admins_only"`) {
+		t.Errorf("moderator revives a revoked link: want 403 admins_only, got %d %s", status, raw)
+	}
+	status, raw = srv.Do(t, http.MethodPost, links(room.Id), modt, map[string]any{"expires_in_hours": 24})
+	if status != http.StatusOK {
+		t.Fatalf("second link: %d %s", status, raw)
+	}
+	second := "/api/collections/guest_links/records/" + testutil.Decode[map[string]any](t, raw)["id"].(string)
+	for _, far := range []time.Duration{91 * 24 * time.Hour, 10 * 365 * 24 * time.Hour} {
+		status, raw := srv.Do(t, http.MethodPatch, second, modt, map[string]any{"expires_at": time.Now().Add(far).UTC().Format(time.RFC3339)})
+		if status != http.StatusBadRequest || !strings.Contains(string(raw), `"link_too_long"`) {
+			t.Errorf("moderator extends a link by %v: want 400 link_too_long, got %d %s", far, status, raw)
+		}
+	}
+	if status, raw := srv.Do(t, http.MethodPatch, second, modt, map[string]any{"expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}); status != http.StatusOK {
+		t.Errorf("moderator extends a link within 90 days: %d %s", status, raw)
+	}
+	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
+	if status, raw := srv.Do(t, http.MethodPatch, linkURL, testutil.Token(t, admin), map[string]any{"revoked": false}); status != http.StatusOK {
+		t.Errorf("admin restores a revoked link: %d %s", status, raw)
+	}
 }
 
 func TestGuestChatSwitchAndExpiry(t *testing.T) {
@@ -192,5 +216,59 @@ func TestGuestChatSwitchAndExpiry(t *testing.T) {
 	}
 	if got := roomMessages(t, srv, gt, room.Id); got.TotalItems != 0 {
 		t.Errorf("expired link: guest still reads")
+	}
+}
+
+// A guest whose link runs out by time alone (nothing is saved) stops
+// receiving the room live at that moment, and leaves its presence.
+func TestGuestLiveFeedEndsWhenTheLinkExpires(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	testutil.UpdateSettings(t, app, map[string]any{"guest_chat": true})
+	member := testutil.CreateUser(t, app, testutil.User{})
+	mt := testutil.Token(t, member)
+	room := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})
+	guest := testutil.NewGuest(t, app, room, 2*time.Second)
+	topic := "rooms/" + room.Id
+	feed := srv.Subscribe(t, testutil.Token(t, guest), topic)
+	witness := srv.Subscribe(t, mt, topic)
+
+	if status, _ := testutil.Post(t, srv, mt, room.Id, "while the link lives"); status != http.StatusOK {
+		t.Fatalf("member posts: %d", status)
+	}
+	if !receives(t, feed, "while the link lives") {
+		t.Fatal("the guest's feed did not work while the link lived")
+	}
+	// wait (without saving anything) until the normal read refuses the guest
+	for i := 0; ; i++ {
+		status, _ := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/presence", testutil.Token(t, guest), nil)
+		if status == http.StatusForbidden {
+			break
+		}
+		if i > 100 {
+			t.Fatal("the guest link never expired")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, _ := testutil.Post(t, srv, mt, room.Id, "after the expiry"); status != http.StatusOK {
+		t.Fatalf("member posts: %d", status)
+	}
+	if !receives(t, witness, "after the expiry") {
+		t.Fatal("the member's feed stopped")
+	}
+	if !quiet(t, feed, "after the expiry") {
+		t.Fatal("a guest whose link expired still receives the room live")
+	}
+	// the grant itself is gone: the guest is no longer present
+	for i := 0; ; i++ {
+		_, raw := srv.Do(t, http.MethodGet, "/api/salon/rooms/"+room.Id+"/presence", mt, nil)
+		if !strings.Contains(string(raw), guest.Id) {
+			break
+		}
+		if i > 50 {
+			t.Fatalf("the expired guest is still present: %s", raw)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -20,8 +20,9 @@ import (
 // author_name, hidden ip and author_rank, mentions, edited, deleted_at), and
 // the notifications a message sends.
 
-// roomMessageImmutable are the fields an edit cannot change.
-var roomMessageImmutable = []string{"room", "author", "guest", "author_name", "reply_to", "deleted_at"}
+// roomMessageImmutable are the fields an edit cannot change (edited and
+// edited_at are the server's: an author cannot hide that they edited).
+var roomMessageImmutable = []string{"room", "author", "guest", "author_name", "reply_to", "deleted_at", "edited", "edited_at"}
 
 func bindRoomMessages(app core.App) {
 	app.OnRecordCreateRequest("room_messages").BindFunc(createRoomMessage)

@@ -127,7 +127,16 @@ func TestRoomMessageEdit(t *testing.T) {
 	if status, _ := srv.Do(t, http.MethodPatch, url, testutil.Token(t, me), map[string]any{"author": other.Id}); status != http.StatusBadRequest {
 		t.Errorf("change the author: want 400, got %d", status)
 	}
+	// the author cannot hide that they edited, alone or with a new text
+	for _, body := range []map[string]any{{"edited": false}, {"edited_at": ""}, {"body": "hello!", "edited": false, "edited_at": ""}} {
+		if status, raw := srv.Do(t, http.MethodPatch, url, testutil.Token(t, me), body); status != http.StatusBadRequest {
+			t.Errorf("clear the edit mark with %v: want 400, got %d %s", body, status, raw)
+		}
+	}
 	stored, _ = app.FindRecordById("room_messages", msg["id"].(string))
+	if !stored.GetBool("edited") || stored.GetDateTime("edited_at").IsZero() {
+		t.Fatalf("the edit mark was cleared: %v", stored)
+	}
 	if stored.GetString("body") != "hello" || stored.GetString("room") != room.Id || stored.GetString("author") != me.Id {
 		t.Fatalf("refused edits changed the message: %v", stored)
 	}

@@ -20,7 +20,8 @@ import (
 // (pb.realtime.subscribe("rooms/ID", cb)), then encodes each event once and
 // hands it to every granted client's queue. Grants are re-checked whenever
 // something that decides access changes (the member's record, their
-// membership, the room, a guest link, the settings, ranks), so a removed,
+// membership, their group membership for a group's room, the room, a guest
+// link, the settings, ranks; and the guest link's expiry time), so a removed,
 // demoted or suspended member stops receiving at once.
 //
 // Events on the topic (JSON):
@@ -65,6 +66,7 @@ func bindRoomRealtime(app core.App) {
 		if ob, ok := e.Client.Get(roomOutboxKey).(*roomOutbox); ok {
 			ob.close()
 		}
+		stopGuestExpiry(e.Client)
 		return err
 	})
 
@@ -105,6 +107,19 @@ func bindRoomRealtime(app core.App) {
 		recheckRoomGrants(e.App, func(roomID, authID string) bool { return roomID == room && authID == user }, nil)
 		return e.Next()
 	})
+	// a group's room follows the group's membership: a ban, a removal or
+	// leaving (the row deleted) ends the member's live feed
+	recheckGroupMember := func(e *core.RecordEvent) error {
+		user := e.Record.GetString("user")
+		group, err := e.App.FindRecordById("groups", e.Record.GetString("group"))
+		if err == nil && group.GetString("room") != "" {
+			room := group.GetString("room")
+			recheckRoomGrants(e.App, func(roomID, authID string) bool { return roomID == room && authID == user }, nil)
+		}
+		return e.Next()
+	}
+	app.OnRecordAfterUpdateSuccess("group_members").BindFunc(recheckGroupMember)
+	app.OnRecordAfterDeleteSuccess("group_members").BindFunc(recheckGroupMember)
 	recheckThisRoom := func(e *core.RecordEvent) error {
 		id := e.Record.Id
 		recheckRoomGrants(e.App, func(roomID, _ string) bool { return roomID == id }, nil)
@@ -118,6 +133,10 @@ func bindRoomRealtime(app core.App) {
 		return e.Next()
 	}
 	app.OnRecordAfterUpdateSuccess("guest_links").BindFunc(recheckRoom)
+	app.OnRecordAfterUpdateSuccess("guest_links").BindFunc(func(e *core.RecordEvent) error {
+		rearmLinkGuests(e.App, e.Record)
+		return e.Next()
+	})
 	app.OnRecordAfterDeleteSuccess("guest_links").BindFunc(recheckRoom)
 	recheckAll := func(e *core.RecordEvent) error {
 		recheckRoomGrants(e.App, func(string, string) bool { return true }, nil)
@@ -229,6 +248,9 @@ func subscribeRooms(e *core.RealtimeSubscribeRequestEvent) error {
 	e.Client.Set(roomGrantsKey, grants)
 	if len(grants) > 0 {
 		outboxOf(e.Client)
+		if e.Auth.Collection().Name == "guests" {
+			armGuestExpiry(e.App, e.Client, e.Auth)
+		}
 	}
 	hub := hubOf(e.App)
 	for id, authID := range old {
@@ -279,6 +301,9 @@ func fanOut(app core.App, roomID string, data []byte) {
 		}
 		// a suspension or password change unsets the client's auth
 		if auth := clientAuth(c); auth == nil || auth.Id != granted {
+			continue
+		}
+		if guestExpired(c) { // the timer revokes the grant right after
 			continue
 		}
 		ob := outboxOf(c)

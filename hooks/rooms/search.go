@@ -65,15 +65,18 @@ func searchRoom(e *core.RequestEvent) error {
 	if utf8.RuneCountInString(q) > 200 {
 		return e.BadRequestError("The search text can be at most 200 characters.", nil)
 	}
-	page, _ := strconv.Atoi(e.Request.URL.Query().Get("page"))
-	if page < 1 {
-		page = 1
+	if err := salon.CheckText("q", q); err != nil {
+		return err
 	}
-	perPage, _ := strconv.Atoi(e.Request.URL.Query().Get("perPage"))
-	if perPage < 1 {
-		perPage = roomSearchDefaultPerPage
+	// perPage above the maximum is trimmed to it, as it always was
+	query := e.Request.URL.Query()
+	if n, convErr := strconv.Atoi(query.Get("perPage")); convErr == nil && n > roomSearchMaxPerPage {
+		query.Set("perPage", strconv.Itoa(roomSearchMaxPerPage))
 	}
-	perPage = min(perPage, roomSearchMaxPerPage)
+	page, perPage, err := salon.PageParams(query, roomSearchDefaultPerPage, roomSearchMaxPerPage)
+	if err != nil {
+		return err
+	}
 
 	sortBy := e.Request.URL.Query().Get("sort")
 	if sortBy == "" {

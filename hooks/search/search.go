@@ -87,20 +87,14 @@ func searchSalon(e *core.RequestEvent) error {
 	if utf8.RuneCountInString(text) > searchMaxQuery {
 		return e.BadRequestError(fmt.Sprintf("The query is longer than %d characters.", searchMaxQuery), nil)
 	}
-	page, perPage := 1, 20
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return e.BadRequestError("The page parameter must be a positive number.", nil)
-		}
-		page = n
+	page, perPage, err := salon.PageParams(q, 20, searchMaxPerPage)
+	if err != nil {
+		return err
 	}
-	if v := q.Get("perPage"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > searchMaxPerPage {
-			return e.BadRequestError(fmt.Sprintf("The perPage parameter must be 1–%d.", searchMaxPerPage), nil)
+	for _, param := range []string{"q", "category", "author", "tag"} {
+		if err := salon.CheckText(param, q.Get(param)); err != nil {
+			return err
 		}
-		perPage = n
 	}
 	kind := q.Get("kind")
 	if kind != "" && kind != "topic" && kind != "post" && kind != "room_message" {
