@@ -19,12 +19,15 @@ import (
 // the embedded web client on its own SQLite data dir, and that the demo
 // command fills that data dir.
 func TestBinaryServesEverythingFromItself(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "salonbase")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = os.Environ()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	raw, err := os.ReadFile(buildBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, raw, 0o755); err != nil {
+		t.Fatal(err)
 	}
 
 	data := filepath.Join(dir, "pb_data")
@@ -145,13 +148,6 @@ func freeAddr(t *testing.T) string {
 }
 
 func WaitFor(t *testing.T, url string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("server did not come up at %s", url)
+	t.Helper()
+	waitForWithin(t, url, 30*time.Second)
 }
