@@ -229,7 +229,9 @@ func TestGuestLiveFeedEndsWhenTheLinkExpires(t *testing.T) {
 	member := testutil.CreateUser(t, app, testutil.User{})
 	mt := testutil.Token(t, member)
 	room := testutil.NewRoom(t, app, map[string]any{"allow_guests": true})
-	guest := testutil.NewGuest(t, app, room, 2*time.Second)
+	// long enough for the subscriptions below to be made on a slow machine
+	// (under -race), short enough to wait for
+	guest := testutil.NewGuest(t, app, room, 10*time.Second)
 	topic := "rooms/" + room.Id
 	feed := srv.Subscribe(t, testutil.Token(t, guest), topic)
 	witness := srv.Subscribe(t, mt, topic)
@@ -246,7 +248,7 @@ func TestGuestLiveFeedEndsWhenTheLinkExpires(t *testing.T) {
 		if status == http.StatusForbidden {
 			break
 		}
-		if i > 100 {
+		if i > 200 {
 			t.Fatal("the guest link never expired")
 		}
 		time.Sleep(100 * time.Millisecond)
