@@ -1,6 +1,7 @@
 // Package hooks extends PocketBase into Salonbase. Each feature is a package
 // of its own (salon is the kernel they share); this file binds them all, in
-// one readable function.
+// one readable function: each feature's hooks (Register) and its routes
+// (Routes, all under /api/salon).
 package hooks
 
 import (
@@ -32,8 +33,26 @@ func Register(app core.App) {
 
 	app.OnRealtimeSubscribeRequest().BindFunc(salon.GuardPrivateSubscriptions)
 
-	// The features, each with its hooks and routes, in the order they
-	// have always been bound.
+	// Every route of ours is under /api/salon, in this one group. The only
+	// path outside it, the media API /api/rtc/..., is bound by rtc.Register
+	// (through live.Register) in the callback that starts the media server.
+	// Go's ServeMux picks the most specific pattern, so the order of routes
+	// does not matter; the static site's catch-all in main.go is bound last
+	// (priority 999) either way.
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		g := se.Router.Group("/api/salon")
+		live.Routes(g)
+		dm.Routes(g)
+		payments.Routes(g)
+		notify.Routes(g)
+		events.Routes(g)
+		forum.Routes(g)
+		search.Routes(g)
+		rooms.Routes(g)
+		return se.Next()
+	})
+
+	// The features' hooks, in the order they have always been bound.
 	salon.Register(app)
 	members.Register(app)
 	live.Register(app) // live streams and calls (rtc/ media server)
@@ -42,6 +61,5 @@ func Register(app core.App) {
 	notify.Register(app)
 	events.Register(app)
 	forum.Register(app)
-	search.Register(app)
 	rooms.Register(app)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/filesystem"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/spf13/cast"
 
@@ -35,16 +36,15 @@ import (
 
 const defaultDMAttachmentMB = 20
 
-func bindDM(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		dm := se.Router.Group("/api/salon/dm").Bind(apis.RequireAuth("users"))
-		dm.GET("/conversations", listDMConversations)
-		dm.GET("/unread", countDMUnread)
-		dm.POST("/conversations/{userId}/read", markDMConversationRead)
-		dm.GET("/can-write/{userId}", canWrite)
-		return se.Next()
-	})
+func dmRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	dm := g.Group("/dm").Bind(apis.RequireAuth("users"))
+	dm.GET("/conversations", listDMConversations)
+	dm.GET("/unread", countDMUnread)
+	dm.POST("/conversations/{userId}/read", markDMConversationRead)
+	dm.GET("/can-write/{userId}", canWrite)
+}
 
+func bindDM(app core.App) {
 	app.OnRecordCreateRequest("dm_messages").BindFunc(sendDM)
 	app.OnRecordUpdateRequest("dm_messages").BindFunc(updateDM)
 	app.OnRecordDeleteRequest("dm_messages").BindFunc(deleteDM)

@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/security"
 
 	"salonbase/hooks/notify"
@@ -24,15 +25,12 @@ import (
 // (Google, Apple, Outlook) poll without logging in. Times are written in
 // UTC, which every client converts to the viewer's zone.
 
-func bindCalendar(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/events/{id}/ics", eventICS).Bind(apis.RequireAuth())
-		g := se.Router.Group("/api/salon/calendar")
-		g.GET("/feed-url", calendarFeedURL).Bind(apis.RequireAuth("users"))
-		g.POST("/reset", resetCalendarFeed).Bind(apis.RequireAuth("users"))
-		g.GET("/{user}/{token}", calendarFeed) // the signature is the login
-		return se.Next()
-	})
+func calendarRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/events/{id}/ics", eventICS).Bind(apis.RequireAuth())
+	c := g.Group("/calendar")
+	c.GET("/feed-url", calendarFeedURL).Bind(apis.RequireAuth("users"))
+	c.POST("/reset", resetCalendarFeed).Bind(apis.RequireAuth("users"))
+	c.GET("/{user}/{token}", calendarFeed) // the signature is the login
 }
 
 func eventICS(e *core.RequestEvent) error {

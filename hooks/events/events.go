@@ -11,6 +11,7 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/hooks/notify"
@@ -98,15 +99,6 @@ func bindEvents(app core.App) {
 		return notify.Notify(e.App, attendees, eventNotice(ev, "event_cancelled"))
 	})
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/events/{id}")
-		g.POST("/rsvp", rsvp).Bind(apis.RequireAuth("users"))
-		g.DELETE("/rsvp", cancelRSVP).Bind(apis.RequireAuth("users"))
-		g.GET("/attendees", attendeesJSON).Bind(apis.RequireAuth())
-		g.GET("/attendees.csv", attendeesCSV).Bind(apis.RequireAuth())
-		return se.Next()
-	})
-
 	app.Cron().MustAdd("salonEventReminders", "*/5 * * * *", func() {
 		if _, err := SendEventReminders(app, time.Now()); err != nil {
 			app.Logger().Error("event reminders", "error", err)
@@ -116,6 +108,14 @@ func bindEvents(app core.App) {
 		salon.WaitBackground(e.App)
 		return e.Next()
 	})
+}
+
+func eventRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	ev := g.Group("/events/{id}")
+	ev.POST("/rsvp", rsvp).Bind(apis.RequireAuth("users"))
+	ev.DELETE("/rsvp", cancelRSVP).Bind(apis.RequireAuth("users"))
+	ev.GET("/attendees", attendeesJSON).Bind(apis.RequireAuth())
+	ev.GET("/attendees.csv", attendeesCSV).Bind(apis.RequireAuth())
 }
 
 func validateEvent(ev *core.Record) error {

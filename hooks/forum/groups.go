@@ -7,6 +7,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/notify"
 	"salonbase/hooks/salon"
@@ -26,16 +27,15 @@ import (
 func bindGroups(app core.App) {
 	app.OnRecordCreateRequest("groups").BindFunc(createGroup)
 	app.OnRecordUpdateRequest("groups").BindFunc(updateGroup)
+}
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/groups")
-		g.GET("/themes", groupThemes)
-		g.POST("/{id}/join", joinGroup)
-		g.POST("/{id}/invite", inviteToGroup)
-		g.POST("/{id}/transfer", transferGroup)
-		g.POST("/{id}/members/{user}/{action}", manageMember)
-		return se.Next()
-	})
+func groupRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	gr := g.Group("/groups")
+	gr.GET("/themes", groupThemes)
+	gr.POST("/{id}/join", joinGroup)
+	gr.POST("/{id}/invite", inviteToGroup)
+	gr.POST("/{id}/transfer", transferGroup)
+	gr.POST("/{id}/members/{user}/{action}", manageMember)
 }
 
 func createGroup(e *core.RecordRequestEvent) error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/salon"
 )
@@ -17,11 +18,8 @@ import (
 
 const profileRecent = 10
 
-func bindProfiles(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/profiles/{id}", profile)
-		return se.Next()
-	})
+func profileRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/profiles/{id}", profile)
 }
 
 type profileTopic struct {

@@ -1,10 +1,18 @@
 package forum
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
 
 // Register binds the forum, groups and profiles.
 func Register(app core.App) {
 	bindForum(app)
 	bindGroups(app)
-	bindProfiles(app)
+}
+
+// Routes binds the group and profile routes to g, the /api/salon group.
+func Routes(g *router.RouterGroup[*core.RequestEvent]) {
+	groupRoutes(g)
+	profileRoutes(g)
 }

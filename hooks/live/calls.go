@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/hooks/dm"
@@ -120,11 +121,6 @@ func bindCalls(app core.App, svc *rtc.Service) {
 		return nil
 	})
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.POST("/api/salon/calls/{id}/messages", callMessage).Bind(apis.RequireAuth("users"))
-		return se.Next()
-	})
-
 	// After a restart the ring timers are gone: sweep every minute.
 	app.Cron().MustAdd("calls_missed", "* * * * *", func() {
 		var ids []string
@@ -141,6 +137,10 @@ func bindCalls(app core.App, svc *rtc.Service) {
 			markMissed(app, svc, id)
 		}
 	})
+}
+
+func callRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.POST("/calls/{id}/messages", callMessage).Bind(apis.RequireAuth("users"))
 }
 
 // callTransition checks who moves a call from one status to another and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/hooks/members"
@@ -88,13 +89,12 @@ func bindLive(app core.App, svc *rtc.Service) {
 		svc.EndStream(e.Record.Id)
 		return nil
 	})
+}
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/live")
-		g.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
-		g.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
-		return se.Next()
-	})
+func liveRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	l := g.Group("/live")
+	l.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
+	l.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 }
 
 // streamKey shows (or, with rotate, replaces) the key the host pastes into

@@ -1,8 +1,19 @@
 package live
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
 
 // Register binds live streams and calls on the rtc media server.
 func Register(app core.App) {
 	bindRTC(app)
+}
+
+// Routes binds the stream key and call chat routes to g, the /api/salon
+// group. The media API (/api/rtc/...) is not here: rtc.Register binds it in
+// the OnServe callback that starts the media server, whose handler it is.
+func Routes(g *router.RouterGroup[*core.RequestEvent]) {
+	liveRoutes(g)
+	callRoutes(g)
 }

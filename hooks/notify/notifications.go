@@ -11,35 +11,36 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/salon"
 )
 
-// Routes of the notifications a member reads (the records themselves are
-// read and marked read through the stock notifications collection API),
-// their preferences, the e-mail unsubscribe link and the nightly pruning.
+// The notifications a member reads (the records themselves are read and
+// marked read through the stock notifications collection API), their
+// preferences, the e-mail unsubscribe link and the nightly pruning.
 func bindNotifications(app core.App) {
 	bindOutbox(app)
 	bindNotificationRealtime(app)
-
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/notifications")
-		g.GET("/unread-count", unreadCount).Bind(apis.RequireAuth("users"))
-		g.POST("/read-all", readAll).Bind(apis.RequireAuth("users"))
-		g.GET("/prefs", getPrefs).Bind(apis.RequireAuth("users"))
-		g.POST("/prefs", setPrefs).Bind(apis.RequireAuth("users"))
-		g.POST("/announce", announce).Bind(apis.RequireAuth())
-		// no login: the signed token in the link is the proof
-		g.GET("/unsubscribe", unsubscribePage)
-		g.POST("/unsubscribe", unsubscribe)
-		return se.Next()
-	})
 
 	app.Cron().MustAdd("salonNotificationsPrune", "17 3 * * *", func() {
 		if err := PruneNotifications(app, time.Now()); err != nil {
 			app.Logger().Error("prune notifications", "error", err)
 		}
 	})
+}
+
+// notificationRoutes binds /api/salon/notifications/… to g (/api/salon).
+func notificationRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	n := g.Group("/notifications")
+	n.GET("/unread-count", unreadCount).Bind(apis.RequireAuth("users"))
+	n.POST("/read-all", readAll).Bind(apis.RequireAuth("users"))
+	n.GET("/prefs", getPrefs).Bind(apis.RequireAuth("users"))
+	n.POST("/prefs", setPrefs).Bind(apis.RequireAuth("users"))
+	n.POST("/announce", announce).Bind(apis.RequireAuth())
+	// no login: the signed token in the link is the proof
+	n.GET("/unsubscribe", unsubscribePage)
+	n.POST("/unsubscribe", unsubscribe)
 }
 
 // announce sends an operator's announcement to every active member (or

@@ -1,8 +1,17 @@
 package notify
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
 
 // Register binds in-app notifications, e-mail and their preferences.
 func Register(app core.App) {
 	bindNotifications(app)
+}
+
+// Routes binds the notification, preference and unsubscribe routes to g,
+// the /api/salon group.
+func Routes(g *router.RouterGroup[*core.RequestEvent]) {
+	notificationRoutes(g)
 }

@@ -1,6 +1,9 @@
 package payments
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
 
 // Register binds Stripe Checkout, the shop and tips.
 func Register(app core.App) {
@@ -16,4 +19,11 @@ func Register(app core.App) {
 	bindStripe(app)
 	bindShop(app)
 	bindTips(app)
+}
+
+// Routes binds the Stripe, shop and tip routes to g, the /api/salon group.
+func Routes(g *router.RouterGroup[*core.RequestEvent]) {
+	stripeRoutes(g)
+	shopRoutes(g)
+	tipRoutes(g)
 }

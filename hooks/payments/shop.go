@@ -13,6 +13,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stripe/stripe-go/v85"
 
@@ -59,15 +60,14 @@ func bindShop(app core.App) {
 		}
 		return e.Next()
 	})
+}
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/shop")
-		g.Bind(apis.RequireAuth())
-		g.POST("/checkout", shopCheckout)
-		g.POST("/orders/{id}/cancel", shopCancel)
-		g.GET("/orders.csv", shopOrdersCSV)
-		return se.Next()
-	})
+func shopRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	s := g.Group("/shop")
+	s.Bind(apis.RequireAuth())
+	s.POST("/checkout", shopCheckout)
+	s.POST("/orders/{id}/cancel", shopCancel)
+	s.GET("/orders.csv", shopOrdersCSV)
 }
 
 // ---------------------------------------------------------------------------

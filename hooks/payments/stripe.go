@@ -619,22 +619,21 @@ func expireSessionAndRelease(app core.App, p *payable, r *core.Record, status st
 // Routes and jobs
 // ---------------------------------------------------------------------------
 
-func bindStripe(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.POST("/api/salon/stripe/webhook", stripeWebhook)
-		se.Router.POST("/api/salon/stripe/reconcile", func(e *core.RequestEvent) error {
-			if !salon.IsAdmin(e.Auth) {
-				return salon.Deny("admins_only", "Only admins may reconcile payments.")
-			}
-			rep, err := Reconcile(e.App)
-			if err != nil {
-				return err
-			}
-			return e.JSON(http.StatusOK, rep)
-		}).Bind(apis.RequireAuth())
-		return se.Next()
-	})
+func stripeRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.POST("/stripe/webhook", stripeWebhook)
+	g.POST("/stripe/reconcile", func(e *core.RequestEvent) error {
+		if !salon.IsAdmin(e.Auth) {
+			return salon.Deny("admins_only", "Only admins may reconcile payments.")
+		}
+		rep, err := Reconcile(e.App)
+		if err != nil {
+			return err
+		}
+		return e.JSON(http.StatusOK, rep)
+	}).Bind(apis.RequireAuth())
+}
 
+func bindStripe(app core.App) {
 	// every 5 minutes: settle what webhooks missed and give back the stock
 	// of unpaid, expired reservations.
 	app.Cron().MustAdd("salonStripeReconcile", "*/5 * * * *", func() {

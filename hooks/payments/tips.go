@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stripe/stripe-go/v85"
 
@@ -39,13 +40,12 @@ func bindTips(app core.App) {
 		}
 		return e.Next()
 	})
+}
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.POST("/api/salon/live/{id}/tips", sendTip).Bind(apis.RequireAuth())
-		se.Router.GET("/api/salon/live/{id}/tips/totals", streamTipTotals).Bind(apis.RequireAuth())
-		se.Router.GET("/api/salon/tips/totals", hostTipTotals).Bind(apis.RequireAuth())
-		return se.Next()
-	})
+func tipRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.POST("/live/{id}/tips", sendTip).Bind(apis.RequireAuth())
+	g.GET("/live/{id}/tips/totals", streamTipTotals).Bind(apis.RequireAuth())
+	g.GET("/tips/totals", hostTipTotals).Bind(apis.RequireAuth())
 }
 
 // TipLimits are the admin-set bounds of a tip.

@@ -14,6 +14,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/salon"
 )
@@ -30,11 +31,8 @@ var exportHeader = []string{
 
 var unsafeFilename = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-func bindRoomExport(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/rooms/{id}/export.csv", exportRoom).Bind(apis.RequireAuth())
-		return se.Next()
-	})
+func roomExportRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/rooms/{id}/export.csv", exportRoom).Bind(apis.RequireAuth())
 }
 
 func exportRoom(e *core.RequestEvent) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -27,14 +28,12 @@ const (
 	guestLinkMaxHours     = 90 * 24
 )
 
-func bindGuests(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon")
-		g.POST("/rooms/{id}/guest-links", createGuestLink).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
-		g.POST("/guests/join", joinAsGuest)
-		return se.Next()
-	})
+func guestRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.POST("/rooms/{id}/guest-links", createGuestLink).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
+	g.POST("/guests/join", joinAsGuest)
+}
 
+func bindGuests(app core.App) {
 	app.OnRecordUpdateRequest("guest_links").BindFunc(updateGuestLink)
 
 	// guests are created only by joinAsGuest (or an admin in the dashboard)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
@@ -52,6 +53,12 @@ type roomEvent struct {
 	Left   []string      `json:"left,omitempty"`
 }
 
+func roomRealtimeRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	r := g.Group("/rooms/{id}")
+	r.GET("/presence", roomPresence).Bind(apis.RequireAuth())
+	r.POST("/typing", roomTyping).Bind(apis.RequireAuth())
+}
+
 func bindRoomRealtime(app core.App) {
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
 		hubOf(e.App).stop()
@@ -68,13 +75,6 @@ func bindRoomRealtime(app core.App) {
 		}
 		stopGuestExpiry(e.Client)
 		return err
-	})
-
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon/rooms/{id}")
-		g.GET("/presence", roomPresence).Bind(apis.RequireAuth())
-		g.POST("/typing", roomTyping).Bind(apis.RequireAuth())
-		return se.Next()
 	})
 
 	// messages: encoded once per event

@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"golang.org/x/crypto/bcrypt"
 
@@ -40,12 +41,6 @@ func bindRooms(app core.App) {
 		return e.Next()
 	})
 
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		g := se.Router.Group("/api/salon")
-		g.POST("/rooms/{id}/join", joinRoom).Bind(apis.RequireAuth("users"))
-		return se.Next()
-	})
-
 	app.Cron().MustAdd("rooms_ip_retention", "17 3 * * *", func() {
 		if n, err := PurgeRoomIPs(app, time.Now()); err != nil {
 			app.Logger().Error("room IP retention", "error", err)
@@ -56,9 +51,11 @@ func bindRooms(app core.App) {
 
 	bindRoomMessages(app)
 	bindGuests(app)
-	bindRoomSearch(app)
-	bindRoomExport(app)
 	bindRoomRealtime(app)
+}
+
+func roomRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.POST("/rooms/{id}/join", joinRoom).Bind(apis.RequireAuth("users"))
 }
 
 // keepRoomPassword hashes a room password the moment it is written, by the

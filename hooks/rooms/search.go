@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/salon"
 )
@@ -26,11 +27,8 @@ const (
 	roomSearchCountCap       = 1000 // totalItems stops counting here (totalCapped)
 )
 
-func bindRoomSearch(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/rooms/{id}/search", searchRoom).Bind(apis.RequireAuth())
-		return se.Next()
-	})
+func roomSearchRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/rooms/{id}/search", searchRoom).Bind(apis.RequireAuth())
 }
 
 // roomSearchTerms splits q into terms; long ones become quoted FTS5 phrases,

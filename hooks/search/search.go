@@ -12,6 +12,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/forum"
 	"salonbase/hooks/rooms"
@@ -49,11 +50,8 @@ const (
 	searchCandidates = 2000
 )
 
-func bindSearch(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.GET("/api/salon/search", searchSalon)
-		return se.Next()
-	})
+func searchRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/search", searchSalon)
 }
 
 // SearchHit is one search result.
