@@ -208,12 +208,7 @@ func walkParts(contentType, encoding string, body io.Reader, out *ReceivedMail) 
 // through the product's path and over real SMTP.
 func UseMailServer(t testing.TB, app core.App, ms *MailServer) {
 	t.Helper()
-	// changed on a copy and merged back under the settings' lock, as a
-	// dashboard save does: the outbox worker reads them meanwhile
-	s, err := app.Settings().Clone()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := app.Settings()
 	s.SMTP.Enabled = true
 	s.SMTP.Host = ms.Host
 	s.SMTP.Port = ms.Port
@@ -221,9 +216,6 @@ func UseMailServer(t testing.TB, app core.App, ms *MailServer) {
 	s.Meta.AppURL = "https://salon.example.com"
 	s.Meta.SenderName = "Salon"
 	s.Meta.SenderAddress = "no-reply@salon.example.com"
-	if err := app.Settings().Merge(s); err != nil {
-		t.Fatal(err)
-	}
 	app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{
 		Id: "testRealSMTP",
 		Func: func(e *core.MailerEvent) error {

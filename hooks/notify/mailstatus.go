@@ -19,10 +19,7 @@ const (
 
 // mailReady reports whether e-mail can be sent now, noting a change.
 func mailReady(app core.App) bool {
-	// a copy taken under the settings' own lock: this runs on the outbox's
-	// goroutine while the dashboard may be saving new settings
-	s, err := app.Settings().Clone()
-	ready := err == nil && s.SMTP.Enabled
+	ready := app.Settings().SMTP.Enabled
 	status := MailStatusOff
 	if ready {
 		status = MailStatusReady
