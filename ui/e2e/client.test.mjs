@@ -375,10 +375,20 @@ test('DMs: a refusal is a sentence in the member\'s language', async () => {
   await a.getByRole('button', { name: 'New message' }).click();
   await waitText(a.locator('[data-testid=recipients]'), 'Operator Oda');
   assert.equal(await a.locator('[data-testid=recipients] a[href="/dm/' + ben.id + '"]').count(), 0, 'a member offered in admin-only mode');
-  await a.goto('/dm/' + ben.id);
   if (canAsk) {
+    // Ben wrote to Aiko before: the policy lets her answer, and the composer
+    // sends her message as that answer
+    await a.goto('/dm/' + ben.id);
+    assert.equal(await refusal.count(), 0, 'a reply was refused before typing');
+    await a.fill('textarea', 'an answer in admin-only mode');
+    await a.click('form.composer button[type=submit]');
+    await waitText(a.locator('main'), 'an answer in admin-only mode');
+    // a member who never wrote to her: refused before typing, in words
+    const cho = await s.member('Cho', 'cho@example.com');
+    await a.goto('/dm/' + cho.id);
     await waitText(refusal, 'Direct messages are limited to the operators.');
   } else {
+    await a.goto('/dm/' + ben.id);
     await a.fill('textarea', 'hello again');
     await a.click('form.composer button[type=submit]');
     await waitText(a.locator('[data-testid=send-error]'), 'Direct messages are limited to the operators.');
