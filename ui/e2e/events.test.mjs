@@ -298,7 +298,6 @@ test('rank gates and member prices: a lower rank does not see the Gold product; 
   const free = await person('aiko@example.com');
   await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang: 'ja' });
   const g = await person('goro@example.com', { lang: 'ja', phone: true });
-  await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang: 'en' });
   await free.goto('/shop');
   await waitText(free.locator('[data-testid=product][data-name="Salon mug"] [data-testid=price]'), '¥1,500');
   assert.equal(await free.locator('[data-testid=product][data-name="Gold lounge pass"]').count(), 0);
@@ -311,6 +310,7 @@ test('rank gates and member prices: a lower rank does not see the Gold product; 
   assert.match(mug, /通常価格 [¥￥]1,500/);
   await shot(g, 'shop-gold-ja-phone');
   await shot(free, 'shop-free-en-desktop');
+  await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang: 'en' });
   await closeAll(free, g);
 });
 
