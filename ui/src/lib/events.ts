@@ -1,3 +1,4 @@
+import DOMPurify from 'dompurify';
 import { pb, me, type Rec } from './pb';
 import { i18n, t, type Key } from './i18n.svelte';
 
@@ -138,4 +139,20 @@ export async function download(path: string, filename: string) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// richText sanitizes an editor field's HTML (event descriptions, product
+// texts): no scripts or forms, links open in a new tab without an opener.
+export function richText(html: string): string {
+  if (!html) return '';
+  const out = DOMPurify.sanitize(html, { FORBID_TAGS: ['style', 'form', 'input', 'iframe', 'button'], RETURN_DOM_FRAGMENT: true });
+  out.querySelectorAll('a').forEach((a) => { a.setAttribute('target', '_blank'); a.setAttribute('rel', 'noopener noreferrer nofollow'); });
+  const div = document.createElement('div');
+  div.appendChild(out);
+  return div.innerHTML;
+}
+
+// safeURL lets only web links through (an href is never javascript:).
+export function safeURL(u: string | undefined): string {
+  return u && /^https?:\/\//i.test(u) ? u : '';
 }
