@@ -362,6 +362,31 @@ test('buying: Stripe Checkout (stripe-mock) up to the redirect, stock reserved l
   await closeAll(buyer, other);
 });
 
+test('back from Stripe without paying: the cancel page offers to pay or cancel; cancelling puts the last item back on sale, live', async () => {
+  const watcher = await person('aiko@example.com');
+  const buyer = await person('ben@example.com', { phone: true });
+  await watcher.goto('/shop');
+  const mug = watcher.locator('[data-testid=product][data-name="Salon mug"] [data-testid=availability]');
+  await waitText(mug, '1 left');
+  await buyer.context().route((u) => !u.href.startsWith(s.base), (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<title>Stripe Checkout</title>' }));
+  await buyer.goto('/shop');
+  await buyer.locator('[data-testid=product][data-name="Salon mug"] [data-testid=buy]').click();
+  await buyer.waitForURL((u) => !u.href.startsWith(s.base));
+  await waitText(mug, 'Sold out'); // the last one is reserved for the buyer
+  const order = (await s.api('GET', '/api/collections/orders/records?sort=-created&filter=' + encodeURIComponent(`user='${ben.id}'`))).items[0];
+  assert.equal(order.amount, 1500); // a Free member pays the list price
+
+  await buyer.goto(`/?order=${order.id}&checkout=cancel`);
+  await waitText(buyer.locator('[data-testid=order-message]'), 'You left the payment page without paying.');
+  assert.equal(await buyer.getAttribute('[data-testid=pay-now]', 'href'), order.checkout_url);
+  await shot(buyer, 'order-cancel-page-en-phone');
+  buyer.once('dialog', (d) => d.accept());
+  await buyer.click('[data-testid=order-cancel]');
+  await waitText(buyer.locator('[data-testid=order-status]'), 'Canceled');
+  await waitText(mug, '1 left');
+  await closeAll(watcher, buyer);
+});
+
 test('a refusal at checkout is a sentence: the sale ended while the page was open (realtime cut), in en and ja', async () => {
   const p = await person('aiko@example.com');
   await p.route('**/api/realtime**', (r) => r.abort());
