@@ -122,6 +122,7 @@ test('forum: categories by rank, a topic written with preview appears live, repl
   await shot(b, 'forum-topic-en-desktop');
 
   // the link our e-mails send (/forum/topics/ID#POST) lands on that post
+  await a.goto("/forum");
   await a.goto(`/forum/topics/${topicId}#${stored.items[0].id}`);
   await waitText(a.locator('.post.highlight'), 'VACUUM INTO');
 
