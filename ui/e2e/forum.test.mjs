@@ -61,9 +61,11 @@ test('forum: categories by rank, a topic written with preview appears live, repl
   await waitText(b.locator('.error'), 'This no longer exists, or you cannot see it.');
   assert.ok(!(await b.locator('main').innerText()).includes('Gold only plans'));
 
-  // Ben watches the General category; Aiko writes a question there
+  // Ben watches the General category (and follows it); Aiko writes a question there
   await b.goto('/forum/categories/' + general.id);
   await waitText(b.locator('main'), 'No topics yet.');
+  await b.getByTestId('follow-category').click();
+  await waitText(b.getByTestId('follow-category'), 'Stop following');
   await a.goto('/forum/categories/' + general.id);
   await a.getByRole('button', { name: 'New topic' }).click();
   await a.fill('#nt-title', 'How do I back up SQLite?');
@@ -88,6 +90,8 @@ test('forum: categories by rank, a topic written with preview appears live, repl
   const row = b.getByTestId('topic-row').filter({ hasText: 'How do I back up SQLite?' });
   await waitText(row, '#sqlite');
   await waitText(row, 'Question');
+  // following the category told him (kind forum_follow)
+  await waitText(b.getByTestId('bell-count'), '1');
   await row.getByRole('link').click();
   await b.waitForURL(/\/forum\/topics\//);
   await waitText(b.locator('.topic'), 'Is WAL safe?');
@@ -112,6 +116,17 @@ test('forum: categories by rank, a topic written with preview appears live, repl
   await waitText(answer.locator('.quote'), 'Use the **backup API**');
   const stored = await s.api('GET', '/api/collections/forum_posts/records?filter=' + encodeURIComponent(`topic='${topicId}'`) + '&sort=created');
   assert.equal(stored.items[1].reply_to, stored.items[0].id);
+
+  // Operator Oda follows the topic: Ben's next reply tells him
+  const o = await person('admin@example.com');
+  await o.goto('/forum/topics/' + topicId);
+  await o.getByTestId('follow-topic').click();
+  await waitText(o.getByTestId('follow-topic'), 'Stop following');
+  await b.fill('#reply-body', 'Glad it helped.');
+  await b.getByRole('button', { name: 'Post the reply' }).click();
+  await waitText(o.getByTestId('bell-count'), '1');
+  await waitText(o.getByTestId('posts'), 'Glad it helped.');
+  await closeAll(o);
 
   // Aiko, the asker, picks Ben's post as the best answer: Ben sees it live;
   // Ben, who did not ask, has no such button

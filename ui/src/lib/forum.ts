@@ -89,3 +89,14 @@ export function quoteOf(post: Rec): string {
   const src = sel && (post.body as string).includes(sel) ? sel : post.body;
   return excerpt(src, 300);
 }
+
+// The member's follow of a topic or a category (forum_follows), toggled.
+export async function findFollow(field: 'topic' | 'category', id: string): Promise<Rec | null> {
+  const res = await pb.collection('forum_follows').getList(1, 1, { filter: pb.filter('user = {:u} && ' + field + ' = {:id}', { u: me()?.id ?? '', id }), skipTotal: true });
+  return (res.items[0] as Rec) ?? null;
+}
+
+export async function toggleFollow(field: 'topic' | 'category', id: string, current: Rec | null): Promise<Rec | null> {
+  if (current) { await pb.collection('forum_follows').delete(current.id); return null; }
+  return (await pb.collection('forum_follows').create({ [field]: id })) as Rec;
+}
