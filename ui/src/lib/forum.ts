@@ -35,8 +35,17 @@ export function writeState(cat: Rec, level: number): WriteState {
 
 // topicCursor pages a category's unpinned topics newest activity first,
 // by the last row shown (never a deep OFFSET: a category may hold 100k).
+// It sorts by last_post_at alone and asks for "<=" so that SQLite walks
+// idx_forum_topics_list (category, pinned, last_post_at) and stops after a
+// page; an id tie-break would sort the whole category first. Rows sharing
+// the last row's time come again and are dropped by id (tieCursor serves
+// a page made only of such ties).
 export function topicCursor(last: Rec | undefined): string {
   if (!last) return '';
+  return pb.filter(' && last_post_at <= {:at}', { at: last.last_post_at });
+}
+
+export function tieCursor(last: Rec): string {
   return pb.filter(' && (last_post_at < {:at} || (last_post_at = {:at} && id < {:id}))', { at: last.last_post_at, id: last.id });
 }
 
