@@ -1,6 +1,8 @@
 // Dictionaries and formatting. The language comes from the member's
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
+import forum from './i18n/forum';
+
 export type Lang = 'en' | 'ja';
 import * as eventsDict from './i18n/events';
 import * as shopDict from './i18n/shop';
@@ -270,6 +272,7 @@ const en = {
   'err.msg.inviteOnly': 'This salon is invite-only: you need an invite code to sign up.',
   ...eventsDict.en,
   ...shopDict.en,
+  ...forum.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -539,6 +542,7 @@ const ja: Record<Key, string> = {
   'err.msg.inviteOnly': 'このサロンは招待制です。登録には招待コードが必要です。',
   ...eventsDict.ja,
   ...shopDict.ja,
+  ...forum.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
