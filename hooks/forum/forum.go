@@ -265,6 +265,7 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
 		SourceCollection: "forum_posts",
 		SourceID:         post.Id,
+		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
 	})
 	if err != nil {
 		app.Logger().Warn("forum: notify reply", "post", post.Id, "error", err)
@@ -299,6 +300,7 @@ func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 		URL:              "/forum/topics/" + topic.Id,
 		SourceCollection: "forum_topics",
 		SourceID:         topic.Id,
+		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
 	})
 	if err != nil {
 		app.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
