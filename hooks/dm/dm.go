@@ -140,6 +140,7 @@ func sendDM(e *core.RecordRequestEvent) error {
 			URL:              "/dm/" + sender.Id,
 			SourceCollection: "dm_messages",
 			SourceID:         msg.Id,
+			Vars:             map[string]string{"SENDER": sender.GetString("name")},
 		})
 	})
 	e.App = app

@@ -196,11 +196,12 @@ func eventNotice(ev *core.Record, kind string) notify.Notification {
 	}
 	return notify.Notification{
 		Kind:             kind,
-		Title:            ev.GetString("title"), // Notify adds the kind's label
+		Title:            ev.GetString("title"),
 		Body:             body,
 		URL:              "/events/" + ev.Id,
 		SourceCollection: "events",
 		SourceID:         ev.Id,
+		Vars:             map[string]string{"EVENT": ev.GetString("title")},
 	}
 }
 
@@ -227,6 +228,11 @@ func AnnounceEvent(app core.App, eventID string) error {
 	n := eventNotice(ev, "event")
 	if ev.GetString("kind") == "live" {
 		n.Kind = "live"
+		host := ""
+		if org, err := app.FindRecordById("users", ev.GetString("organizer")); err == nil {
+			host = org.GetString("name")
+		}
+		n.Vars = map[string]string{"HOST": host, "STREAM": ev.GetString("title")}
 	}
 	return notify.Notify(app, ids, n)
 }

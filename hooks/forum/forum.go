@@ -256,6 +256,7 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
 		SourceCollection: "forum_posts",
 		SourceID:         post.Id,
+		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
 	}
 	// the topic's followers hear of it too, once: the author and those
 	// told of a reply to them are left out
@@ -299,6 +300,7 @@ func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 		URL:              "/forum/topics/" + topic.Id,
 		SourceCollection: "forum_topics",
 		SourceID:         topic.Id,
+		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
 	}
 	skip := map[string]bool{author: true}
 	followers, err := members.FollowerIDs(app, author)

@@ -253,6 +253,7 @@ func joinGroup(e *core.RequestEvent) error {
 			Kind:  "group_request",
 			Title: fmt.Sprintf("%s asks to join %s", e.Auth.GetString("name"), group.GetString("name")),
 			URL:   "/groups/" + group.Id + "/members?status=pending", SourceCollection: "group_members", SourceID: rec.Id,
+			Vars: map[string]string{"MEMBER": e.Auth.GetString("name"), "GROUP": group.GetString("name")},
 		})
 	}
 	return e.JSON(http.StatusOK, membershipJSON(rec))
@@ -405,7 +406,8 @@ func manageMember(e *core.RequestEvent) error {
 	if notice != "" {
 		if err := notify.Notify(e.App, []string{rec.GetString("user")}, notify.Notification{Kind: "group_approved",
 			Title: fmt.Sprintf(notice, group.GetString("name")), URL: "/groups/" + group.Id,
-			SourceCollection: "groups", SourceID: group.Id}); err != nil {
+			SourceCollection: "groups", SourceID: group.Id,
+			Vars: map[string]string{"GROUP": group.GetString("name")}}); err != nil {
 			e.App.Logger().Warn("groups: notify approval", "error", err)
 		}
 	}

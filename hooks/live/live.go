@@ -224,6 +224,7 @@ func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
 		URL:              "/live/" + id,
 		SourceCollection: "live_streams",
 		SourceID:         id,
+		Vars:             map[string]string{"HOST": host.GetString("name"), "STREAM": stream.GetString("title")},
 	})
 	if err != nil {
 		a.app.Logger().Error("live: notify followers", "stream", id, "error", err)

@@ -46,8 +46,10 @@ func bindReports(app core.App) {
 				Kind:             "report",
 				Title:            "New report: " + e.Record.GetString("target_collection"),
 				Body:             e.Record.GetString("reason"),
+				URL:              "/admin/reports",
 				SourceCollection: "reports",
 				SourceID:         e.Record.Id,
+				Vars:             map[string]string{"TARGET": e.Record.GetString("target_collection")},
 			})
 		}
 		if err != nil {

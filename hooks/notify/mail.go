@@ -3,128 +3,84 @@ package notify
 import (
 	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 )
 
-// E-mail templates of notifications, plain text and HTML, in the member's
-// language (users.lang; English when unset).
+// Notification e-mails, plain text and HTML, in the member's language
+// (users.lang; English when unset), from the kind's template (templates.go).
+// The footer with the unsubscribe link is always added: operators edit the
+// wording, never remove the way out.
 
-type emailData struct {
-	Salon       string
-	Name        string
-	Title       string
-	Body        string
-	Link        string
-	Unsubscribe string
-	Kind        string
-	T           emailStrings
+var mailFooter = map[string]struct{ Why, Unsubscribe string }{
+	"en": {"You receive this e-mail because of your notification settings in %s.", "Stop e-mails like this"},
+	"ja": {"%sの通知設定に基づいてお送りしています。", "この種類のメールを停止する"},
 }
-
-type emailStrings struct {
-	Greeting    string // "Hello {name},"
-	Open        string
-	Why         string
-	Unsubscribe string
-}
-
-var emailI18n = map[string]emailStrings{
-	"en": {
-		Greeting:    "Hello %s,",
-		Open:        "Open in the salon",
-		Why:         "You receive this e-mail because of your notification settings in %s.",
-		Unsubscribe: "Stop e-mails like this",
-	},
-	"ja": {
-		Greeting:    "%sさん",
-		Open:        "サロンで開く",
-		Why:         "%sの通知設定に基づいてお送りしています。",
-		Unsubscribe: "この種類のメールを停止する",
-	},
-}
-
-var emailText = texttemplate.Must(texttemplate.New("text").Parse(`{{.T.Greeting}}
-
-{{.Title}}
-{{if .Body}}
-{{.Body}}
-{{end}}{{if .Link}}
-{{.T.Open}}: {{.Link}}
-{{end}}
---
-{{.T.Why}}
-{{.T.Unsubscribe}}: {{.Unsubscribe}}
-`))
 
 var emailHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
+<html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family:sans-serif;line-height:1.5;color:#222">
-<p>{{.T.Greeting}}</p>
-<h2 style="font-size:18px">{{.Title}}</h2>
-{{if .Body}}<p style="white-space:pre-wrap">{{.Body}}</p>{{end}}
-{{if .Link}}<p><a href="{{.Link}}">{{.T.Open}}</a></p>{{end}}
-<hr>
-<p style="font-size:12px;color:#666">{{.T.Why}}<br><a href="{{.Unsubscribe}}">{{.T.Unsubscribe}}</a></p>
+{{range .Paragraphs}}<p>{{.}}</p>
+{{end}}<hr>
+<p style="font-size:12px;color:#666">{{.Why}}<br><a href="{{.Unsubscribe}}">{{.UnsubscribeLabel}}</a></p>
 </body></html>
 `))
 
-// kindLabels prefix the titles of the notifications this package writes
-// itself, in the member's language (other features write their own titles).
-var kindLabels = map[string]map[string]string{
-	"en": {
-		"event":             "New event",
-		"live":              "Live",
-		"event_reminder":    "Reminder",
-		"event_changed":     "Event changed",
-		"event_cancelled":   "Event cancelled",
-		"waitlist_promoted": "You have a seat",
-	},
-	"ja": {
-		"event":             "新しいイベント",
-		"live":              "ライブ配信",
-		"event_reminder":    "リマインダー",
-		"event_changed":     "イベント変更",
-		"event_cancelled":   "イベント中止",
-		"waitlist_promoted": "キャンセル待ちから参加確定",
-	},
-}
-
-// localizedTitle is title with the kind's label in lang, if it has one.
-func localizedTitle(lang, kind, title string) string {
-	labels, ok := kindLabels[lang]
-	if !ok {
-		labels = kindLabels["en"]
-	}
-	if label := labels[kind]; label != "" {
-		return label + ": " + title
-	}
-	return title
-}
-
-// renderEmail returns the subject, plain text and HTML of a notification
-// e-mail in lang ("ja" or English).
-func renderEmail(lang string, d emailData) (subject, text, html string, err error) {
-	t, ok := emailI18n[lang]
-	if !ok {
-		t = emailI18n["en"]
-	}
-	name := d.Name
+// mailValues are what a template's placeholders are replaced with.
+func mailValues(salonName, appURL, name, lang string, n Notification, link string) map[string]string {
 	if name == "" {
-		name = map[bool]string{true: "会員", false: "member"}[lang == "ja"]
+		name = map[string]string{"ja": "会員", "en": "member"}[mailLang(lang)]
 	}
-	t.Greeting = strings.Replace(t.Greeting, "%s", name, 1)
-	t.Why = strings.Replace(t.Why, "%s", d.Salon, 1)
-	d.T = t
+	vals := map[string]string{"SALON": salonName, "APP_URL": appURL, "NAME": name,
+		"TITLE": n.Title, "BODY": n.Body, "LINK": link}
+	for k, v := range n.Vars {
+		if _, common := vals[k]; !common {
+			vals[k] = v
+		}
+	}
+	return vals
+}
 
-	var tb, hb strings.Builder
-	if err := emailText.Execute(&tb, d); err != nil {
+// renderEmail returns the subject, plain text and HTML of an e-mail in
+// lang from tpl. A template that needs a value the sender did not give
+// (a feature that fills in no placeholders) falls back to the generic
+// wording, which needs only the notice's title and body.
+func renderEmail(lang string, tpl MailTemplate, vals map[string]string, unsubscribe string) (subject, text, html string, err error) {
+	lang = mailLang(lang)
+	subject, okS := expandLine(strings.Join(strings.Fields(tpl.Subject), " "), vals, plainText)
+	text, okB := expandText(tpl.Body, vals, plainText)
+	if !okS || !okB {
+		tpl = BuiltinMailTemplate("", lang)
+		subject, _ = expandLine(tpl.Subject, vals, plainText)
+		text, _ = expandText(tpl.Body, vals, plainText)
+	}
+	htmlBody, _ := expandText(tpl.Body, vals, htmlPiece)
+
+	f := mailFooter[lang]
+	why := strings.Replace(f.Why, "%s", vals["SALON"], 1)
+	text += "\n\n--\n" + why + "\n" + f.Unsubscribe + ": " + unsubscribe + "\n"
+
+	var paragraphs []htmltemplate.HTML
+	for _, p := range strings.Split(htmlBody, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			paragraphs = append(paragraphs, htmltemplate.HTML(strings.ReplaceAll(p, "\n", "<br>\n")))
+		}
+	}
+	var hb strings.Builder
+	err = emailHTML.Execute(&hb, map[string]any{
+		"Subject": subject, "Paragraphs": paragraphs, "Why": why,
+		"Unsubscribe": unsubscribe, "UnsubscribeLabel": f.Unsubscribe,
+	})
+	if err != nil {
 		return "", "", "", err
 	}
-	if err := emailHTML.Execute(&hb, d); err != nil {
-		return "", "", "", err
+	return subject, text, hb.String(), nil
+}
+
+// htmlPiece escapes the template's text and the values; links become
+// anchors, so "Open in the salon: {LINK}" is clickable.
+func htmlPiece(s string, isValue bool, name string) string {
+	esc := htmltemplate.HTMLEscapeString(s)
+	if isValue && s != "" && (name == "LINK" || name == "APP_URL") {
+		return `<a href="` + esc + `">` + esc + `</a>`
 	}
-	subject = d.Title
-	if d.Salon != "" {
-		subject = "[" + d.Salon + "] " + d.Title
-	}
-	return subject, tb.String(), hb.String(), nil
+	return esc
 }

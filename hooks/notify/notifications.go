@@ -21,6 +21,7 @@ import (
 // preferences, the e-mail unsubscribe link and the nightly pruning.
 func bindNotifications(app core.App) {
 	bindOutbox(app)
+	bindMailTemplates(app)
 	bindNotificationRealtime(app)
 
 	app.Cron().MustAdd("salonNotificationsPrune", "17 3 * * *", func() {

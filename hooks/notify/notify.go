@@ -24,6 +24,10 @@ type Notification struct {
 	URL              string // where the client should take the member
 	SourceCollection string
 	SourceID         string
+	// Vars fill in the placeholders of the kind's wording (templates.go),
+	// e.g. {"SENDER": "Aki"}: the title and e-mail are then in each
+	// member's language. Without them the title above is used as it is.
+	Vars map[string]string
 }
 
 // Delivery channels a member (or the salon default) picks per kind.
@@ -117,6 +121,7 @@ type notifyContext struct {
 	salonName     string
 	secret        string
 	appURL        string
+	templates     map[string]MailTemplate // lang → the kind's e-mail wording
 }
 
 func newNotifyContext(app core.App, kind string) (*notifyContext, error) {
@@ -135,6 +140,9 @@ func newNotifyContext(app core.App, kind string) (*notifyContext, error) {
 	ctx.salonName = salon.Name(app)
 	ctx.secret = s.GetString("notify_secret")
 	ctx.defChannel = salonDefault(s, kind)
+	if ctx.templates, err = mailTemplates(app, kind); err != nil {
+		return nil, err
+	}
 	return ctx, nil
 }
 
@@ -188,7 +196,7 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 			continue
 		}
 		n := n
-		n.Title = localizedTitle(u.Lang, n.Kind, n.Title)
+		n.Title = localizedTitle(u.Lang, n)
 		r := core.NewRecord(ctx.notifications)
 		r.Set("user", u.ID)
 		r.Set("kind", n.Kind)
@@ -218,15 +226,9 @@ func (ctx *notifyContext) queueEmail(tx core.App, u recipient, n Notification) e
 	unsub := ctx.appURL + "/api/salon/notifications/unsubscribe?" + url.Values{
 		"u": {u.ID}, "k": {n.Kind}, "t": {SignToken(ctx.secret, "unsubscribe", u.ID, n.Kind)},
 	}.Encode()
-	subject, text, html, err := renderEmail(u.Lang, emailData{
-		Salon:       ctx.salonName,
-		Name:        u.Name,
-		Title:       salon.Truncate(n.Title, 200),
-		Body:        salon.Truncate(n.Body, 2000),
-		Link:        link,
-		Unsubscribe: unsub,
-		Kind:        n.Kind,
-	})
+	n.Title, n.Body = salon.Truncate(n.Title, 200), salon.Truncate(n.Body, 2000)
+	vals := mailValues(ctx.salonName, ctx.appURL, u.Name, u.Lang, n, link)
+	subject, text, html, err := renderEmail(u.Lang, ctx.templates[mailLang(u.Lang)], vals, unsub)
 	if err != nil {
 		return err
 	}

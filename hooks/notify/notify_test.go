@@ -37,6 +37,7 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 
 	err := notify.Notify(app, []string{en.Id, ja.Id}, notify.Notification{
 		Kind: "dm", Title: "New message from Bob", Body: "Are you coming on Friday?", URL: "/dm/abc",
+		Vars: map[string]string{"SENDER": "Bob"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 		got[m.To[0]] = m
 	}
 	a, h := got["alice@example.com"], got["hanako@example.com"]
-	if a.Subject != "[Salonbase] New message from Bob" || h.Subject != "[Salonbase] New message from Bob" {
+	if a.Subject != "[Salonbase] New message from Bob" || h.Subject != "[Salonbase] Bobさんから新しいメッセージ" {
 		t.Fatalf("subjects %q / %q", a.Subject, h.Subject)
 	}
 	if a.From != "no-reply@salon.example.com" {
@@ -76,7 +77,7 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 			t.Fatalf("Japanese text lacks %q:\n%s", want, h.Text)
 		}
 	}
-	if !strings.Contains(a.HTML, `<a href="https://salon.example.com/dm/abc">Open in the salon</a>`) || !strings.Contains(h.HTML, "サロンで開く") {
+	if !strings.Contains(a.HTML, `Open in the salon: <a href="https://salon.example.com/dm/abc">`) || !strings.Contains(h.HTML, "サロンで開く") {
 		t.Fatalf("HTML parts:\n%s\n%s", a.HTML, h.HTML)
 	}
 	if lu := a.Header.Get("List-Unsubscribe"); !strings.Contains(lu, "/api/salon/notifications/unsubscribe?") {

@@ -240,6 +240,7 @@ func notifyRoomMessage(app core.App, room, msg *core.Record, mentioned []string)
 		if err := notify.Notify(app, mentions, notify.Notification{
 			Kind: "mention", Title: fmt.Sprintf("%s mentioned you in %s", name, room.GetString("name")),
 			Body: body, URL: url, SourceCollection: "room_messages", SourceID: msgID,
+			Vars: map[string]string{"AUTHOR": name, "ROOM": room.GetString("name")},
 		}); err != nil {
 			app.Logger().Error("room mention notifications", "error", err)
 		}
