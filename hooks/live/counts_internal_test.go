@@ -17,7 +17,7 @@ func TestViewerCountWriteStopsAtShutdown(t *testing.T) {
 	if err := app.Bootstrap(); err != nil {
 		t.Fatal(err)
 	}
-	defer app.ResetBootstrapState()
+	defer app.ClearBootstrap()
 	// the two fields of live_streams the count writes
 	streams := core.NewBaseCollection("live_streams")
 	streams.Fields.Add(&core.TextField{Name: "status"}, &core.NumberField{Name: "viewer_count"})
