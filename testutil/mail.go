@@ -31,6 +31,9 @@ type MailServer struct {
 	msgs     []ReceivedMail
 	failNext int           // reject this many DATA commands
 	delay    time.Duration // wait before accepting each message
+	open     int           // sessions not yet over
+	stallN   int           // stall this many RCPT commands …
+	stall    time.Duration // … for this long before answering
 	arrived  chan struct{}
 }
 
@@ -47,6 +50,9 @@ func StartMailServer(t testing.TB) *MailServer {
 	t.Helper()
 	ms := &MailServer{arrived: make(chan struct{}, 100000)}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		ms.mu.Lock()
+		ms.open++
+		ms.mu.Unlock()
 		return &mailSession{ms: ms}, nil
 	}))
 	s.Domain = "localhost"
@@ -78,6 +84,15 @@ func (ms *MailServer) SetDelay(d time.Duration) {
 	ms.delay = d
 }
 
+// StallNext makes the server wait d before answering each of the next n
+// RCPT commands, as a hung server does; the conversation goes on after it
+// if the client is still there.
+func (ms *MailServer) StallNext(n int, d time.Duration) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	ms.stallN, ms.stall = n, d
+}
+
 // Messages returns a copy of what arrived so far.
 func (ms *MailServer) Messages() []ReceivedMail {
 	ms.mu.Lock()
@@ -101,19 +116,50 @@ func (ms *MailServer) WaitFor(t testing.TB, n int) []ReceivedMail {
 	}
 }
 
+// WaitIdle waits until every SMTP conversation has ended, or fails.
+func (ms *MailServer) WaitIdle(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ms.mu.Lock()
+		open := ms.open
+		ms.mu.Unlock()
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d SMTP conversations still open", open)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 type mailSession struct {
 	ms   *MailServer
 	from string
 	to   []string
 }
 
-func (s *mailSession) Reset()        { s.from, s.to = "", nil }
-func (s *mailSession) Logout() error { return nil }
+func (s *mailSession) Reset() { s.from, s.to = "", nil }
+func (s *mailSession) Logout() error {
+	s.ms.mu.Lock()
+	s.ms.open--
+	s.ms.mu.Unlock()
+	return nil
+}
 func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
 	s.from = from
 	return nil
 }
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.ms.mu.Lock()
+	var stall time.Duration
+	if s.ms.stallN > 0 {
+		s.ms.stallN--
+		stall = s.ms.stall
+	}
+	s.ms.mu.Unlock()
+	time.Sleep(stall)
 	s.to = append(s.to, to)
 	return nil
 }
@@ -201,14 +247,19 @@ func walkParts(contentType, encoding string, body io.Reader, out *ReceivedMail) 
 	return nil
 }
 
-// useMailServer points app's SMTP settings at ms. On a tests.TestApp it also
-// undoes the test mailer swap (tests.TestApp replaces the mailer in an
-// OnMailerSend hook) by putting back the SMTP client that
-// core.BaseApp.NewMailClient builds from the same settings, so mail goes
-// through the product's path and over real SMTP.
+// UseMailServer points app's SMTP settings at ms with a real settings save
+// (as the dashboard's Mail settings page does: the app reloads them, and the
+// outbox worker, which may already run, learns them from that reload). On a
+// tests.TestApp it also undoes the test mailer swap (tests.TestApp replaces
+// the mailer with its TestMailer in an OnMailerSend hook): the mailer the
+// product chose is put back, so mail goes through the product's path and
+// over real SMTP.
 func UseMailServer(t testing.TB, app core.App, ms *MailServer) {
 	t.Helper()
-	s := app.Settings()
+	s, err := app.Settings().Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.SMTP.Enabled = true
 	s.SMTP.Host = ms.Host
 	s.SMTP.Port = ms.Port
@@ -216,16 +267,28 @@ func UseMailServer(t testing.TB, app core.App, ms *MailServer) {
 	s.Meta.AppURL = "https://salon.example.com"
 	s.Meta.SenderName = "Salon"
 	s.Meta.SenderAddress = "no-reply@salon.example.com"
+	if err := app.Save(s); err != nil {
+		t.Fatalf("save SMTP settings: %v", err)
+	}
+
+	var chosen sync.Map // *core.MailerEvent → the mailer before the swap
+	app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{
+		Id: "testRealSMTPRemember",
+		Func: func(e *core.MailerEvent) error {
+			chosen.Store(e, e.Mailer)
+			defer chosen.Delete(e)
+			return e.Next()
+		},
+		Priority: -100000, // before tests.TestApp's swap (-99999)
+	})
 	app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{
 		Id: "testRealSMTP",
 		Func: func(e *core.MailerEvent) error {
-			if _, isSMTP := e.Mailer.(*mailer.SMTPClient); !isSMTP {
-				cfg := e.App.Settings().SMTP
-				e.Mailer = &mailer.SMTPClient{Host: cfg.Host, Port: cfg.Port, TLS: cfg.TLS,
-					Username: cfg.Username, Password: cfg.Password, AuthMethod: cfg.AuthMethod, LocalName: cfg.LocalName}
+			if m, ok := chosen.Load(e); ok {
+				e.Mailer = m.(mailer.Mailer)
 			}
 			return e.Next()
 		},
-		Priority: 0, // after tests.TestApp's swap (-99999)
+		Priority: 0, // after tests.TestApp's swap
 	})
 }

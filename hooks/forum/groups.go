@@ -56,7 +56,11 @@ func createGroup(e *core.RecordRequestEvent) error {
 	e.Record.Set("member_count", 0)
 	e.Record.Set("category", "")
 	e.Record.Set("room", "")
-	return e.App.RunInTransaction(func(tx core.App) error {
+	// e.App is the transaction while the chain runs in it, the app again
+	// after: hooks around this one must not get a finished transaction
+	app := e.App
+	defer func() { e.App = app }()
+	return app.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		if err := e.Next(); err != nil {
 			return err
@@ -130,7 +134,9 @@ func updateGroup(e *core.RecordRequestEvent) error {
 			}
 		}
 	}
-	return e.App.RunInTransaction(func(tx core.App) error {
+	app := e.App
+	defer func() { e.App = app }() // not a finished transaction after this
+	return app.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		if err := e.Next(); err != nil {
 			return err

@@ -65,21 +65,30 @@ func bindCalls(app core.App, svc *rtc.Service) {
 		if err := CanCall(e.App, caller, callee); err != nil {
 			return dm.DMRefusal(err)
 		}
-		busy, err := e.App.CountRecords("calls", dbx.And(
-			dbx.In("status", "ringing", "active"),
-			dbx.Or(dbx.In("caller", caller.Id, callee.Id), dbx.In("callee", caller.Id, callee.Id)),
-		))
-		if err != nil {
-			return fmt.Errorf("busy check: %w", err)
-		}
-		if busy > 0 {
-			return salon.Refuse(http.StatusConflict, "call_busy", "One of you is already in a call.")
-		}
 		e.Record.Set("status", "ringing")
 		e.Record.Set("started_at", "")
 		e.Record.Set("ended_at", "")
 		e.Record.Set("duration", 0)
-		if err := e.Next(); err != nil {
+		// The busy check and the insert in one transaction: SQLite runs one
+		// write transaction at a time, so of two calls made at once to the
+		// same person the second sees the first.
+		app := e.App
+		err = app.RunInTransaction(func(tx core.App) error {
+			busy, err := tx.CountRecords("calls", dbx.And(
+				dbx.In("status", "ringing", "active"),
+				dbx.Or(dbx.In("caller", caller.Id, callee.Id), dbx.In("callee", caller.Id, callee.Id)),
+			))
+			if err != nil {
+				return fmt.Errorf("busy check: %w", err)
+			}
+			if busy > 0 {
+				return salon.Refuse(http.StatusConflict, "call_busy", "One of you is already in a call.")
+			}
+			e.App = tx
+			return e.Next()
+		})
+		e.App = app
+		if err != nil {
 			return err
 		}
 		// The timer fires after this request: it uses the app itself, not

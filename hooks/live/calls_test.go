@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,5 +214,72 @@ func TestCallMissedAndDeclined(t *testing.T) {
 	// Server fields cannot be written.
 	if status, _ := srv.Do(t, http.MethodPatch, url+"/"+declined, testutil.Token(t, bob), map[string]any{"duration": 3600}); status != http.StatusBadRequest {
 		t.Fatalf("write duration: %d", status)
+	}
+}
+
+// TestCallsPlacedAtOnceRingOnce: members who call the same member at the
+// same moment, or call each other, get one ringing call between them; every
+// other caller hears that someone is busy. (The busy check used to run
+// outside the insert's transaction, so two could pass it together.)
+func TestCallsPlacedAtOnceRingOnce(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	callee := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
+	const callers = 12
+	tokens := make([]string, callers)
+	ids := make([]string, callers)
+	for i := range tokens {
+		u := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
+		tokens[i], ids[i] = testutil.Token(t, u), u.Id
+	}
+	srv := testutil.Serve(t, app)
+
+	place := func(round func(i int) (token, callee string)) map[int]int {
+		statuses := make([]int, callers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok, to := round(i)
+				<-start
+				var body []byte
+				statuses[i], body = srv.Do(t, http.MethodPost, "/api/collections/calls/records", tok, map[string]any{"caller": ids[i], "callee": to})
+				if statuses[i] != http.StatusOK && statuses[i] != http.StatusConflict {
+					t.Errorf("call: %d %s", statuses[i], body)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		return count
+	}
+
+	// everyone calls the same member
+	got := place(func(i int) (string, string) { return tokens[i], callee.Id })
+	if got[http.StatusOK] != 1 || got[http.StatusConflict] != callers-1 {
+		t.Fatalf("%d calls to one member at once: answers %v; want one 200, the rest 409", callers, got)
+	}
+	if n, err := app.CountRecords("calls", dbx.HashExp{"callee": callee.Id, "status": "ringing"}); err != nil || n != 1 {
+		t.Fatalf("ringing calls to the member: %d (%v), want 1", n, err)
+	}
+
+	// the member declines; then everyone in pairs, each calling the other
+	// at the same moment
+	ringing, err := app.FindFirstRecordByFilter("calls", "status = 'ringing'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := srv.Do(t, http.MethodPatch, "/api/collections/calls/records/"+ringing.Id, testutil.Token(t, callee), map[string]any{"status": "declined"}); status != http.StatusOK {
+		t.Fatalf("decline: %d %s", status, body)
+	}
+	got = place(func(i int) (string, string) { return tokens[i], ids[i^1] })
+	if got[http.StatusOK] != callers/2 || got[http.StatusConflict] != callers/2 {
+		t.Fatalf("%d pairs calling each other at once: answers %v; want one 200 per pair", callers/2, got)
 	}
 }

@@ -254,20 +254,48 @@ func (a *rtcAuthz) streamEnded(id string) {
 func (a *rtcAuthz) viewerCount(id string, n int) {
 	a.countMu.Lock()
 	defer a.countMu.Unlock()
+	if a.countsOff {
+		return
+	}
 	if a.counts == nil {
-		a.counts = map[string]int{}
+		a.counts, a.countTimers = map[string]int{}, map[string]*time.Timer{}
 	}
 	_, scheduled := a.counts[id]
 	a.counts[id] = n
 	if scheduled {
 		return
 	}
-	time.AfterFunc(time.Second, func() {
+	a.countTimers[id] = time.AfterFunc(time.Second, func() {
 		a.countMu.Lock()
+		if a.countsOff {
+			a.countMu.Unlock()
+			return
+		}
 		n := a.counts[id]
 		delete(a.counts, id)
+		delete(a.countTimers, id)
+		a.countSaves.Add(1)
 		a.countMu.Unlock()
+		defer a.countSaves.Done()
 		a.saveViewerCount(id, n)
+	})
+}
+
+// bindCounts stops the pending viewer-count writes when the app terminates
+// and waits for a write under way: none may run on a closed app (counts the
+// closing media server reports after this are dropped; the streams end).
+func (a *rtcAuthz) bindCounts(app core.App) {
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		a.countMu.Lock()
+		a.countsOff = true
+		for id, t := range a.countTimers {
+			t.Stop()
+			delete(a.countTimers, id)
+			delete(a.counts, id)
+		}
+		a.countMu.Unlock()
+		a.countSaves.Wait()
+		return e.Next()
 	})
 }
 

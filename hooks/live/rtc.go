@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -19,6 +20,7 @@ import (
 // nothing itself: rtcAuthz answers its questions with the policies in policy.go.
 func bindRTC(app core.App) {
 	a := &rtcAuthz{app: app}
+	a.bindCounts(app)
 	a.svc = rtc.Register(app, a, rtc.Events{
 		StreamLive:  a.streamLive,
 		StreamEnded: a.streamEnded,
@@ -62,8 +64,11 @@ type rtcAuthz struct {
 	app core.App
 	svc *rtc.Service
 
-	countMu sync.Mutex
-	counts  map[string]int // viewer counts waiting to be written, by stream
+	countMu     sync.Mutex
+	counts      map[string]int         // viewer counts waiting to be written, by stream
+	countTimers map[string]*time.Timer // their writes, by stream
+	countsOff   bool                   // the app has terminated
+	countSaves  sync.WaitGroup         // writes under way
 }
 
 // member returns the member whose PocketBase token the request carries

@@ -226,7 +226,11 @@ func signup(e *core.RecordRequestEvent) error {
 		}
 	}
 
-	return e.App.RunInTransaction(func(tx core.App) error {
+	// e.App is the transaction while the chain runs in it, the app again
+	// after: hooks around this one must not get a finished transaction
+	app := e.App
+	defer func() { e.App = app }()
+	return app.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 
 		if code == "" && !admin {

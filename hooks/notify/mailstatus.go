@@ -19,7 +19,7 @@ const (
 
 // mailReady reports whether e-mail can be sent now, noting a change.
 func mailReady(app core.App) bool {
-	ready := app.Settings().SMTP.Enabled
+	ready := currentMailConfig(app).SMTP.Enabled
 	status := MailStatusOff
 	if ready {
 		status = MailStatusReady

@@ -16,7 +16,7 @@ import (
 
 // The e-mail outbox worker. Notify writes email_outbox rows; this worker
 // claims due rows in a transaction (status pending → sending), sends them
-// through app.NewMailClient() (the SMTP settings of the dashboard) and marks
+// over SMTP (the settings of the dashboard, see mailconfig.go) and marks
 // them sent, or pending again with an exponential backoff, or failed after
 // the last attempt. A graceful stop finishes the message in flight and puts
 // the other claimed rows back, so a restart neither loses nor repeats mail.
@@ -31,8 +31,9 @@ const (
 	outboxLease       = 10 * time.Minute
 	outboxPoll        = 5 * time.Second
 	outboxStoreKey    = "salon.outbox"
-	// a send that gets no answer counts as failed (and is retried) so a
-	// hung SMTP server cannot stall the queue
+	// a send that gets no answer within this fails (its connection is
+	// closed, so it cannot still deliver) and is retried, so a hung SMTP
+	// server cannot stall the queue nor have a mail sent twice
 	outboxSendTimeout = time.Minute
 	// how long Stop waits for the message in flight
 	outboxStopGrace = 15 * time.Second
@@ -234,8 +235,8 @@ func releaseOutbox(app core.App, rows []*core.Record) error {
 // sendOutboxRow sends one claimed row and records the outcome on it.
 // Only an error saving that outcome is returned.
 func sendOutboxRow(app core.App, r *core.Record, now time.Time) error {
-	msg := outboxMessage(app, r)
-	sendErr := sendMail(app, msg)
+	cfg := currentMailConfig(app)
+	sendErr := sendMail(app, cfg, outboxMessage(cfg, r))
 	attempts := r.GetInt("attempts") + 1
 	r.Set("attempts", attempts)
 	switch {
@@ -261,19 +262,21 @@ func sendOutboxRow(app core.App, r *core.Record, now time.Time) error {
 	return nil
 }
 
-func sendMail(app core.App, msg *mailer.Message) error {
-	done := make(chan error, 1)
-	go func() { done <- app.NewMailClient().Send(msg) }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(outboxSendTimeout):
-		return fmt.Errorf("smtp: no answer within %s", outboxSendTimeout)
-	}
+// sendMail sends msg over the SMTP settings of cfg within cfg.SendTimeout.
+// It goes through app.OnMailerSend as PocketBase's own mails do, so the
+// hooks bound there see (and may replace) the mailer and the message.
+func sendMail(app core.App, cfg *mailConfig, msg *mailer.Message) error {
+	e := new(core.MailerEvent)
+	e.App = app
+	e.Mailer = &smtpMailer{cfg: cfg.SMTP, timeout: cfg.SendTimeout}
+	e.Message = msg
+	return app.OnMailerSend().Trigger(e, func(e *core.MailerEvent) error {
+		return e.Mailer.Send(e.Message)
+	})
 }
 
-func outboxMessage(app core.App, r *core.Record) *mailer.Message {
-	meta := app.Settings().Meta
+func outboxMessage(cfg *mailConfig, r *core.Record) *mailer.Message {
+	meta := cfg.Meta
 	headers := map[string]string{}
 	_ = r.UnmarshalJSONField("headers", &headers)
 	// the same id on every attempt, so a repeat after a crash is recognisable
@@ -298,6 +301,7 @@ func MessageIDHost(appURL string) string {
 // bindOutbox runs the worker while the app serves and wakes it when new
 // rows are committed.
 func bindOutbox(app core.App) {
+	bindMailConfig(app)
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		StartOutbox(e.App)
 		return e.Next()

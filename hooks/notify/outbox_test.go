@@ -3,6 +3,7 @@ package notify_test
 import (
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,5 +195,42 @@ func TestOutboxWorkerKeepsTheRateLimit(t *testing.T) {
 	}
 	if n := testutil.CountRecords(t, app, "email_outbox", dbx.HashExp{"status": "pending"}); n != 2 {
 		t.Fatalf("pending after the stop: %d, want 2", n)
+	}
+}
+
+// TestHungSMTPSendIsCutOffAndTheMailGoesOnce: a server that stops answering
+// mid-conversation fails the send at the deadline, and that conversation is
+// over (its connection closed): when the server wakes up it cannot still
+// take the mail that the retry has already delivered.
+func TestHungSMTPSendIsCutOffAndTheMailGoesOnce(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	ms := testutil.StartMailServer(t)
+	testutil.UseMailServer(t, app, ms)
+	notify.SetSendTimeout(app, 300*time.Millisecond)
+	m := testutil.Member(t, app, testutil.User{Email: "hung@example.com"}, "en")
+	if err := notify.Notify(app, []string{m.Id}, notify.Notification{Kind: "dm", Title: "once only"}); err != nil {
+		t.Fatal(err)
+	}
+
+	ms.StallNext(1, 2*time.Second)
+	now := time.Now()
+	if sent, failed := deliver(t, app, now); sent != 0 || failed != 1 {
+		t.Fatalf("the hung attempt: sent %d failed %d; want it failed", sent, failed)
+	}
+	row, err := app.FindFirstRecordByData("email_outbox", "to", "hung@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.GetString("status") != "pending" || !strings.Contains(row.GetString("last_error"), "no answer within") {
+		t.Fatalf("after the deadline: status %q, last error %q", row.GetString("status"), row.GetString("last_error"))
+	}
+	if sent, _ := deliver(t, app, now.Add(61*time.Second)); sent != 1 {
+		t.Fatalf("the retry: sent %d", sent)
+	}
+	ms.WaitFor(t, 1)
+	ms.WaitIdle(t) // the stalled conversation has ended too
+	if got := ms.Messages(); len(got) != 1 {
+		t.Fatalf("the mail arrived %d times", len(got))
 	}
 }

@@ -20,7 +20,9 @@ func followRankRename(e *core.RecordEvent) error {
 	if e.Record.IsNew() || oldName == "" || oldName == newName {
 		return e.Next()
 	}
-	return e.App.RunInTransaction(func(tx core.App) error {
+	app := e.App
+	defer func() { e.App = app }() // not a finished transaction after this
+	return app.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		if err := e.Next(); err != nil {
 			return err

@@ -17,6 +17,8 @@ type roomHub struct {
 	jobs chan func()
 	done chan struct{}
 
+	outboxMu sync.Mutex // makes each client's roomOutbox once
+
 	mu      sync.Mutex
 	conns   map[string]map[string]int // room → person → connections
 	pending map[string]*presenceBatch // room → changes not yet sent

@@ -70,9 +70,7 @@ func bindRoomRealtime(app core.App) {
 		for roomID, authID := range roomGrants(e.Client) {
 			leaveRoom(e.App, e.Client, roomID, authID)
 		}
-		if ob, ok := e.Client.Get(roomOutboxKey).(*roomOutbox); ok {
-			ob.close()
-		}
+		hubOf(e.App).closeOutbox(e.Client)
 		stopGuestExpiry(e.Client)
 		return err
 	})
@@ -156,7 +154,13 @@ type roomOutbox struct {
 	closed bool
 }
 
-func outboxOf(client subscriptions.Client) *roomOutbox {
+// outboxOf returns client's queue, making it on first use. The first use
+// may come from the subscription request and the hub's fan-out at once:
+// the hub's lock makes it one queue (two would each get a writer goroutine,
+// deliver out of order and one would never be closed).
+func (h *roomHub) outboxOf(client subscriptions.Client) *roomOutbox {
+	h.outboxMu.Lock()
+	defer h.outboxMu.Unlock()
 	if ob, ok := client.Get(roomOutboxKey).(*roomOutbox); ok {
 		return ob
 	}
@@ -168,6 +172,18 @@ func outboxOf(client subscriptions.Client) *roomOutbox {
 		}
 	}()
 	return ob
+}
+
+// closeOutbox ends client's queue when its connection has ended; a queue
+// asked for later is a closed one.
+func (h *roomHub) closeOutbox(client subscriptions.Client) {
+	h.outboxMu.Lock()
+	defer h.outboxMu.Unlock()
+	if ob, ok := client.Get(roomOutboxKey).(*roomOutbox); ok {
+		ob.close()
+		return
+	}
+	client.Set(roomOutboxKey, &roomOutbox{closed: true})
 }
 
 func (o *roomOutbox) push(m subscriptions.Message) bool {
@@ -247,7 +263,7 @@ func subscribeRooms(e *core.RealtimeSubscribeRequestEvent) error {
 	}
 	e.Client.Set(roomGrantsKey, grants)
 	if len(grants) > 0 {
-		outboxOf(e.Client)
+		hubOf(e.App).outboxOf(e.Client)
 		if e.Auth.Collection().Name == "guests" {
 			armGuestExpiry(e.App, e.Client, e.Auth)
 		}
@@ -306,7 +322,7 @@ func fanOut(app core.App, roomID string, data []byte) {
 		if guestExpired(c) { // the timer revokes the grant right after
 			continue
 		}
-		ob := outboxOf(c)
+		ob := hubOf(app).outboxOf(c)
 		for sub := range c.Subscriptions(roomTopicPrefix + roomID + "?") {
 			if !ob.push(subscriptions.Message{Name: sub, Data: data}) {
 				app.Logger().Warn("room event queue full: disconnecting slow client", "client", c.Id())
