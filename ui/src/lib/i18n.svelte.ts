@@ -1,6 +1,8 @@
 // Dictionaries and formatting. The language comes from the member's
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
+import * as signup from './i18n/signup';
+
 export type Lang = 'en' | 'ja';
 
 const en = {
@@ -266,6 +268,7 @@ const en = {
   'err.code.checkout_not_cancelable': 'This checkout can no longer be cancelled (it may be paid already).',
   'err.msg.wrongPassword': 'Wrong password.',
   'err.msg.inviteOnly': 'This salon is invite-only: you need an invite code to sign up.',
+  ...signup.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -533,6 +536,7 @@ const ja: Record<Key, string> = {
   'err.code.checkout_not_cancelable': 'この決済はキャンセルできません（支払い済みの可能性があります）。',
   'err.msg.wrongPassword': 'パスワードが違います。',
   'err.msg.inviteOnly': 'このサロンは招待制です。登録には招待コードが必要です。',
+  ...signup.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
