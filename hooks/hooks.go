@@ -23,6 +23,14 @@ import (
 func Register(app core.App) {
 	// Router-wide middlewares, all here: they see every request.
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		// JSON bodies are small (the largest field, an event's description,
+		// is 100 KB); large sizes are for multipart file uploads
+		se.Router.Bind(salon.BodyLimits{
+			Anonymous: 64 << 10,
+			Member:    1 << 20,
+			Keys:      1000,
+			Paths:     map[string]int64{"/api/salon/stripe/webhook": 1 << 20}, // signed by Stripe
+		}.Handler())
 		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
 		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
