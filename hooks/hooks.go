@@ -36,6 +36,11 @@ func Register(app core.App) {
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
 		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
 		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
+		// the reasons behind create rules, which PocketBase answers with a bare 400
+		se.Router.BindFunc(salon.GuardCallerKind)      // a visitor or guest where members write, a member where admins do
+		se.Router.BindFunc(members.GuardMemberCreates) // invite codes, blocks, follows, reports
+		se.Router.BindFunc(live.GuardCallCreates)      // a call without its caller
+		se.Router.BindFunc(forum.GuardAuthorFields)    // a topic or post in another's name
 		return se.Next()
 	})
 
