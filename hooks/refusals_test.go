@@ -52,7 +52,9 @@ func TestCreateRuleRefusalsSayWhy(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := srv.Do(t, http.MethodPost, c.url, c.token, c.body)
 			var got struct {
-				Data struct{ Reason struct{ Code, Message string } }
+				Data struct {
+					Reason struct{ Code, Message string }
+				}
 			}
 			_ = json.Unmarshal(body, &got)
 			if status != c.status || got.Data.Reason.Code != c.code || got.Data.Reason.Message == "" {
