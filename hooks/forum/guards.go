@@ -18,7 +18,7 @@ func GuardAuthorFields(e *core.RequestEvent) error {
 	if err != nil {
 		return e.Next() // the records handler reports the malformed body
 	}
-	if a := cast.ToString(info.Body["author"]); a != "" && a != e.Auth.Id {
+	if a, ok := info.Body["author"]; ok && cast.ToString(a) != e.Auth.Id {
 		return salon.Deny("not_yours", "You can only write as yourself.")
 	}
 	return e.Next()

@@ -27,11 +27,12 @@ func GuardMemberCreates(e *core.RequestEvent) error {
 		return e.Next() // the records handler reports the malformed body
 	}
 	set := func(field string) bool { _, ok := info.Body[field]; return ok }
-	notMe := func(field string) bool { v := cast.ToString(info.Body[field]); return v != "" && v != e.Auth.Id }
+	// the rules refuse an own-field that is sent and not the caller's id
+	notMe := func(field string) bool { v, ok := info.Body[field]; return ok && cast.ToString(v) != e.Auth.Id }
 	switch c.Name {
 	case "invite_codes":
 		switch {
-		case set("rank") && cast.ToString(info.Body["rank"]) != "":
+		case set("rank"):
 			return salon.Deny("admins_only", "Only admins can create invite codes that grant a rank.")
 		case notMe("owner"):
 			return salon.Deny("not_yours", "You can only create invite codes of your own.")
