@@ -56,7 +56,7 @@ func TestForumCategoriesByRank(t *testing.T) {
 	}
 	testutil.WantStatus(t, srv, http.MethodGet, testutil.CatsURL+"/"+goldCat.Id, ft, nil, 404, "")
 	// members do not make categories
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.CatsURL, gt, map[string]any{"name": "Mine"}, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, testutil.CatsURL, gt, map[string]any{"name": "Mine"}, 403, `"code":"admins_only"`)
 	testutil.MustCreate(t, srv, testutil.CatsURL, at, map[string]any{"name": "Made by an admin member"})
 
 	// writing: a clear 403 that says which rank is needed
