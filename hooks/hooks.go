@@ -23,11 +23,24 @@ import (
 func Register(app core.App) {
 	// Router-wide middlewares, all here: they see every request.
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		// JSON bodies are small (the largest field, an event's description,
+		// is 100 KB); large sizes are for multipart file uploads
+		se.Router.Bind(salon.BodyLimits{
+			Anonymous: 64 << 10,
+			Member:    1 << 20,
+			Keys:      1000,
+			Paths:     map[string]int64{"/api/salon/stripe/webhook": 1 << 20}, // signed by Stripe
+		}.Handler())
 		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
 		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
 		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
 		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
+		// the reasons behind create rules, which PocketBase answers with a bare 400
+		se.Router.BindFunc(salon.GuardCallerKind)      // a visitor or guest where members write, a member where admins do
+		se.Router.BindFunc(members.GuardMemberCreates) // invite codes, blocks, follows, reports
+		se.Router.BindFunc(live.GuardCallCreates)      // a call without its caller
+		se.Router.BindFunc(forum.GuardAuthorFields)    // a topic or post in another's name
 		return se.Next()
 	})
 

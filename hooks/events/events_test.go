@@ -69,8 +69,8 @@ func TestEventCreatePermissionsAndInput(t *testing.T) {
 	if status, out := srv.Do(t, "POST", path, testutil.Token(t, silver), body(nil)); status != 403 || !strings.Contains(string(out), "rank") {
 		t.Fatalf("silver member: %d %s", status, out)
 	}
-	if status, _ := srv.Do(t, "POST", path, "", body(nil)); status != 400 {
-		t.Fatalf("anonymous create: %d", status)
+	if status, out := srv.Do(t, "POST", path, "", body(nil)); status != 401 || !strings.Contains(string(out), `"code":"login"`) {
+		t.Fatalf("anonymous create: %d %s", status, out)
 	}
 	for name, bad := range map[string]map[string]any{
 		"ends before it starts": {"ends_at": "2030-12-01T18:00:00+09:00"},

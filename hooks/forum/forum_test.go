@@ -56,7 +56,7 @@ func TestForumCategoriesByRank(t *testing.T) {
 	}
 	testutil.WantStatus(t, srv, http.MethodGet, testutil.CatsURL+"/"+goldCat.Id, ft, nil, 404, "")
 	// members do not make categories
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.CatsURL, gt, map[string]any{"name": "Mine"}, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, testutil.CatsURL, gt, map[string]any{"name": "Mine"}, 403, `"code":"admins_only"`)
 	testutil.MustCreate(t, srv, testutil.CatsURL, at, map[string]any{"name": "Made by an admin member"})
 
 	// writing: a clear 403 that says which rank is needed
@@ -79,11 +79,11 @@ func TestForumCategoriesByRank(t *testing.T) {
 	}
 
 	// an author cannot be forged, nor can a suspended member post
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.TopicsURL, ft, map[string]any{"category": open.Id, "title": "x", "body": "x", "author": gold.Id}, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, testutil.TopicsURL, ft, map[string]any{"category": open.Id, "title": "x", "body": "x", "author": gold.Id}, 403, `"code":"not_yours"`)
 	if status, _ := srv.Do(t, http.MethodPost, testutil.TopicsURL, testutil.Token(t, suspended), map[string]any{"category": open.Id, "title": "x", "body": "x"}); status == http.StatusOK {
 		t.Fatal("a suspended member opened a topic")
 	}
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.TopicsURL, "", map[string]any{"category": open.Id, "title": "x", "body": "x"}, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, testutil.TopicsURL, "", map[string]any{"category": open.Id, "title": "x", "body": "x"}, 401, `"code":"login"`)
 
 	// announcements: admins open topics, members reply
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.TopicsURL, gt, map[string]any{"category": news.Id, "title": "x", "body": "x"}, 403, "Only admins")

@@ -260,7 +260,7 @@ func TestGroupCreateRank(t *testing.T) {
 	silver := testutil.CreateUser(t, app, testutil.User{Rank: "Silver"})
 	body := map[string]any{"name": "Readers", "theme": "hobby", "visibility": "open"}
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupsURL, testutil.Token(t, free), body, 403, "Silver")
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupsURL, "", body, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupsURL, "", body, 401, `"code":"login"`)
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupsURL, testutil.Token(t, silver), map[string]any{"name": "Readers", "theme": "hobby", "visibility": "hidden"}, 400, "")
 	g := testutil.MustCreate(t, srv, testutil.GroupsURL, testutil.Token(t, silver), body)
 	if n, _ := app.CountRecords("forum_categories", testutil.DbxHash("group", g["id"])); n != 1 {

@@ -40,8 +40,8 @@ func TestBlocks(t *testing.T) {
 	}{
 		"again":            {testutil.Token(t, me), map[string]any{"blocked": pest.Id}, 400},
 		"myself":           {testutil.Token(t, me), map[string]any{"blocked": me.Id}, 400},
-		"for someone else": {testutil.Token(t, other), map[string]any{"user": me.Id, "blocked": other.Id}, 400},
-		"anonymous":        {"", map[string]any{"blocked": pest.Id}, 400},
+		"for someone else": {testutil.Token(t, other), map[string]any{"user": me.Id, "blocked": other.Id}, 403}, // not_yours
+		"anonymous":        {"", map[string]any{"blocked": pest.Id}, 401},                                       // login
 	} {
 		if status, body := srv.Do(t, http.MethodPost, url, c.token, c.body); status != c.want {
 			t.Errorf("%s: want %d, got %d %s", name, c.want, status, body)
@@ -99,13 +99,16 @@ func TestReports(t *testing.T) {
 		"missing target":    {map[string]any{"target_collection": "users", "target_id": "nosuchid000000", "reason": "x"}, "does not exist"},
 		"system collection": {map[string]any{"target_collection": "_superusers", "target_id": "x", "reason": "x"}, "does not exist"},
 		"invisible target":  {map[string]any{"target_collection": "invite_codes", "target_id": newInvite(t, app, admin, nil).Id, "reason": "x"}, "does not exist"},
-		"forged status":     {map[string]any{"target_collection": "users", "target_id": bystander.Id, "reason": "x", "status": "resolved"}, "Failed to create"},
 	} {
 		status, body := srv.Do(t, http.MethodPost, url, testutil.Token(t, reporter), c.body)
 		if status != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
 			t.Errorf("%s: want 400 %q, got %d %s", name, c.want, status, body)
 		}
 	}
+
+	// a member cannot set what admins set: 403 naming it
+	testutil.WantStatus(t, srv, http.MethodPost, url, testutil.Token(t, reporter),
+		map[string]any{"target_collection": "users", "target_id": bystander.Id, "reason": "x", "status": "resolved"}, 403, `"code":"admins_only"`)
 
 	// visible to the reporter and the admins only
 	for token, want := range map[string]int{

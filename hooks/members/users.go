@@ -22,7 +22,9 @@ var privilegedUserFields = []string{"rank", "role", "invited_by", "suspended", "
 var privateUserFields = []string{"verified", "invited_by", "suspended", "lang"}
 
 func bindUsers(app core.App) {
+	app.OnRecordCreateRequest("users").BindFunc(anonymousSignup) // runs signup through e.Next
 	app.OnRecordCreateRequest("users").BindFunc(signup)
+	app.OnRecordAuthWithPasswordRequest("users").BindFunc(refuseUnconfirmedLogin)
 	app.OnRecordAuthRequest("users").BindFunc(func(e *core.RecordAuthRequestEvent) error {
 		if salon.IsSuspended(e.Record) {
 			return salon.Deny("suspended", "This account is suspended. Contact the salon operator.")
@@ -41,6 +43,9 @@ func bindUsers(app core.App) {
 	})
 	app.OnRecordUpdate("users").BindFunc(func(e *core.RecordEvent) error {
 		e.Record.SetEmailVisibility(false)
+		if e.Record.Verified() {
+			e.Record.Set("signup_pending", false) // the address is confirmed
+		}
 		// a suspension logs the member out everywhere at once: their tokens
 		// stop working and their realtime connection loses its auth
 		if e.Record.GetBool("suspended") && !e.Record.Original().GetBool("suspended") {

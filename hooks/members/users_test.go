@@ -48,9 +48,12 @@ func TestSignupGetsDefaultsAndCannotSetPrivileges(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("plain signup: %d %s", status, body)
 	}
-	created := testutil.Decode[map[string]any](t, body)
-	if created["role"] != "member" || created["rank"] != testutil.RankID(t, app, "Free") {
-		t.Fatalf("new member must be a Free member, got %v", created)
+	created, err := app.FindAuthRecordByEmail("users", "new@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.GetString("role") != "member" || created.GetString("rank") != testutil.RankID(t, app, "Free") {
+		t.Fatalf("new member must be a Free member, got %v", created.PublicExport())
 	}
 	if n, _ := app.CountRecords("users"); n != 2 {
 		t.Fatalf("the refused signups must write nothing: %d users", n)

@@ -429,8 +429,8 @@ func TestShopProductValidation(t *testing.T) {
 		t.Fatalf("valid product: %d %s", status, body)
 	}
 	member := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
-	if status, _ := srv.Do(t, http.MethodPost, url, member, base(nil)); status != http.StatusBadRequest {
-		t.Fatalf("member creates a product: %d", status)
+	if status, body := srv.Do(t, http.MethodPost, url, member, base(nil)); status != http.StatusForbidden || !strings.Contains(string(body), `"code":"admins_only"`) {
+		t.Fatalf("member creates a product: %d %s", status, body)
 	}
 }
 

@@ -216,6 +216,9 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 	}
 	if paymentIntent != "" {
 		r.Set("stripe_payment_intent", paymentIntent)
+		if err := pickUpWaitingRefunds(tx, r, paymentIntent); err != nil {
+			return "", err
+		}
 	}
 	if amount != int64(r.GetInt("amount")) || !strings.EqualFold(currency, r.GetString("currency")) {
 		note := fmt.Sprintf("Stripe reported %s, expected %s", FormatAmount(amount, currency), FormatAmount(int64(r.GetInt("amount")), r.GetString("currency")))
@@ -383,16 +386,16 @@ func ApplyStripeEvent(app core.App, event stripe.Event) (string, error) {
 			outcome = "duplicate"
 			return nil
 		}
-		objectID, res, err := dispatchEvent(tx, event)
-		if err != nil {
-			return err
-		}
-		outcome = res
 		c, err := tx.FindCachedCollectionByNameOrId("stripe_events")
 		if err != nil {
 			return err
 		}
 		rec := core.NewRecord(c)
+		objectID, res, err := dispatchEvent(tx, event, rec)
+		if err != nil {
+			return err
+		}
+		outcome = res
 		rec.Set("event_id", event.ID)
 		rec.Set("type", string(event.Type))
 		rec.Set("object_id", objectID)
@@ -402,7 +405,8 @@ func ApplyStripeEvent(app core.App, event stripe.Event) (string, error) {
 	return outcome, err
 }
 
-func dispatchEvent(tx core.App, event stripe.Event) (objectID, outcome string, err error) {
+// dispatchEvent applies event; rec is its stripe_events row, saved after.
+func dispatchEvent(tx core.App, event stripe.Event, rec *core.Record) (objectID, outcome string, err error) {
 	if event.Data == nil {
 		return "", "ignored: no data", nil
 	}
@@ -458,8 +462,18 @@ func dispatchEvent(tx core.App, event stripe.Event) (objectID, outcome string, e
 			piID = ch.PaymentIntent.ID
 		}
 		p, r, err := findPayable(tx, ch.Metadata, "stripe_payment_intent", piID)
-		if err != nil || r == nil {
-			return ch.ID, "no matching record", err
+		if err != nil {
+			return ch.ID, "", err
+		}
+		if r == nil {
+			if piID == "" {
+				return ch.ID, "no matching record", nil
+			}
+			// probably before its payment (which tells us the payment
+			// intent): kept here for markPaid to pick up
+			rec.Set("payment_intent", piID)
+			rec.Set("refunded_amount", ch.AmountRefunded)
+			return ch.ID, refundWaiting, nil
 		}
 		if piID != "" && r.GetString("stripe_payment_intent") == "" {
 			r.Set("stripe_payment_intent", piID) // the refund came first
@@ -467,6 +481,24 @@ func dispatchEvent(tx core.App, event stripe.Event) (objectID, outcome string, e
 		return ch.ID, "refunded", markRefunded(tx, p, r, ch.AmountRefunded)
 	}
 	return "", "ignored", nil
+}
+
+// refundWaiting is the outcome of a refund that matched nothing yet.
+const refundWaiting = "refund waiting for its payment"
+
+// pickUpWaitingRefunds counts on r the refunds of paymentIntent that arrived
+// before r knew it (the largest running total wins, as in markRefunded).
+func pickUpWaitingRefunds(tx core.App, r *core.Record, paymentIntent string) error {
+	var refunded int64
+	err := tx.DB().NewQuery("SELECT COALESCE(MAX(refunded_amount), 0) FROM stripe_events WHERE payment_intent = {:pi} AND outcome = {:o}").
+		Bind(dbx.Params{"pi": paymentIntent, "o": refundWaiting}).Row(&refunded)
+	if err != nil {
+		return fmt.Errorf("waiting refunds of %s: %w", paymentIntent, err)
+	}
+	if refunded > int64(r.GetInt("refunded_amount")) {
+		r.Set("refunded_amount", refunded)
+	}
+	return nil
 }
 
 // markRefunded records the refunded total (Stripe sends the running total,

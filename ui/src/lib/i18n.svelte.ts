@@ -2,6 +2,7 @@
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
 import forum from './i18n/forum';
+import * as signup from './i18n/signup';
 
 export type Lang = 'en' | 'ja';
 import * as eventsDict from './i18n/events';
@@ -273,6 +274,7 @@ const en = {
   ...eventsDict.en,
   ...shopDict.en,
   ...forum.en,
+  ...signup.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -543,6 +545,7 @@ const ja: Record<Key, string> = {
   ...eventsDict.ja,
   ...shopDict.ja,
   ...forum.ja,
+  ...signup.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
