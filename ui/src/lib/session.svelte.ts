@@ -107,7 +107,17 @@ export async function refreshCounts() {
   } catch { /* the next event tries again */ }
 }
 
-export async function boot() {
+let drawn: () => void = () => {};
+const firstScreenDrawn = new Promise<void>((r) => (drawn = r));
+// firstScreen: a page says its first screen is drawn
+export function firstScreen() { drawn(); }
+
+// boot checks the token and opens the live connection. With wait (a page
+// whose requests started early, see main.ts) it waits until that page has
+// drawn its first screen, or a second and a half at most: on a slow phone
+// connection the page's own requests go first.
+export async function boot(wait = false) {
+  if (wait) await Promise.race([firstScreenDrawn, new Promise((r) => setTimeout(r, 1500))]);
   if (pb.authStore.isValid && pb.authStore.record?.collectionName === 'users') {
     try {
       await pb.collection('users').authRefresh();
