@@ -23,11 +23,12 @@ import (
 func Register(app core.App) {
 	// Router-wide middlewares, all here: they see every request.
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
-		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
-		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
-		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
-		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
+		se.Router.BindFunc(members.RefuseSuspendedAuth)   // a suspended member's token stops working at once
+		se.Router.BindFunc(members.ExplainSuspendedToken) // … and says why when it no longer verifies
+		se.Router.BindFunc(members.GuardUserPrivileges)   // members never set rank, role, suspended …
+		se.Router.BindFunc(dm.GuardDMWrites)              // clear messages for forbidden DM fields
+		se.Router.BindFunc(salon.GuardPrivateFilters)     // name the private field a filter or sort reaches
+		se.Router.BindFunc(live.GuardChatWrites)          // the reason a stream's chat refuses a line
 		return se.Next()
 	})
 
