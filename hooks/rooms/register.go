@@ -11,12 +11,13 @@ func Register(app core.App) {
 }
 
 // Routes binds the room routes (join, guest links, search, changes,
-// export, presence and typing) to g, the /api/salon group.
+// attachment limits, export, presence and typing) to g, the /api/salon group.
 func Routes(g *router.RouterGroup[*core.RequestEvent]) {
 	roomRoutes(g)
 	guestRoutes(g)
 	roomSearchRoutes(g)
 	roomChangesRoutes(g)
+	roomLimitsRoutes(g)
 	roomExportRoutes(g)
 	roomRealtimeRoutes(g)
 }
