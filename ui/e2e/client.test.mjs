@@ -529,7 +529,8 @@ test('a suspended member sees why they were logged out', async () => {
   // the next thing Dan does (here: opening the app again) finds him logged out
   await d.goto('/dm');
   await d.waitForURL((u) => u.pathname === '/login');
-  await waitText(d.locator('[data-testid=logout-notice]'), 'logged out');
+  // the server says why the token stopped working: suspended, in words
+  await waitText(d.locator('[data-testid=logout-notice]'), 'Your account is suspended, so you were logged out.');
   await d.fill('#email', 'dan@example.com');
   await d.fill('#password', PASSWORD);
   await d.click('button[type=submit]');

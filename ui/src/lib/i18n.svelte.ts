@@ -2,8 +2,10 @@
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
 export type Lang = 'en' | 'ja';
+import moderation from './i18n/moderation';
 
 const en = {
+  ...moderation.en,
   'app.name': 'Salon',
   'nav.rooms': 'Rooms',
   'nav.dm': 'Messages',
@@ -271,6 +273,7 @@ const en = {
 export type Key = keyof typeof en;
 
 const ja: Record<Key, string> = {
+  ...moderation.ja,
   'app.name': 'サロン',
   'nav.rooms': 'ルーム',
   'nav.dm': 'メッセージ',
