@@ -112,6 +112,7 @@ func bindEvents(app core.App) {
 
 func eventRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 	ev := g.Group("/events/{id}")
+	ev.GET("/rsvp", myRSVP).Bind(apis.RequireAuth("users"))
 	ev.POST("/rsvp", rsvp).Bind(apis.RequireAuth("users"))
 	ev.DELETE("/rsvp", cancelRSVP).Bind(apis.RequireAuth("users"))
 	ev.GET("/attendees", attendeesJSON).Bind(apis.RequireAuth())
@@ -160,7 +161,10 @@ func onEventUpdated(app core.App, old, ev *core.Record) {
 	if ev.GetInt("capacity") != old.GetInt("capacity") {
 		salon.Background(app, "promote waitlist", func() error {
 			return app.RunInTransaction(func(tx core.App) error {
-				return promoteWaitlist(tx, ev.Id)
+				if err := promoteWaitlist(tx, ev.Id); err != nil {
+					return err
+				}
+				return touchWaitlist(tx, ev.Id)
 			})
 		})
 	}
@@ -289,7 +293,7 @@ func rsvpEvent(e *core.RequestEvent) (*core.Record, error) {
 		return nil, e.NotFoundError("No such event.", nil)
 	}
 	if !ev.GetBool("published") {
-		return nil, e.BadRequestError("This event is not published yet.", nil)
+		return nil, salon.Refuse(http.StatusBadRequest, "event_not_published", "This event is not published yet.")
 	}
 	return ev, nil
 }
@@ -315,10 +319,10 @@ func rsvp(e *core.RequestEvent) error {
 		return err
 	}
 	if ev.GetBool("cancelled") {
-		return e.BadRequestError("This event is cancelled.", nil)
+		return salon.Refuse(http.StatusBadRequest, "event_cancelled", "This event is cancelled.")
 	}
 	if eventOver(ev, time.Now()) {
-		return e.BadRequestError("This event is over.", nil)
+		return salon.Refuse(http.StatusBadRequest, "event_over", "This event is over.")
 	}
 	var out rsvpResult
 	err = e.App.RunInTransaction(func(tx core.App) error {
@@ -384,19 +388,90 @@ func cancelRSVP(e *core.RequestEvent) error {
 			return err
 		}
 		if r == nil || r.GetString("status") == RSVPCancelled {
-			return e.BadRequestError("You have no RSVP for this event.", nil)
+			return salon.Refuse(http.StatusBadRequest, "no_rsvp", "You have no RSVP for this event.")
 		}
 		r.Set("status", RSVPCancelled)
 		r.Set("waitlisted_at", "")
 		if err := tx.Save(r); err != nil {
 			return err
 		}
-		return promoteWaitlist(tx, ev.Id)
+		if err := promoteWaitlist(tx, ev.Id); err != nil {
+			return err
+		}
+		return touchWaitlist(tx, ev.Id)
 	})
 	if err != nil {
 		return err
 	}
 	return e.JSON(http.StatusOK, rsvpResult{Status: RSVPCancelled})
+}
+
+// touchWaitlist re-saves the waitlist's RSVPs after someone left it or a
+// seat was given: a member's place is counted, not stored, so the re-save
+// is what tells each waiting member's subscription that it moved.
+func touchWaitlist(tx core.App, eventID string) error {
+	var waiting []*core.Record
+	err := tx.RecordQuery("event_rsvps").
+		AndWhere(dbx.HashExp{"event": eventID, "status": RSVPWaitlist}).
+		All(&waiting)
+	if err != nil {
+		return fmt.Errorf("waitlist of %s: %w", eventID, err)
+	}
+	for _, r := range waiting {
+		if err := tx.Save(r); err != nil {
+			return fmt.Errorf("touch waitlist of %s: %w", eventID, err)
+		}
+	}
+	return nil
+}
+
+type rsvpState struct {
+	Status   string `json:"status"`             // going, waitlist, cancelled, or "" (never answered)
+	Position int    `json:"position,omitempty"` // place on the waitlist, from 1
+	Going    int    `json:"going"`              // seats taken
+	Waitlist int    `json:"waitlist"`           // members waiting
+	Capacity int    `json:"capacity"`           // 0 = unlimited
+}
+
+// myRSVP answers the caller's RSVP to an event they may see, with the
+// seats taken and the waitlist's length: what an event page shows.
+func myRSVP(e *core.RequestEvent) error {
+	if !salon.IsMember(e.Auth) {
+		return salon.Deny("not_member", "Only active members can RSVP.")
+	}
+	ev, err := e.App.FindRecordById("events", e.Request.PathValue("id"))
+	if err != nil {
+		return e.NotFoundError("No such event.", nil)
+	}
+	info, err := e.RequestInfo()
+	if err != nil {
+		return err
+	}
+	if ok, _ := e.App.CanAccessRecord(ev, info, ev.Collection().ViewRule); !ok {
+		return e.NotFoundError("No such event.", nil)
+	}
+	out := rsvpState{Capacity: ev.GetInt("capacity")}
+	if out.Going, err = countGoing(e.App, ev.Id); err != nil {
+		return err
+	}
+	n, err := e.App.CountRecords("event_rsvps", dbx.HashExp{"event": ev.Id, "status": RSVPWaitlist})
+	if err != nil {
+		return err
+	}
+	out.Waitlist = int(n)
+	r, err := findRSVP(e.App, ev.Id, e.Auth.Id)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		out.Status = r.GetString("status")
+		if out.Status == RSVPWaitlist {
+			if out.Position, err = waitlistPosition(e.App, r); err != nil {
+				return err
+			}
+		}
+	}
+	return e.JSON(http.StatusOK, out)
 }
 
 func findRSVP(app core.App, eventID, userID string) (*core.Record, error) {

@@ -236,21 +236,40 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	}
 	author := post.GetString("author")
 	var to []string
-	if a := topic.GetString("author"); a != author {
+	if a := topic.GetString("author"); a != author && a != "" {
 		to = append(to, a)
 	}
-	if replyTo != nil && replyTo.GetString("author") != author {
+	if replyTo != nil && replyTo.GetString("author") != author && replyTo.GetString("author") != "" {
 		to = append(to, replyTo.GetString("author"))
-	}
-	if len(to) == 0 {
-		return
 	}
 	// only those who may still read the category hear of it (the notice
 	// and its e-mail carry the post's text)
 	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
-	if err == nil {
-		to, err = CategoryReaders(app, cat, to)
+	if err != nil {
+		app.Logger().Warn("forum: category of reply", "post", post.Id, "error", err)
+		return
 	}
+	n := notify.Notification{
+		Kind:             "reply",
+		Title:            fmt.Sprintf("%s replied in %q", displayName(app, author), topic.GetString("title")),
+		Body:             excerpt(post.GetString("body"), 200),
+		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
+		SourceCollection: "forum_posts",
+		SourceID:         post.Id,
+	}
+	// the topic's followers hear of it too, once: the author and those
+	// told of a reply to them are left out
+	skip := map[string]bool{author: true}
+	for _, id := range to {
+		skip[id] = true
+	}
+	follow := n
+	follow.Kind = "forum_follow"
+	notifyFollows(app, cat, "topic", topic.Id, skip, follow)
+	if len(to) == 0 {
+		return
+	}
+	to, err = CategoryReaders(app, cat, to)
 	if err != nil {
 		app.Logger().Warn("forum: reply readers", "post", post.Id, "error", err)
 		return
@@ -258,51 +277,49 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	if len(to) == 0 {
 		return
 	}
-	err = notify.Notify(app, to, notify.Notification{
-		Kind:             "reply",
-		Title:            fmt.Sprintf("%s replied in %q", displayName(app, author), topic.GetString("title")),
-		Body:             excerpt(post.GetString("body"), 200),
-		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
-		SourceCollection: "forum_posts",
-		SourceID:         post.Id,
-	})
-	if err != nil {
+	if err := notify.Notify(app, to, n); err != nil {
 		app.Logger().Warn("forum: notify reply", "post", post.Id, "error", err)
 	}
 }
 
 // notifyFollowersOfTopic tells the author's followers about a new topic —
-// only those who may read its category (a group board stays private).
+// only those who may read its category (a group board stays private) —
+// and then the category's followers who were not told already.
 func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 	author := topic.GetString("author")
-	followers, err := members.FollowerIDs(app, author)
-	if err != nil || len(followers) == 0 {
-		if err != nil {
-			app.Logger().Warn("forum: followers", "author", author, "error", err)
-		}
-		return
-	}
 	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
 	if err != nil {
 		app.Logger().Warn("forum: category of new topic", "topic", topic.Id, "error", err)
 		return
 	}
-	to, err := CategoryReaders(app, cat, followers)
-	if err != nil {
-		app.Logger().Warn("forum: readers of new topic", "topic", topic.Id, "error", err)
-		return
-	}
-	err = notify.Notify(app, to, notify.Notification{
+	n := notify.Notification{
 		Kind:             "follow_post",
 		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(app, author), topic.GetString("title")),
 		Body:             excerpt(topic.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id,
 		SourceCollection: "forum_topics",
 		SourceID:         topic.Id,
-	})
-	if err != nil {
-		app.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
 	}
+	skip := map[string]bool{author: true}
+	followers, err := members.FollowerIDs(app, author)
+	if err != nil {
+		app.Logger().Warn("forum: followers", "author", author, "error", err)
+	}
+	if len(followers) > 0 {
+		to, err := CategoryReaders(app, cat, followers)
+		if err == nil {
+			err = notify.Notify(app, to, n)
+		}
+		if err != nil {
+			app.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
+		}
+		for _, id := range followers {
+			skip[id] = true
+		}
+	}
+	follow := n
+	follow.Kind = "forum_follow"
+	notifyFollows(app, cat, "category", cat.Id, skip, follow)
 }
 
 // normalizeTags trims, lower-cases and de-duplicates the topic's tags.

@@ -8,6 +8,7 @@ import (
 // Register binds the forum, groups and profiles.
 func Register(app core.App) {
 	bindForum(app)
+	bindFollows(app)
 	bindGroups(app)
 }
 

@@ -43,6 +43,7 @@ var Kinds = []struct{ Kind, Default string }{
 	{"reply", ChannelEmail},
 	{"room_post", ChannelApp},
 	{"follow_post", ChannelApp},
+	{"forum_follow", ChannelApp},
 	{"live", ChannelEmail},
 	{"event", ChannelEmail},
 	{"event_reminder", ChannelEmail},

@@ -65,6 +65,7 @@ func bindShop(app core.App) {
 func shopRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 	s := g.Group("/shop")
 	s.Bind(apis.RequireAuth())
+	s.GET("/status", shopStatus)
 	s.POST("/checkout", shopCheckout)
 	s.POST("/orders/{id}/cancel", shopCancel)
 	s.GET("/orders.csv", shopOrdersCSV)
@@ -326,6 +327,16 @@ func shopCheckout(e *core.RequestEvent) error {
 		return err
 	}
 	return e.JSON(http.StatusOK, resultOf(order))
+}
+
+// shopStatus tells a client whether buying can work at all, so a shop
+// without Stripe keys says so instead of showing buttons that fail.
+func shopStatus(e *core.RequestEvent) error {
+	k, err := loadStripeKeys(e.App)
+	if err != nil {
+		return err
+	}
+	return e.JSON(http.StatusOK, map[string]bool{"payments": k.Secret != ""})
 }
 
 func resultOf(order *core.Record) checkoutResult {

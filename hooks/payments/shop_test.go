@@ -481,3 +481,27 @@ func TestProductSaleState(t *testing.T) {
 		t.Errorf("unlimited product: %s", got)
 	}
 }
+
+// The shop asks first whether payments can work, and says so.
+func TestShopStatus(t *testing.T) {
+	t.Setenv("STRIPE_SECRET_KEY", "")
+	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	member := testutil.CreateUser(t, app, testutil.User{})
+	token := testutil.Token(t, member)
+	if status, body := srv.Do(t, http.MethodGet, "/api/salon/shop/status", token, nil); status != 200 || string(body) != `{"payments":false}` {
+		t.Fatalf("without keys: %d %s", status, body)
+	}
+	status, body := srv.Do(t, http.MethodPost, "/api/salon/shop/checkout", token, map[string]any{"product": "x", "quantity": 1})
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), `"payments_off"`) {
+		t.Fatalf("checkout without keys carries its code: %d %s", status, body)
+	}
+	testutil.UpdateSettings(t, app, map[string]any{"stripe_secret_key": testutil.TestSecretKey, "stripe_webhook_secret": testutil.TestWebhookSecret})
+	if status, body := srv.Do(t, http.MethodGet, "/api/salon/shop/status", token, nil); status != 200 || string(body) != `{"payments":true}` {
+		t.Fatalf("with keys: %d %s", status, body)
+	}
+	if status, _ := srv.Do(t, http.MethodGet, "/api/salon/shop/status", "", nil); status != 401 {
+		t.Fatalf("anonymous: %d", status)
+	}
+}

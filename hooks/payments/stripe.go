@@ -31,7 +31,8 @@ import (
 
 // errPaymentsOff is the answer of every payment route while no Stripe key is
 // configured; the rest of the salon works as usual.
-var errPaymentsOff = &router.ApiError{Status: http.StatusServiceUnavailable, Message: "payments are not configured", Data: map[string]any{}}
+var errPaymentsOff = &router.ApiError{Status: http.StatusServiceUnavailable, Message: "payments are not configured",
+	Data: map[string]any{"reason": map[string]string{"code": "payments_off", "message": "payments are not configured"}}}
 
 // stripeKeys are the Stripe credentials in effect: the environment wins over
 // salon_settings so that operators can keep secrets out of the database.

@@ -1,7 +1,11 @@
 // Dictionaries and formatting. The language comes from the member's
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
+import forum from './i18n/forum';
+
 export type Lang = 'en' | 'ja';
+import * as eventsDict from './i18n/events';
+import * as shopDict from './i18n/shop';
 import moderation from './i18n/moderation';
 
 const en = {
@@ -268,6 +272,9 @@ const en = {
   'err.code.checkout_not_cancelable': 'This checkout can no longer be cancelled (it may be paid already).',
   'err.msg.wrongPassword': 'Wrong password.',
   'err.msg.inviteOnly': 'This salon is invite-only: you need an invite code to sign up.',
+  ...eventsDict.en,
+  ...shopDict.en,
+  ...forum.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -536,6 +543,9 @@ const ja: Record<Key, string> = {
   'err.code.checkout_not_cancelable': 'この決済はキャンセルできません（支払い済みの可能性があります）。',
   'err.msg.wrongPassword': 'パスワードが違います。',
   'err.msg.inviteOnly': 'このサロンは招待制です。登録には招待コードが必要です。',
+  ...eventsDict.ja,
+  ...shopDict.ja,
+  ...forum.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };

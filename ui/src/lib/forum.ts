@@ -1,0 +1,111 @@
+import { pb, me, isAdmin, type Rec } from './pb';
+import { t, type Key } from './i18n.svelte';
+import { explain } from './errors';
+
+// What the forum, group and member screens share: the member's rank level
+// (to show which categories they may write in before they try), topic
+// pages by cursor, and refusals of the group routes in the member's words.
+
+export const TOPIC_PAGE = 20;
+export const POST_PAGE = 50;
+export const MAX_ATTACHMENTS = 5;
+export const MAX_ATTACHMENT_MB = 20; // forum_posts.attachments' max size
+
+let myLevel: Promise<number> | null = null;
+// rankLevel is the signed-in member's rank level (0 without a rank).
+export function rankLevel(): Promise<number> {
+  const rank = me()?.rank;
+  if (!rank) return Promise.resolve(0);
+  if (!myLevel) {
+    myLevel = pb.collection('ranks').getOne(rank).then((r) => Number(r.level) || 0).catch(() => 0);
+  }
+  return myLevel;
+}
+
+// writeState says what the member may do in a category, before they try:
+// 'topics' (open topics and reply), 'replies' (announcements: reply only)
+// or 'read' (the category's post_min_rank is above their rank).
+export type WriteState = 'topics' | 'replies' | 'read';
+export function writeState(cat: Rec, level: number): WriteState {
+  if (isAdmin()) return 'topics';
+  const need = cat.expand?.post_min_rank;
+  if (need && level < Number(need.level)) return 'read';
+  return cat.admin_topics_only ? 'replies' : 'topics';
+}
+
+// topicCursor pages a category's unpinned topics newest activity first,
+// by the last row shown (never a deep OFFSET: a category may hold 100k).
+// It sorts by last_post_at alone and asks for "<=" so that SQLite walks
+// idx_forum_topics_list (category, pinned, last_post_at) and stops after a
+// page; an id tie-break would sort the whole category first. Rows sharing
+// the last row's time come again and are dropped by id (tieCursor serves
+// a page made only of such ties).
+export function topicCursor(last: Rec | undefined): string {
+  if (!last) return '';
+  return pb.filter(' && last_post_at <= {:at}', { at: last.last_post_at });
+}
+
+export function tieCursor(last: Rec): string {
+  return pb.filter(' && (last_post_at < {:at} || (last_post_at = {:at} && id < {:id}))', { at: last.last_post_at, id: last.id });
+}
+
+export type TopicFilter = { tag?: string; kind?: '' | 'questions' | 'unsolved' | 'mine'; q?: string };
+
+export function topicFilter(category: string, f: TopicFilter): string {
+  let s = pb.filter('category = {:c}', { c: category });
+  if (f.tag) s += pb.filter(' && tags ~ {:tag}', { tag: '"' + f.tag + '"' });
+  if (f.kind === 'questions') s += ' && question = true';
+  if (f.kind === 'unsolved') s += " && question = true && answer = ''";
+  if (f.kind === 'mine') s += pb.filter(' && author = {:me}', { me: me()?.id ?? '' });
+  if (f.q?.trim()) s += pb.filter(' && title ~ {:q}', { q: f.q.trim() });
+  return s;
+}
+
+export function parseTags(s: string): string[] {
+  return [...new Set(s.split(/[,、\s]+/).map((x) => x.trim().replace(/^#/, '').toLowerCase()).filter(Boolean))];
+}
+
+// Some group refusals are plain 400s without a code (already a member,
+// request pending ...): give them a sentence in the member's language too.
+const groupMessages: [RegExp, Key][] = [
+  [/^You are already a member/i, 'groups.err.already'],
+  [/^Your request to join is waiting/i, 'groups.err.pending'],
+  [/already in the group/i, 'groups.err.alreadyIn'],
+  [/already invited/i, 'groups.err.alreadyInvited'],
+  [/banned from the group; unban/i, 'groups.err.bannedUnban'],
+  [/rank is below the group's minimum/i, 'groups.err.inviteRank'],
+  [/^The owner cannot be managed/i, 'groups.err.owner'],
+  [/new owner must be an active member/i, 'groups.err.newOwner'],
+];
+
+export function explainForum(err: any): string {
+  const msg = String(err?.response?.message ?? '');
+  if (err?.status === 400) {
+    for (const [re, key] of groupMessages) if (re.test(msg)) return t(key);
+  }
+  return explain(err);
+}
+
+export function excerpt(s: string, n = 160): string {
+  const one = (s ?? '').replace(/\s+/g, ' ').trim();
+  return one.length > n ? one.slice(0, n) + '…' : one;
+}
+
+// quoteOf makes the quote stored with a reply: the selected text inside the
+// post if any, else the start of the post.
+export function quoteOf(post: Rec): string {
+  const sel = window.getSelection?.()?.toString().trim() ?? '';
+  const src = sel && (post.body as string).includes(sel) ? sel : post.body;
+  return excerpt(src, 300);
+}
+
+// The member's follow of a topic or a category (forum_follows), toggled.
+export async function findFollow(field: 'topic' | 'category', id: string): Promise<Rec | null> {
+  const res = await pb.collection('forum_follows').getList(1, 1, { filter: pb.filter('user = {:u} && ' + field + ' = {:id}', { u: me()?.id ?? '', id }), skipTotal: true });
+  return (res.items[0] as Rec) ?? null;
+}
+
+export async function toggleFollow(field: 'topic' | 'category', id: string, current: Rec | null): Promise<Rec | null> {
+  if (current) { await pb.collection('forum_follows').delete(current.id); return null; }
+  return (await pb.collection('forum_follows').create({ [field]: id })) as Rec;
+}
