@@ -76,8 +76,9 @@ func bindPublic(app core.App, dir string) {
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(e *core.ServeEvent) error {
 			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
-				e.Router.GET("/{path...}", serveClient(publicFS(dir)))
+				e.Router.GET("/{path...}", serveClient(publicFS(dir))).Bind(apis.Gzip())
 			}
+			e.Router.Bind(gzipAPI())
 			return e.Next()
 		},
 		Priority: 999, // last, so that our own routes win
@@ -100,6 +101,25 @@ func serveClient(fsys fs.FS) func(*core.RequestEvent) error {
 			e.Response.Header().Set("Cache-Control", "no-cache")
 		}
 		return static(e)
+	}
+}
+
+// gzipAPI compresses the API's JSON answers (a page of messages shrinks to a
+// fifth: what a member on a slow phone connection waits for). Files keep
+// their own encoding and byte ranges (videos seek), and the realtime stream
+// is left as it is.
+func gzipAPI() *hook.Handler[*core.RequestEvent] {
+	gz := apis.GzipWithConfig(apis.GzipConfig{MinLength: 1024})
+	return &hook.Handler[*core.RequestEvent]{
+		Id: "salonGzipAPI",
+		Func: func(e *core.RequestEvent) error {
+			p := e.Request.URL.Path
+			if !strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/api/files/") ||
+				strings.HasPrefix(p, "/api/backups/") || strings.HasPrefix(p, "/api/realtime") {
+				return e.Next()
+			}
+			return gz.Func(e)
+		},
 	}
 }
 

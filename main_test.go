@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -69,6 +70,55 @@ func TestBinaryServesEverythingFromItself(t *testing.T) {
 		}
 	}
 	checkClientRouting(t, base)
+	checkCompression(t, base)
+}
+
+// checkCompression: the client's code and the API's JSON travel gzipped to
+// a browser that accepts it; files keep their bytes (and byte ranges).
+func checkCompression(t *testing.T, base string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	get := func(path, token string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		if token != "" {
+			req.Header.Set("Authorization", token)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	res, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	asset := regexp.MustCompile(`/assets/[^"]+\.js`).FindString(string(index))
+	for _, path := range []string{asset, "/rooms/r1"} {
+		if res := get(path, ""); res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("GET %s: %d, Content-Encoding %q, want gzip", path, res.StatusCode, res.Header.Get("Content-Encoding"))
+		}
+	}
+
+	login, err := http.Post(base+"/api/collections/_superusers/auth-with-password", "application/json",
+		strings.NewReader(`{"identity":"root@example.com","password":"1234567890"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth struct{ Token string }
+	json.NewDecoder(login.Body).Decode(&auth)
+	login.Body.Close()
+	if res := get("/api/collections/users/records?perPage=50", auth.Token); res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("a page of records: %d, Content-Encoding %q, want gzip", res.StatusCode, res.Header.Get("Content-Encoding"))
+	}
+	if res := get("/api/health", ""); res.Header.Get("Content-Encoding") != "" {
+		t.Errorf("a tiny answer is sent as it is, got Content-Encoding %q", res.Header.Get("Content-Encoding"))
+	}
 }
 
 // checkClientRouting: every page of the web client, opened fresh from an

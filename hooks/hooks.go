@@ -31,11 +31,12 @@ func Register(app core.App) {
 			Keys:      1000,
 			Paths:     map[string]int64{"/api/salon/stripe/webhook": 1 << 20}, // signed by Stripe
 		}.Handler())
-		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
-		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
-		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields
-		se.Router.BindFunc(salon.GuardPrivateFilters)   // name the private field a filter or sort reaches
-		se.Router.BindFunc(live.GuardChatWrites)        // the reason a stream's chat refuses a line
+		se.Router.BindFunc(members.RefuseSuspendedAuth)   // a suspended member's token stops working at once
+		se.Router.BindFunc(members.ExplainSuspendedToken) // … and says why when it no longer verifies
+		se.Router.BindFunc(members.GuardUserPrivileges)   // members never set rank, role, suspended …
+		se.Router.BindFunc(dm.GuardDMWrites)              // clear messages for forbidden DM fields
+		se.Router.BindFunc(salon.GuardPrivateFilters)     // name the private field a filter or sort reaches
+		se.Router.BindFunc(live.GuardChatWrites)          // the reason a stream's chat refuses a line
 		// the reasons behind create rules, which PocketBase answers with a bare 400
 		se.Router.BindFunc(salon.GuardCallerKind)      // a visitor or guest where members write, a member where admins do
 		se.Router.BindFunc(members.GuardMemberCreates) // invite codes, blocks, follows, reports

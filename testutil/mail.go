@@ -292,3 +292,8 @@ func UseMailServer(t testing.TB, app core.App, ms *MailServer) {
 		Priority: 0, // after tests.TestApp's swap
 	})
 }
+
+// ParseMail reads the subject and the text and HTML parts of a raw message,
+// for programs that run their own SMTP server (the web client's e2e mail
+// capture, ui/e2e/mailcapture).
+func ParseMail(raw []byte) (ReceivedMail, error) { return parseMail(raw) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/spf13/cast"
 
 	"salonbase/hooks/salon"
@@ -49,7 +50,13 @@ func bindUsers(app core.App) {
 		// a suspension logs the member out everywhere at once: their tokens
 		// stop working and their realtime connection loses its auth
 		if e.Record.GetBool("suspended") && !e.Record.Original().GetBool("suspended") {
+			// the old key still tells this member's tokens from forged ones
+			// (ExplainSuspendedToken), so their app can say why it was logged out
+			e.Record.Set("suspended_token_key", e.Record.TokenKey())
 			e.Record.RefreshTokenKey()
+		}
+		if !e.Record.GetBool("suspended") {
+			e.Record.Set("suspended_token_key", "")
 		}
 		return e.Next()
 	})
@@ -63,6 +70,41 @@ func RefuseSuspendedAuth(e *core.RequestEvent) error {
 		return salon.Deny("suspended", "This account is suspended. Contact the salon operator.")
 	}
 	return e.Next()
+}
+
+// ExplainSuspendedToken answers a request whose token stopped working
+// because its member was suspended (the suspension changed their token key)
+// with a 401 that says so, code "suspended", instead of treating it as a
+// request without a token. Only a token that verifies against the member's
+// key from before the suspension gets this answer, so nobody learns from a
+// made-up token whether a member is suspended.
+func ExplainSuspendedToken(e *core.RequestEvent) error {
+	if e.Auth != nil {
+		return e.Next()
+	}
+	token := strings.TrimPrefix(e.Request.Header.Get("Authorization"), "Bearer ")
+	if token != "" && suspendedToken(e.App, token) {
+		return salon.Refuse(http.StatusUnauthorized, "suspended", "This account is suspended. Contact the salon operator.")
+	}
+	return e.Next()
+}
+
+func suspendedToken(app core.App, token string) bool {
+	claims, err := security.ParseUnverifiedJWT(token)
+	if err != nil || claims["type"] != core.TokenTypeAuth {
+		return false
+	}
+	users, err := app.FindCachedCollectionByNameOrId("users")
+	if err != nil || claims["collectionId"] != users.Id {
+		return false
+	}
+	id, _ := claims["id"].(string)
+	user, err := app.FindRecordById(users, id)
+	if err != nil || !user.GetBool("suspended") || user.GetString("suspended_token_key") == "" {
+		return false
+	}
+	_, err = security.ParseJWT(token, user.GetString("suspended_token_key")+users.AuthToken.Secret)
+	return err == nil
 }
 
 // GuardUserPrivileges answers a member's attempt to set a privileged field

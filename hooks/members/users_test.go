@@ -222,10 +222,11 @@ func TestSuspensionTakesEffectAtOnce(t *testing.T) {
 		t.Fatalf("suspend: %d %s", status, body)
 	}
 
-	// the old token no longer authenticates: the list rule sees nobody
+	// the old token no longer authenticates: it sees nothing, and is told
+	// why (401, code suspended)
 	status, body = srv.Do(t, http.MethodGet, testutil.UsersURL, token, nil)
-	if status != http.StatusOK || !strings.Contains(string(body), `"totalItems":0`) {
-		t.Fatalf("suspended token must see nothing: %d %s", status, body)
+	if status != http.StatusUnauthorized || !strings.Contains(string(body), `"code":"suspended"`) || strings.Contains(string(body), "sus@example.com") {
+		t.Fatalf("suspended token must see nothing and be told why: %d %s", status, body)
 	}
 	if status, _ := srv.Do(t, http.MethodPost, "/api/collections/users/auth-refresh", token, nil); status != http.StatusUnauthorized {
 		t.Fatalf("auth-refresh with the old token: want 401, got %d", status)

@@ -135,3 +135,50 @@ export function note(file, text) {
   mkdirSync(shots, { recursive: true });
   writeFileSync(join(shots, file), text);
 }
+
+// startMailCapture runs e2e/mailcapture (a real go-smtp server on loopback)
+// and points the salon's SMTP settings at it; next(match) waits for the
+// first e-mail for which match(mail) is true ({to, subject, text, html}).
+export async function startMailCapture(server) {
+  const dir = mkdtempSync(join(tmpdir(), 'salon-e2e-mail-'));
+  const bin = join(dir, 'mailcapture');
+  execFileSync('go', ['build', '-o', bin, './ui/e2e/mailcapture'], { cwd: repo, stdio: 'inherit', env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN || 'auto' } });
+  const proc = spawn(bin, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const mails = [];
+  let addr = '';
+  let buf = '';
+  const waiting = new Set();
+  proc.stdout.on('data', (d) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.startsWith('listening ')) addr = line.slice(10);
+      else if (line.trim()) mails.push(JSON.parse(line));
+      waiting.forEach((fn) => fn());
+    }
+  });
+  for (let i = 0; i < 100 && !addr; i++) await new Promise((r) => setTimeout(r, 50));
+  if (!addr) throw new Error('mailcapture did not start');
+  const [host, port] = addr.split(':');
+  await server.api('PATCH', '/api/settings', {
+    smtp: { enabled: true, host, port: Number(port), tls: false },
+    meta: { appURL: server.base, senderName: 'Salon', senderAddress: 'no-reply@salon.example.com' },
+  });
+  return {
+    mails,
+    next(match, timeout = 20000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = mails.find(match);
+          if (m) { waiting.delete(check); clearTimeout(timer); resolve(m); }
+        };
+        const timer = setTimeout(() => { waiting.delete(check); reject(new Error(`no such e-mail in ${timeout} ms; got: ${mails.map((m) => m.subject).join(', ')}`)); }, timeout);
+        waiting.add(check);
+        check();
+      });
+    },
+    close() { proc.kill(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}

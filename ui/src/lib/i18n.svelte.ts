@@ -7,8 +7,10 @@ import * as signup from './i18n/signup';
 export type Lang = 'en' | 'ja';
 import * as eventsDict from './i18n/events';
 import * as shopDict from './i18n/shop';
+import moderation from './i18n/moderation';
 
 const en = {
+  ...moderation.en,
   'app.name': 'Salon',
   'nav.rooms': 'Rooms',
   'nav.dm': 'Messages',
@@ -280,6 +282,7 @@ const en = {
 export type Key = keyof typeof en;
 
 const ja: Record<Key, string> = {
+  ...moderation.ja,
   'app.name': 'サロン',
   'nav.rooms': 'ルーム',
   'nav.dm': 'メッセージ',

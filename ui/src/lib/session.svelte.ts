@@ -6,7 +6,9 @@ import { navigate } from './router.svelte';
 // counts in the header, whether the realtime connection is up.
 export const session = $state({
   user: (pb.authStore.record as Rec | null) ?? null,
-  notice: '',          // shown on the login page (why you were logged out)
+  // shown on the login page (why you were logged out); kept for the tab, so
+  // that a reload right after does not lose it
+  notice: sessionStorage.getItem('salon.notice') ?? '',
   notifUnread: 0,
   dmUnread: 0,
   online: true,
@@ -24,6 +26,8 @@ export function onReconnect(fn: Listener): () => void {
 
 pb.authStore.onChange(() => {
   session.user = (pb.authStore.record as Rec | null) ?? null;
+  // signed in again: the reason for the last logout is old news
+  if (pb.authStore.isValid) { session.notice = ''; sessionStorage.removeItem('salon.notice'); }
 });
 
 // A token that stops working means the member was logged out elsewhere,
@@ -50,6 +54,7 @@ export function endSession(why: string) {
   pb.realtime.unsubscribe().catch(() => {}); // every screen's subscriptions end with the session
   pb.authStore.clear();
   session.notice = why;
+  if (why) sessionStorage.setItem('salon.notice', why); else sessionStorage.removeItem('salon.notice');
   navigate('/login', true);
   setTimeout(() => (ended = false), 500);
 }
@@ -107,7 +112,17 @@ export async function refreshCounts() {
   } catch { /* the next event tries again */ }
 }
 
-export async function boot() {
+let drawn: () => void = () => {};
+const firstScreenDrawn = new Promise<void>((r) => (drawn = r));
+// firstScreen: a page says its first screen is drawn
+export function firstScreen() { drawn(); }
+
+// boot checks the token and opens the live connection. With wait (a page
+// whose requests started early, see main.ts) it waits until that page has
+// drawn its first screen, or a second and a half at most: on a slow phone
+// connection the page's own requests go first.
+export async function boot(wait = false) {
+  if (wait) await Promise.race([firstScreenDrawn, new Promise((r) => setTimeout(r, 1500))]);
   if (pb.authStore.isValid && pb.authStore.record?.collectionName === 'users') {
     try {
       await pb.collection('users').authRefresh();
