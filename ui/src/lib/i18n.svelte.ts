@@ -2,6 +2,7 @@
 // users.lang, else from the browser; dates use the browser's time zone,
 // which is the member's own.
 export type Lang = 'en' | 'ja';
+import * as liveDict from './i18n/live';
 
 const en = {
   'app.name': 'Salon',
@@ -266,6 +267,7 @@ const en = {
   'err.code.checkout_not_cancelable': 'This checkout can no longer be cancelled (it may be paid already).',
   'err.msg.wrongPassword': 'Wrong password.',
   'err.msg.inviteOnly': 'This salon is invite-only: you need an invite code to sign up.',
+  ...liveDict.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -533,6 +535,7 @@ const ja: Record<Key, string> = {
   'err.code.checkout_not_cancelable': 'この決済はキャンセルできません（支払い済みの可能性があります）。',
   'err.msg.wrongPassword': 'パスワードが違います。',
   'err.msg.inviteOnly': 'このサロンは招待制です。登録には招待コードが必要です。',
+  ...liveDict.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };

@@ -1,0 +1,1 @@
+function e(e,t){return e.created===t.created?e.id<t.id?-1:+(e.id>t.id):e.created<t.created?-1:1}function t(t,n){if(n.length===0)return t;let r=new Map(t.map(e=>[e.id,e]));for(let e of n)r.set(e.id,e);return Array.from(r.values()).sort(e)}function n(e,t){return e.filter(e=>e.id!==t)}export{n,t};
