@@ -21,11 +21,13 @@ export async function startRinger() {
       filter: pb.filter("callee = {:me} && status = 'ringing'", { me: me.id }), sort: '-created', expand: 'caller',
     });
     if (open.items[0]) ring(open.items[0] as Rec);
-    unsub = await pb.collection('calls').subscribe('*', (e) => {
-      const c = e.record as Rec;
-      if (c.callee === me.id && c.status === 'ringing' && e.action !== 'delete') ring(c);
-      else if (ringing.call?.id === c.id) silence();
-    }, { expand: 'caller' });
+    unsub = await pb.collection('calls').subscribe('*', async (e) => {
+      let c = e.record as Rec;
+      if (c.callee === me.id && c.status === 'ringing' && e.action !== 'delete') {
+        try { c = (await pb.collection('calls').getOne(c.id, { expand: 'caller' })) as Rec; } catch { /* ring without the name */ }
+        if (c.status === 'ringing') ring(c);
+      } else if (ringing.call?.id === c.id) silence();
+    });
   } catch { /* no ringing without realtime; calls still work from links */ }
 }
 

@@ -214,7 +214,8 @@ export class Resilient {
         this.onStatus('connected');
         return;
       }
-      if (st === 'failed') { clearTimeout(graceTimer); return this.renew(s); }
+      // failed, or closed by the server (not by us): a new session
+      if (st === 'failed' || (st === 'closed' && !s.closed)) { clearTimeout(graceTimer); return this.renew(s); }
       if (st === 'disconnected' && !graceTimer) {
         this.onStatus('reconnecting');
         // a short blip recovers by itself; after that, restart ICE
@@ -257,11 +258,21 @@ export class Resilient {
   }
 }
 
-// frameWatch calls cb once when the video element shows its first frame.
+// firstFrame calls cb once when the video element has its first frame
+// (its size is known from the first decoded frame on).
 export function firstFrame(video: HTMLVideoElement, cb: () => void) {
-  const v = video as HTMLVideoElement & { requestVideoFrameCallback?: (f: () => void) => number };
-  if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(cb);
-  else video.addEventListener('loadeddata', cb, { once: true });
+  let done = false;
+  const fire = () => {
+    if (done || video.videoWidth === 0) return;
+    done = true;
+    video.removeEventListener('resize', fire);
+    video.removeEventListener('loadeddata', fire);
+    video.removeEventListener('timeupdate', fire);
+    cb();
+  };
+  video.addEventListener('resize', fire);
+  video.addEventListener('loadeddata', fire);
+  video.addEventListener('timeupdate', fire);
 }
 
 export async function cameraAndMic(videoId = '', audioId = '', facing = ''): Promise<MediaStream> {
