@@ -111,7 +111,7 @@ test('a tutor goes live from the browser; a viewer watches with sound, counts, c
   // chat: the viewer writes, the host sees it live
   await viewer.fill('.live-chat input', 'Good morning from Osaka');
   await viewer.keyboard.press('Enter');
-  await waitText(host.locator('[data-testid=live-chat]'), 'Good morning from Osaka');
+  await waitText(host.locator('[data-testid=live-chat]'), 'Good morning from Osaka', 30000);
   await waitText(host.locator('[data-testid=live-chat]'), 'Vera');
   await shot(viewer, 'live-watch-en-desktop');
   await shot(host, 'live-studio-en-desktop');
@@ -155,4 +155,106 @@ test('a server restart ends the stream (the media server ends every stream when 
   await waitText(host.locator('[data-testid=live-ended]'), 'The stream has ended.', 40000);
   await host.context().close();
   await viewer.context().close();
+});
+
+test('a call: Mina calls Vera from her profile, Vera\'s page rings elsewhere, she accepts, both see video, chat stays in the DMs, a reload rejoins, hang-up ends both', async () => {
+  const a = await person('mina@example.com');
+  const b = await person('vera@example.com');
+  await b.goto('/rooms'); // anywhere in the client
+  await a.goto('/members/' + vera.id);
+  await a.click('[data-testid=call-button]');
+  await a.waitForURL(/\/calls\/[a-z0-9]+$/);
+  const callId = a.url().split('/').pop();
+  await waitText(a.locator('[data-testid=call-state]'), 'Calling Vera');
+
+  // Vera's page rings with the caller's name; she accepts
+  await waitText(b.locator('[data-testid=incoming-call]'), 'Mina is calling you');
+  await shot(b, 'call-ringing-en-desktop');
+  await b.click('[data-testid=accept-call]');
+  await b.waitForURL(`**/calls/${callId}`);
+  const mv = await waitPlaying(a, '[data-testid=remote-video]', 40000).catch(async (err) => {
+    for (const p of [a, b]) console.log('STATE', await p.locator('main').innerText(), await p.$eval('[data-testid=remote-video]', (v) => `${v.videoWidth} ${v.readyState} ${v.srcObject?.getTracks().map((t) => t.kind + t.readyState + t.muted)}`).catch(() => '-'));
+    throw err;
+  });
+  const vv = await waitPlaying(b, '[data-testid=remote-video]', 40000);
+  assert.ok(mv.w > 0 && vv.w > 0, 'each decodes the other\'s picture');
+  await waitPlaying(a, '[data-testid=local-video]');
+  const audio = await b.$eval('[data-testid=remote-video]', (v) => v.srcObject.getAudioTracks().length);
+  assert.equal(audio, 1, 'the other\'s sound arrives');
+
+  // mute and camera off act on one's own tracks
+  await a.click('[data-testid=mute]');
+  assert.equal(await a.getAttribute('[data-testid=mute]', 'aria-pressed'), 'true');
+  await a.click('[data-testid=camera]');
+  assert.equal(await a.getAttribute('[data-testid=camera]', 'aria-pressed'), 'true');
+  await a.click('[data-testid=camera]');
+  await a.click('[data-testid=mute]');
+
+  // chat during the call, kept in their DM conversation
+  await b.fill('.call-chat input', 'Can you see my screen?');
+  await b.keyboard.press('Enter');
+  await waitText(b.locator('[data-testid=call-chat]'), 'Can you see my screen?');
+  await waitText(a.locator('[data-testid=call-chat]'), 'Can you see my screen?', 30000);
+  await shot(a, 'call-en-desktop');
+
+  // a reload rejoins within the server's rejoin window: the call goes on
+  await b.reload();
+  await waitPlaying(b, '[data-testid=remote-video]', 40000);
+  await waitPlaying(a, '[data-testid=remote-video]', 40000);
+  assert.equal((await s.api('GET', `/api/collections/calls/records/${callId}`)).status, 'active');
+
+  // hang up: both pages say the call ended
+  await a.click('[data-testid=hang-up]');
+  await waitText(a.locator('[data-testid=call-over]'), 'The call has ended.');
+  await waitText(b.locator('[data-testid=call-over]'), 'The call has ended.');
+  const call = await s.api('GET', `/api/collections/calls/records/${callId}`);
+  assert.equal(call.status, 'ended');
+  await b.click('[data-testid=call-over] a');
+  await waitText(b.locator('[data-testid=messages]'), 'Can you see my screen?');
+  await a.context().close();
+  await b.context().close();
+});
+
+test('the DM policy decides the call button: a member the other blocked sees the reason, not the button', async () => {
+  const veraToken = (await s.login('vera@example.com')).token;
+  const block = await s.api('POST', '/api/collections/blocks/records', { blocked: rin.id }, veraToken);
+  const r = await person('rin@example.com');
+  await r.goto('/members/' + vera.id);
+  await waitText(r.locator('[data-testid=call-refusal]'), 'No call:');
+  assert.equal(await r.locator('[data-testid=call-button]').count(), 0);
+  await r.goto('/dm/' + vera.id);
+  await waitText(r.locator('[data-testid=call-refusal]'), 'No call:');
+  assert.equal(await r.locator('[data-testid=call-button]').count(), 0);
+  // the other side: Mina may call Vera, so she sees the button
+  const m = await person('mina@example.com');
+  await m.goto('/dm/' + vera.id);
+  await m.locator('[data-testid=call-button]').waitFor();
+  await r.context().close();
+  await m.context().close();
+  await s.api('DELETE', '/api/collections/blocks/records/' + block.id, undefined, veraToken);
+});
+
+test('live and call pages in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
+  const problems = [];
+  const pages = [['live-list', '/live'], ['live-ended', '/live/' + streamId], ['member-call', '/members/' + mina.id]];
+  for (const lang of ['en', 'ja']) {
+    for (const phone of [false, true]) {
+      const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
+      const p = await person('vera@example.com', { lang, phone });
+      if (lang === 'ja') { await p.click('button.lang'); }
+      for (const [name, path] of pages) {
+        await p.goto(path);
+        await p.locator('main h1').first().waitFor();
+        await p.waitForTimeout(500);
+        await shot(p, `${name}-${tag}`);
+        const check = await axe(p);
+        const raw = await p.locator('main').innerText();
+        if (/\b(live|call|tip)\.[a-zA-Z]+/.test(raw)) problems.push(`${name} ${tag}: untranslated key in ${raw.slice(0, 80)}`);
+        if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
+        if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);
+      }
+      await p.context().close();
+    }
+  }
+  assert.deepEqual(problems, []);
 });
