@@ -241,13 +241,16 @@ test('live and call pages in ja and en, at 375 px and 1280 px: no overflow, no m
     for (const phone of [false, true]) {
       const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
       const p = await person('vera@example.com', { lang, phone });
-      if (lang === 'ja') { await p.click('button.lang'); }
+      // the member's saved language wins over the browser's: switch where it differs
+      if (await p.evaluate(() => document.documentElement.lang) !== lang) await p.click('button.lang');
       for (const [name, path] of pages) {
         await p.goto(path);
         await p.locator('main h1').first().waitFor();
         await p.waitForTimeout(500);
         await shot(p, `${name}-${tag}`);
         const check = await axe(p);
+        const htmlLang = await p.evaluate(() => document.documentElement.lang);
+        if (htmlLang !== lang) problems.push(`${name} ${tag}: <html lang=${htmlLang}>`);
         const raw = await p.locator('main').innerText();
         if (/\b(live|call|tip)\.[a-zA-Z]+/.test(raw)) problems.push(`${name} ${tag}: untranslated key in ${raw.slice(0, 80)}`);
         if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
