@@ -45,6 +45,7 @@ func bindTips(app core.App) {
 func tipRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 	g.POST("/live/{id}/tips", sendTip).Bind(apis.RequireAuth())
 	g.GET("/live/{id}/tips/totals", streamTipTotals).Bind(apis.RequireAuth())
+	g.GET("/live/{id}/tips/options", tipOptions).Bind(apis.RequireAuth())
 	g.GET("/tips/totals", hostTipTotals).Bind(apis.RequireAuth())
 }
 

@@ -8,6 +8,7 @@ export type Lang = 'en' | 'ja';
 import * as eventsDict from './i18n/events';
 import * as shopDict from './i18n/shop';
 import moderation from './i18n/moderation';
+import * as liveDict from './i18n/live';
 
 const en = {
   ...moderation.en,
@@ -277,6 +278,7 @@ const en = {
   ...shopDict.en,
   ...forum.en,
   ...signup.en,
+  ...liveDict.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -549,6 +551,7 @@ const ja: Record<Key, string> = {
   ...shopDict.ja,
   ...forum.ja,
   ...signup.ja,
+  ...liveDict.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };

@@ -1,0 +1,263 @@
+// End-to-end tests of live streams, tips and calls in the web client: the
+// built binary on a temp data dir, Debian's Chromium with its fake camera
+// and microphone, two or three members in their own browser contexts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { Server, personPage, loginAs, shot, note, chromiumPath } from './harness.mjs';
+import { waitText } from './util.mjs';
+
+// the media server offers 127.0.0.1 candidates: everything stays on loopback
+process.env.SALON_RTC_LOOPBACK = '1';
+
+let s, browser, tomo, vera, mina, rin;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+before(async () => {
+  s = new Server();
+  await s.start();
+  const ranks = await s.api('GET', '/api/collections/ranks/records?perPage=50');
+  const rank = (name) => ranks.items.find((r) => r.name === name).id;
+  tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
+  vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
+  mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold') });
+  rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
+  browser = await chromium.launch({
+    executablePath: chromiumPath, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=user-gesture-required'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+async function person(email, opts = {}) {
+  const p = await personPage(browser, s, opts);
+  p.setDefaultTimeout(30000); // media pages on a shared two-core machine
+  await p.context().grantPermissions(['camera', 'microphone']);
+  await loginAs(p, email);
+  return p;
+}
+
+// playing: the <video> shows frames and its clock runs (the decoder works)
+async function waitPlaying(page, selector, timeout = 20000) {
+  await page.waitForFunction((sel) => {
+    const v = document.querySelector(sel);
+    if (!v || v.videoWidth === 0) return false;
+    const now = v.currentTime;
+    if (!v.dataset.t0) { v.dataset.t0 = String(now); return false; }
+    return now > Number(v.dataset.t0) + 0.5;
+  }, selector, { timeout, polling: 250 });
+  return page.$eval(selector, (v) => { delete v.dataset.t0; return { w: v.videoWidth, h: v.videoHeight, t: v.currentTime }; });
+}
+
+async function axe(page) {
+  return page.evaluate(async (src) => {
+    if (!window.axe) eval(src);
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return {
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+    };
+  }, axeSource);
+}
+
+let streamId = '';
+
+test('a tutor goes live from the browser; a viewer watches with sound, counts, chats; below the rank sees nothing; the end shows', async () => {
+  const host = await person('tomo@example.com');
+  await host.goto('/live');
+  await host.getByRole('button', { name: 'Plan a stream' }).click();
+  await host.fill('#lt', 'Morning sketching');
+  await host.selectOption('#lr', { label: 'Silver and above' });
+  await host.click('[data-testid=live-create] button[type=submit]');
+  await host.waitForURL(/\/live\/[a-z0-9]+$/);
+  streamId = host.url().split('/').pop();
+  await waitPlaying(host, '[data-testid=preview]'); // the fake camera in the preview
+  // the OBS panel: WHIP URL and a key that can be reset
+  await host.locator('summary', { hasText: 'Broadcast from OBS' }).click();
+  assert.equal(await host.inputValue('#whip'), `${s.base}/api/rtc/live/${streamId}/whip`);
+  const key = await host.inputValue('[data-testid=stream-key]');
+  assert.match(key, /^sk_/);
+  await host.click('[data-testid=reset-key]');
+  await host.waitForFunction((k) => document.querySelector('[data-testid=stream-key]').value !== k, key);
+  await host.click('[data-testid=go-live]');
+  await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
+
+  // the viewer finds it in the list and watches
+  const viewer = await person('vera@example.com');
+  await viewer.goto('/live');
+  await waitText(viewer.locator('[data-testid=live-now]'), 'Morning sketching');
+  await viewer.locator('[data-testid=live-now] a', { hasText: 'Morning sketching' }).click();
+  await viewer.waitForURL(`**/live/${streamId}`);
+  await viewer.click('[data-testid=watch]');
+  const size = await waitPlaying(viewer, '[data-testid=live-video]');
+  assert.ok(size.w > 0 && size.h > 0, 'the viewer decodes the host\'s picture');
+  const ttff = Number(await viewer.getAttribute('[data-testid=live-video]', 'data-ttff'));
+  assert.ok(ttff > 0, 'the first frame was timed');
+  const audio = await viewer.$eval('[data-testid=live-video]', (v) => ({ muted: v.muted, tracks: v.srcObject.getAudioTracks().length }));
+  assert.deepEqual(audio, { muted: false, tracks: 1 }, 'one click plays with sound');
+  note('live-ttff.txt', `time to first frame: ${ttff} ms\n`);
+  await waitText(host.locator('[data-testid=viewer-count]'), '1 watching');
+  await waitText(viewer.locator('[data-testid=viewer-count]'), '1 watching');
+
+  // chat: the viewer writes, the host sees it live
+  await viewer.fill('.live-chat input', 'Good morning from Osaka');
+  await viewer.keyboard.press('Enter');
+  await waitText(host.locator('[data-testid=live-chat]'), 'Good morning from Osaka', 30000);
+  await waitText(host.locator('[data-testid=live-chat]'), 'Vera');
+  await shot(viewer, 'live-watch-en-desktop');
+  await shot(host, 'live-studio-en-desktop');
+
+  // a member below the stream's rank sees neither the stream nor its page
+  const low = await person('rin@example.com');
+  await low.goto('/live');
+  await waitText(low.locator('main'), 'No stream is live or planned right now.');
+  await low.goto('/live/' + streamId);
+  await low.locator('.error').waitFor();
+  assert.equal(await low.locator('[data-testid=live-video]').count(), 0);
+  await low.context().close();
+
+  // the host ends: the viewer is told, the chat closes
+  host.once('dialog', (d) => d.accept());
+  await host.click('[data-testid=end-live]');
+  await waitText(viewer.locator('[data-testid=live-ended]'), 'The stream has ended.');
+  await waitText(viewer.locator('.live-chat'), 'The chat is closed.');
+  const rec = await s.api('GET', `/api/collections/live_streams/records/${streamId}`);
+  assert.equal(rec.status, 'ended');
+  await host.context().close();
+  await viewer.context().close();
+});
+
+test('a server restart ends the stream (the media server ends every stream when it stops): both pages say so by themselves', async () => {
+  const host = await person('tomo@example.com');
+  const rec = await s.api('POST', '/api/collections/live_streams/records', { title: 'Restarts', host: tomo.id });
+  await host.goto('/live/' + rec.id);
+  await waitPlaying(host, '[data-testid=preview]');
+  await host.click('[data-testid=go-live]');
+  await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
+  const viewer = await person('vera@example.com');
+  await viewer.goto('/live/' + rec.id);
+  await viewer.click('[data-testid=watch]');
+  await waitPlaying(viewer, '[data-testid=live-video]');
+
+  await s.restart();
+  assert.equal((await s.api('GET', `/api/collections/live_streams/records/${rec.id}`)).status, 'ended');
+  // the viewer's player notices the lost connection, the page its record
+  await waitText(viewer.locator('[data-testid=live-ended]'), 'The stream has ended.', 40000);
+  await waitText(host.locator('[data-testid=live-ended]'), 'The stream has ended.', 40000);
+  await host.context().close();
+  await viewer.context().close();
+});
+
+test('a call: Mina calls Vera from her profile, Vera\'s page rings elsewhere, she accepts, both see video, chat stays in the DMs, a reload rejoins, hang-up ends both', async () => {
+  const a = await person('mina@example.com');
+  const b = await person('vera@example.com');
+  await b.goto('/rooms'); // anywhere in the client
+  await a.goto('/members/' + vera.id);
+  await a.click('[data-testid=call-button]');
+  await a.waitForURL(/\/calls\/[a-z0-9]+$/);
+  const callId = a.url().split('/').pop();
+  await waitText(a.locator('[data-testid=call-state]'), 'Calling Vera');
+
+  // Vera's page rings with the caller's name; she accepts
+  await waitText(b.locator('[data-testid=incoming-call]'), 'Mina is calling you');
+  await shot(b, 'call-ringing-en-desktop');
+  await b.click('[data-testid=accept-call]');
+  await b.waitForURL(`**/calls/${callId}`);
+  const mv = await waitPlaying(a, '[data-testid=remote-video]', 40000).catch(async (err) => {
+    for (const p of [a, b]) console.log('STATE', await p.locator('main').innerText(), await p.$eval('[data-testid=remote-video]', (v) => `${v.videoWidth} ${v.readyState} ${v.srcObject?.getTracks().map((t) => t.kind + t.readyState + t.muted)}`).catch(() => '-'));
+    throw err;
+  });
+  const vv = await waitPlaying(b, '[data-testid=remote-video]', 40000);
+  assert.ok(mv.w > 0 && vv.w > 0, 'each decodes the other\'s picture');
+  await waitPlaying(a, '[data-testid=local-video]');
+  const audio = await b.$eval('[data-testid=remote-video]', (v) => v.srcObject.getAudioTracks().length);
+  assert.equal(audio, 1, 'the other\'s sound arrives');
+
+  // mute and camera off act on one's own tracks
+  await a.click('[data-testid=mute]');
+  assert.equal(await a.getAttribute('[data-testid=mute]', 'aria-pressed'), 'true');
+  await a.click('[data-testid=camera]');
+  assert.equal(await a.getAttribute('[data-testid=camera]', 'aria-pressed'), 'true');
+  await a.click('[data-testid=camera]');
+  await a.click('[data-testid=mute]');
+
+  // chat during the call, kept in their DM conversation
+  await b.fill('.call-chat input', 'Can you see my screen?');
+  await b.keyboard.press('Enter');
+  await waitText(b.locator('[data-testid=call-chat]'), 'Can you see my screen?');
+  await waitText(a.locator('[data-testid=call-chat]'), 'Can you see my screen?', 30000);
+  await shot(a, 'call-en-desktop');
+
+  // a reload rejoins within the server's rejoin window: the call goes on
+  await b.reload();
+  await waitPlaying(b, '[data-testid=remote-video]', 40000);
+  await waitPlaying(a, '[data-testid=remote-video]', 40000);
+  assert.equal((await s.api('GET', `/api/collections/calls/records/${callId}`)).status, 'active');
+
+  // hang up: both pages say the call ended
+  await a.click('[data-testid=hang-up]');
+  await waitText(a.locator('[data-testid=call-over]'), 'The call has ended.');
+  await waitText(b.locator('[data-testid=call-over]'), 'The call has ended.');
+  const call = await s.api('GET', `/api/collections/calls/records/${callId}`);
+  assert.equal(call.status, 'ended');
+  await b.click('[data-testid=call-over] a');
+  await waitText(b.locator('[data-testid=messages]'), 'Can you see my screen?');
+  await a.context().close();
+  await b.context().close();
+});
+
+test('the DM policy decides the call button: a member the other blocked sees the reason, not the button', async () => {
+  const veraToken = (await s.login('vera@example.com')).token;
+  const block = await s.api('POST', '/api/collections/blocks/records', { blocked: rin.id }, veraToken);
+  const r = await person('rin@example.com');
+  await r.goto('/members/' + vera.id);
+  await waitText(r.locator('[data-testid=call-refusal]'), 'No call:');
+  assert.equal(await r.locator('[data-testid=call-button]').count(), 0);
+  await r.goto('/dm/' + vera.id);
+  await waitText(r.locator('[data-testid=call-refusal]'), 'No call:');
+  assert.equal(await r.locator('[data-testid=call-button]').count(), 0);
+  // the other side: Mina may call Vera, so she sees the button
+  const m = await person('mina@example.com');
+  await m.goto('/dm/' + vera.id);
+  await m.locator('[data-testid=call-button]').waitFor();
+  await r.context().close();
+  await m.context().close();
+  await s.api('DELETE', '/api/collections/blocks/records/' + block.id, undefined, veraToken);
+});
+
+test('live and call pages in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
+  const problems = [];
+  const pages = [['live-list', '/live'], ['live-ended', '/live/' + streamId], ['member-call', '/members/' + mina.id]];
+  for (const lang of ['en', 'ja']) {
+    for (const phone of [false, true]) {
+      const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
+      const p = await person('vera@example.com', { lang, phone });
+      // the member's saved language wins over the browser's: switch where it differs
+      if (await p.evaluate(() => document.documentElement.lang) !== lang) await p.click('button.lang');
+      for (const [name, path] of pages) {
+        await p.goto(path);
+        await p.locator('main h1').first().waitFor();
+        await p.waitForTimeout(500);
+        await shot(p, `${name}-${tag}`);
+        const check = await axe(p);
+        const htmlLang = await p.evaluate(() => document.documentElement.lang);
+        if (htmlLang !== lang) problems.push(`${name} ${tag}: <html lang=${htmlLang}>`);
+        const raw = await p.locator('main').innerText();
+        if (/\b(live|call|tip)\.[a-zA-Z]+/.test(raw)) problems.push(`${name} ${tag}: untranslated key in ${raw.slice(0, 80)}`);
+        if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
+        if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);
+      }
+      await p.context().close();
+    }
+  }
+  assert.deepEqual(problems, []);
+});
