@@ -79,7 +79,15 @@ func TestMailNotConfiguredIsLoggedOnce(t *testing.T) {
 	deliver(t, app, time.Now())
 	ms.WaitFor(t, 3)
 	deliver(t, app, time.Now())
-	app.Settings().SMTP.Enabled = false
+	// switched off the way the dashboard does it: a settings save
+	off, err := app.Settings().Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	off.SMTP.Enabled = false
+	if err := app.Save(off); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 3; i++ {
 		deliver(t, app, time.Now())
 	}
