@@ -36,7 +36,7 @@ func TestForumFollowRules(t *testing.T) {
 	testutil.WantStatus(t, srv, http.MethodPost, followsURL, ft, map[string]any{}, 400, "Follow either a topic or a category")
 	testutil.WantStatus(t, srv, http.MethodPost, followsURL, ft, map[string]any{"topic": goldTopic["id"], "category": open.Id}, 400, "")
 	testutil.WantStatus(t, srv, http.MethodPost, followsURL, ft, map[string]any{"user": gold.Id, "category": open.Id}, 400, "")
-	testutil.WantStatus(t, srv, http.MethodPost, followsURL, "", map[string]any{"category": open.Id}, 400, "")
+	testutil.WantStatus(t, srv, http.MethodPost, followsURL, "", map[string]any{"category": open.Id}, 401, "Sign in as a member")
 	if n := testutil.CountRecords(t, app, "forum_follows", nil); n != 2 {
 		t.Fatalf("%d follows stored, want 2", n)
 	}
@@ -100,7 +100,7 @@ func TestForumFollowNotices(t *testing.T) {
 		t.Fatalf("the author of the new topic: %d notices, want 0", n)
 	}
 	n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && kind = 'forum_follow'", map[string]any{"u": catFan.Id})
-	if err != nil || n.GetString("title") != "Helper opened a topic: Restores" {
+	if err != nil || n.GetString("title") != `Helper posted in "Restores"` {
 		t.Fatalf("category notice: %v %v", n, err)
 	}
 }
