@@ -17,7 +17,7 @@ import (
 // client_id_reused when that record belongs to another parent (the value
 // of parentField differs: another room, another topic). replay reports
 // whether it answered. The collection has a unique index on the owner
-// columns and client_id where client_id != ''.
+// columns and client_id among the non-empty ids.
 func ReplayCreate(e *core.RecordRequestEvent, owner dbx.HashExp, parentField string) (replay bool, err error) {
 	clientID := e.Record.GetString("client_id")
 	if clientID == "" {
