@@ -59,10 +59,10 @@ type OutboxWorker struct {
 	app      core.App
 	instance string    // names this worker's claims
 	started  time.Time // claims of other processes before it are orphans
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 // StartOutbox starts the worker for app and registers it, so Notify's new
@@ -72,9 +72,9 @@ func StartOutbox(app core.App) *OutboxWorker {
 		app:      app,
 		instance: security.RandomString(20),
 		started:  time.Now(),
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	app.Store().Set(outboxStoreKey, w)
 	go w.run()

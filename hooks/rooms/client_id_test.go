@@ -98,4 +98,3 @@ func TestRoomMessageClientIDMakesRetriesSafe(t *testing.T) {
 		t.Fatalf("messages without client_id: %d, want 2", n)
 	}
 }
-
