@@ -23,6 +23,7 @@ import (
 func Register(app core.App) {
 	// Router-wide middlewares, all here: they see every request.
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(salon.RefuseWhenStorageFull) // a full disk is a 503 to retry, not a 400
 		se.Router.BindFunc(members.RefuseSuspendedAuth) // a suspended member's token stops working at once
 		se.Router.BindFunc(members.GuardUserPrivileges) // members never set rank, role, suspended …
 		se.Router.BindFunc(dm.GuardDMWrites)            // clear messages for forbidden DM fields

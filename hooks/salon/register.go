@@ -7,4 +7,5 @@ import "github.com/pocketbase/pocketbase/core"
 func Register(app core.App) {
 	bindSettings(app)
 	bindJobs(app)
+	bindDataDirCheck(app)
 }
