@@ -107,7 +107,7 @@ func bindEvents(app core.App) {
 			if err := save(); err != nil {
 				return err
 			}
-			return notify.Later(tx, attendees, eventNotice(ev, "event_cancelled"))
+			return notify.Notify(tx, attendees, eventNotice(ev, "event_cancelled"))
 		})
 	})
 	salon.HandleJob(app, eventJob, runEventJob)
