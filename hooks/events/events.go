@@ -2,6 +2,7 @@ package events
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,6 +65,20 @@ func bindEvents(app core.App) {
 		}
 		return e.Next()
 	})
+	// What a save promises (announcing, telling attendees, filling freed
+	// seats) is done or queued as a job in the save's own transaction, so a
+	// crash right after the answer loses none of it.
+	app.OnRecordCreate("events").BindFunc(func(e *core.RecordEvent) error {
+		return inSaveTx(e, func(tx core.App, save func() error) error {
+			if err := save(); err != nil {
+				return err
+			}
+			if e.Record.GetBool("published") && !e.Record.GetBool("cancelled") {
+				return queueEventNotice(tx, e.Record.Id, "event")
+			}
+			return nil
+		})
+	})
 	app.OnRecordUpdate("events").BindFunc(func(e *core.RecordEvent) error {
 		// a new start time deserves new reminders
 		if !e.Record.GetDateTime("starts_at").Equal(e.Record.Original().GetDateTime("starts_at")) {
@@ -71,33 +86,31 @@ func bindEvents(app core.App) {
 				e.Record.Set(r.Field, "")
 			}
 		}
-		return e.Next()
-	})
-	app.OnRecordAfterCreateSuccess("events").BindFunc(func(e *core.RecordEvent) error {
-		if e.Record.GetBool("published") && !e.Record.GetBool("cancelled") {
-			salon.Background(app, "announce event", func() error { return AnnounceEvent(app, e.Record.Id) })
-		}
-		return e.Next()
-	})
-	app.OnRecordAfterUpdateSuccess("events").BindFunc(func(e *core.RecordEvent) error {
-		onEventUpdated(app, e.Record.Original(), e.Record)
-		return e.Next()
+		return inSaveTx(e, func(tx core.App, save func() error) error {
+			if err := save(); err != nil {
+				return err
+			}
+			return onEventUpdated(tx, e.Record.Original(), e.Record)
+		})
 	})
 	// the attendees are gone after the delete (cascade), so collect them first
 	app.OnRecordDelete("events").BindFunc(func(e *core.RecordEvent) error {
 		ev := e.Record
-		var attendees []string
-		if ev.GetBool("published") && !ev.GetBool("cancelled") && ev.GetDateTime("starts_at").Time().After(time.Now()) {
-			var err error
-			if attendees, err = attendeesWhoMaySee(e.App, ev); err != nil {
+		return inSaveTx(e, func(tx core.App, save func() error) error {
+			var attendees []string
+			if ev.GetBool("published") && !ev.GetBool("cancelled") && ev.GetDateTime("starts_at").Time().After(time.Now()) {
+				var err error
+				if attendees, err = attendeesWhoMaySee(tx, ev); err != nil {
+					return err
+				}
+			}
+			if err := save(); err != nil {
 				return err
 			}
-		}
-		if err := e.Next(); err != nil {
-			return err
-		}
-		return notify.Notify(e.App, attendees, eventNotice(ev, "event_cancelled"))
+			return notify.Notify(tx, attendees, eventNotice(ev, "event_cancelled"))
+		})
 	})
+	salon.HandleJob(app, eventJob, runEventJob)
 
 	app.Cron().MustAdd("salonEventReminders", "*/5 * * * *", func() {
 		if _, err := SendEventReminders(app, time.Now()); err != nil {
@@ -136,38 +149,73 @@ func validateEvent(ev *core.Record) error {
 	return nil
 }
 
-func onEventUpdated(app core.App, old, ev *core.Record) {
+// inSaveTx runs a model hook's f in a transaction that the save (f calls
+// save) joins, so that what f writes commits with the record or not at all.
+func inSaveTx(e *core.RecordEvent, f func(tx core.App, save func() error) error) error {
+	app := e.App
+	defer func() { e.App = app }()
+	return app.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		return f(tx, e.Next)
+	})
+}
+
+// onEventUpdated runs in the update's transaction: it fills seats a higher
+// capacity freed and queues the notices the change calls for.
+func onEventUpdated(tx core.App, old, ev *core.Record) error {
 	published, cancelled := ev.GetBool("published"), ev.GetBool("cancelled")
+	var err error
 	switch {
 	case published && !cancelled && !old.GetBool("published"):
-		salon.Background(app, "announce event", func() error { return AnnounceEvent(app, ev.Id) })
+		err = queueEventNotice(tx, ev.Id, "event")
 	case cancelled && !old.GetBool("cancelled"):
-		salon.Background(app, "event cancelled", func() error {
-			ids, err := attendeesWhoMaySee(app, ev)
-			if err != nil {
-				return err
-			}
-			return notify.Notify(app, ids, eventNotice(ev, "event_cancelled"))
-		})
+		err = queueEventNotice(tx, ev.Id, "event_cancelled")
 	case published && !cancelled && eventChanged(old, ev):
-		salon.Background(app, "event changed", func() error {
-			ids, err := attendeesWhoMaySee(app, ev)
-			if err != nil {
-				return err
-			}
-			return notify.Notify(app, ids, eventNotice(ev, "event_changed"))
-		})
+		err = queueEventNotice(tx, ev.Id, "event_changed")
+	}
+	if err != nil {
+		return err
 	}
 	if ev.GetInt("capacity") != old.GetInt("capacity") {
-		salon.Background(app, "promote waitlist", func() error {
-			return app.RunInTransaction(func(tx core.App) error {
-				if err := promoteWaitlist(tx, ev.Id); err != nil {
-					return err
-				}
-				return touchWaitlist(tx, ev.Id)
-			})
-		})
+		if err := promoteWaitlist(tx, ev.Id); err != nil {
+			return err
+		}
+		return touchWaitlist(tx, ev.Id) // waiting members see their new place
 	}
+	return nil
+}
+
+// eventJob is the job an event's save leaves: its announcement ("event"),
+// or the notice of a change or cancellation to its attendees.
+const eventJob = "events.notice"
+
+type eventJobPayload struct {
+	Event string `json:"event"`
+	Kind  string `json:"kind"` // event, event_changed, event_cancelled
+}
+
+func queueEventNotice(tx core.App, eventID, kind string) error {
+	return salon.Enqueue(tx, eventJob, eventJobPayload{Event: eventID, Kind: kind})
+}
+
+// runEventJob sends an event notice, reading the event as it is now.
+func runEventJob(tx core.App, payload json.RawMessage) error {
+	var job eventJobPayload
+	if err := json.Unmarshal(payload, &job); err != nil {
+		return fmt.Errorf("event job: %w", err)
+	}
+	if job.Kind == "event" {
+		return AnnounceEvent(tx, job.Event)
+	}
+	ev, err := tx.FindRecordById("events", job.Event)
+	if err != nil {
+		return nil // deleted since: its deletion told the attendees
+	}
+	ids, err := attendeesWhoMaySee(tx, ev)
+	if err != nil {
+		return err
+	}
+	return notify.Later(tx, ids, eventNotice(ev, job.Kind))
 }
 
 // eventChanged reports a change attendees need to hear about.
@@ -207,34 +255,37 @@ func eventNotice(ev *core.Record, kind string) notify.Notification {
 
 // AnnounceEvent notifies, once per event, every active member whose rank
 // may see it (the organizer's followers among them) except the organizer.
+// The claim (announced_at) and the queued notices commit together.
 func AnnounceEvent(app core.App, eventID string) error {
-	// claim the announcement, so publishing twice announces once
-	res, err := app.DB().NewQuery("UPDATE events SET announced_at = {:now} WHERE id = {:id} AND announced_at = ''").
-		Bind(dbx.Params{"now": salon.DbTime(time.Now()), "id": eventID}).Execute()
-	if err != nil {
-		return fmt.Errorf("announce %s: %w", eventID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	ev, err := app.FindRecordById("events", eventID)
-	if err != nil {
-		return err
-	}
-	ids, err := eligibleMemberIDs(app, ev)
-	if err != nil {
-		return err
-	}
-	n := eventNotice(ev, "event")
-	if ev.GetString("kind") == "live" {
-		n.Kind = "live"
-		host := ""
-		if org, err := app.FindRecordById("users", ev.GetString("organizer")); err == nil {
-			host = org.GetString("name")
+	return app.RunInTransaction(func(tx core.App) error {
+		// claim the announcement, so publishing twice announces once
+		res, err := tx.DB().NewQuery("UPDATE events SET announced_at = {:now} WHERE id = {:id} AND announced_at = '' AND published = TRUE AND cancelled = FALSE").
+			Bind(dbx.Params{"now": salon.DbTime(time.Now()), "id": eventID}).Execute()
+		if err != nil {
+			return fmt.Errorf("announce %s: %w", eventID, err)
 		}
-		n.Vars = map[string]string{"HOST": host, "STREAM": ev.GetString("title")}
-	}
-	return notify.Notify(app, ids, n)
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		ev, err := tx.FindRecordById("events", eventID)
+		if err != nil {
+			return err
+		}
+		ids, err := eligibleMemberIDs(tx, ev)
+		if err != nil {
+			return err
+		}
+		n := eventNotice(ev, "event")
+		if ev.GetString("kind") == "live" {
+			n.Kind = "live"
+			host := ""
+			if org, err := tx.FindRecordById("users", ev.GetString("organizer")); err == nil {
+				host = org.GetString("name")
+			}
+			n.Vars = map[string]string{"HOST": host, "STREAM": ev.GetString("title")}
+		}
+		return notify.Later(tx, ids, n)
+	})
 }
 
 // eligibleMemberIDs lists the active members whose rank reaches the

@@ -1,11 +1,13 @@
 package forum
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -30,6 +32,7 @@ func bindForum(app core.App) {
 	app.OnRecordUpdateRequest("forum_topics").BindFunc(updateTopic)
 	app.OnRecordCreateRequest("forum_posts").BindFunc(createPost)
 	app.OnRecordUpdateRequest("forum_posts").BindFunc(updatePost)
+	salon.HandleJob(app, topicFollowersJob, notifyFollowersOfTopic)
 	// topic_count is the database's (triggers)
 	app.OnRecordCreateRequest("forum_categories").BindFunc(func(e *core.RecordRequestEvent) error {
 		e.Record.Set("topic_count", 0)
@@ -98,11 +101,17 @@ func createTopic(e *core.RecordRequestEvent) error {
 			return salon.Answer(e.RequestEvent, err)
 		}
 	}
-	if err := e.Next(); err != nil {
-		return err
-	}
-	notifyFollowersOfTopic(e.App, e.Record)
-	return nil
+	// the followers' notices are a job committed with the topic
+	app := e.App
+	err := app.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		return salon.Enqueue(tx, topicFollowersJob, topicJob{Topic: e.Record.Id})
+	})
+	e.App = app
+	return err
 }
 
 func updateTopic(e *core.RecordRequestEvent) error {
@@ -149,6 +158,11 @@ func createPost(e *core.RecordRequestEvent) error {
 	if e.Record.GetString("author") == "" {
 		return e.BadRequestError("A post needs an author.", nil)
 	}
+	// a retry of a post already saved answers the first one
+	owner := dbx.HashExp{"author": e.Record.GetString("author")}
+	if replay, err := salon.ReplayCreate(e, owner, "topic"); replay || err != nil {
+		return err
+	}
 	e.Record.Set("edited_at", "")
 	topic, err := e.App.FindRecordById("forum_topics", e.Record.GetString("topic"))
 	if err != nil {
@@ -176,10 +190,27 @@ func createPost(e *core.RecordRequestEvent) error {
 	if q := e.Record.GetString("quote"); q != "" && replyTo == nil {
 		return e.BadRequestError("A quote needs reply_to: the post it quotes.", nil)
 	}
-	if err := e.Next(); err != nil {
+	// the reply notices commit with the post: a crash right after the
+	// answer cannot lose them
+	app := e.App
+	err = app.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		return notifyReply(tx, topic, replyTo, e.Record)
+	})
+	e.App = app
+	if err != nil {
+		if e.Record.GetString("client_id") != "" {
+			// a concurrent retry with the same client_id won the race
+			if replay, rerr := salon.ReplayCreate(e, owner, "topic"); replay || rerr != nil {
+				return rerr
+			}
+		}
 		return err
 	}
-	afterPost(e.App, topic, replyTo, e.Record)
+	refreshTopic(app, topic)
 	return nil
 }
 
@@ -192,6 +223,9 @@ func updatePost(e *core.RecordRequestEvent) error {
 	}
 	if e.Record.GetString("reply_to") != orig.GetString("reply_to") && !e.HasSuperuserAuth() {
 		return e.BadRequestError("The post replied to (reply_to) cannot change.", nil)
+	}
+	if e.Record.GetString("client_id") != orig.GetString("client_id") {
+		return e.BadRequestError("The client_id of a post cannot change.", nil)
 	}
 	if !salon.IsAdmin(e.Auth) {
 		topic, err := e.App.FindRecordById("forum_topics", orig.GetString("topic"))
@@ -223,10 +257,10 @@ func mayStillWrite(e *core.RecordRequestEvent, categoryID string) error {
 	return nil
 }
 
-// afterPost refreshes the topic (so subscribers of forum_topics see the new
-// count and activity live) and tells the topic's author and the author of
-// the post replied to. A failure here is logged: the post is saved.
-func afterPost(app core.App, topic, replyTo, post *core.Record) {
+// refreshTopic saves the topic again after a new post, so subscribers of
+// forum_topics see the new count and activity live (the trigger derived
+// them already). A failure is logged: the post is saved.
+func refreshTopic(app core.App, topic *core.Record) {
 	fresh, err := app.FindRecordById("forum_topics", topic.Id)
 	if err == nil {
 		err = app.SaveNoValidate(fresh) // counters are re-derived by the trigger
@@ -234,6 +268,11 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	if err != nil {
 		app.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
 	}
+}
+
+// notifyReply tells the topic's author and the author of the post replied
+// to, in the post's transaction.
+func notifyReply(app core.App, topic, replyTo, post *core.Record) error {
 	author := post.GetString("author")
 	var to []string
 	if a := topic.GetString("author"); a != author && a != "" {
@@ -246,8 +285,7 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	// and its e-mail carry the post's text)
 	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
 	if err != nil {
-		app.Logger().Warn("forum: category of reply", "post", post.Id, "error", err)
-		return
+		return fmt.Errorf("forum: category of reply %s: %w", post.Id, err)
 	}
 	n := notify.Notification{
 		Kind:             "reply",
@@ -268,52 +306,61 @@ func afterPost(app core.App, topic, replyTo, post *core.Record) {
 	follow.Kind = "forum_follow"
 	notifyFollows(app, cat, "topic", topic.Id, skip, follow)
 	if len(to) == 0 {
-		return
+		return nil
 	}
 	to, err = CategoryReaders(app, cat, to)
 	if err != nil {
-		app.Logger().Warn("forum: reply readers", "post", post.Id, "error", err)
-		return
+		return fmt.Errorf("forum: reply readers of %s: %w", post.Id, err)
 	}
-	if len(to) == 0 {
-		return
-	}
-	if err := notify.Notify(app, to, n); err != nil {
-		app.Logger().Warn("forum: notify reply", "post", post.Id, "error", err)
-	}
+	return notify.Notify(app, to, n)
 }
 
-// notifyFollowersOfTopic tells the author's followers about a new topic —
-// only those who may read its category (a group board stays private) —
-// and then the category's followers who were not told already.
-func notifyFollowersOfTopic(app core.App, topic *core.Record) {
-	author := topic.GetString("author")
-	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
+// topicFollowersJob is the job a new topic leaves: its author's
+// followers' notices, then the category's followers'.
+const topicFollowersJob = "forum.topic_followers"
+
+type topicJob struct {
+	Topic string `json:"topic"`
+}
+
+// notifyFollowersOfTopic is the job: it tells the author's followers about
+// a new topic — only those who may read its category (a group board stays
+// private) — and then the category's followers who were not told already.
+func notifyFollowersOfTopic(tx core.App, payload json.RawMessage) error {
+	var job topicJob
+	if err := json.Unmarshal(payload, &job); err != nil {
+		return fmt.Errorf("topic followers job: %w", err)
+	}
+	topic, err := tx.FindRecordById("forum_topics", job.Topic)
 	if err != nil {
-		app.Logger().Warn("forum: category of new topic", "topic", topic.Id, "error", err)
-		return
+		return nil // deleted since: nothing to tell
+	}
+	cat, err := tx.FindRecordById("forum_categories", topic.GetString("category"))
+	if err != nil {
+		return nil // category deleted (with its topics)
+	}
+	author := topic.GetString("author")
+	followers, err := members.FollowerIDs(tx, author)
+	if err != nil {
+		return fmt.Errorf("forum: followers of %s: %w", author, err)
 	}
 	n := notify.Notification{
 		Kind:             "follow_post",
-		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(app, author), topic.GetString("title")),
+		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(tx, author), topic.GetString("title")),
 		Body:             excerpt(topic.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id,
 		SourceCollection: "forum_topics",
 		SourceID:         topic.Id,
-		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
+		Vars:             map[string]string{"AUTHOR": displayName(tx, author), "TOPIC": topic.GetString("title")},
 	}
 	skip := map[string]bool{author: true}
-	followers, err := members.FollowerIDs(app, author)
-	if err != nil {
-		app.Logger().Warn("forum: followers", "author", author, "error", err)
-	}
 	if len(followers) > 0 {
-		to, err := CategoryReaders(app, cat, followers)
-		if err == nil {
-			err = notify.Notify(app, to, n)
-		}
+		to, err := CategoryReaders(tx, cat, followers)
 		if err != nil {
-			app.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
+			return fmt.Errorf("forum: readers of new topic %s: %w", topic.Id, err)
+		}
+		if err := notify.Later(tx, to, n); err != nil {
+			return err
 		}
 		for _, id := range followers {
 			skip[id] = true
@@ -321,7 +368,8 @@ func notifyFollowersOfTopic(app core.App, topic *core.Record) {
 	}
 	follow := n
 	follow.Kind = "forum_follow"
-	notifyFollows(app, cat, "category", cat.Id, skip, follow)
+	notifyFollows(tx, cat, "category", cat.Id, skip, follow)
+	return nil
 }
 
 // normalizeTags trims, lower-cases and de-duplicates the topic's tags.

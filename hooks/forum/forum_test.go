@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 
@@ -355,6 +357,12 @@ func TestForumFollowersNotified(t *testing.T) {
 			t.Fatal(err)
 		}
 		return int(n)
+	}
+	// the followers' notices are a job that runs right after the commit
+	salon.WaitBackground(app)
+	for i := 0; i < 100 && count(fan)+count(lowFan) < 3; i++ {
+		time.Sleep(50 * time.Millisecond)
+		salon.WaitBackground(app)
 	}
 	if count(fan) != 2 || count(lowFan) != 1 || count(stranger) != 0 || count(star) != 0 {
 		t.Fatalf("follow_post notifications: fan %d, low-rank fan %d (gold topic must not reach them), stranger %d, star %d",

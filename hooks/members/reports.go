@@ -39,10 +39,21 @@ func bindReports(app core.App) {
 		return e.Next()
 	})
 
-	app.OnRecordAfterCreateSuccess("reports").BindFunc(func(e *core.RecordEvent) error {
-		admins, err := salon.AdminIDs(e.App)
-		if err == nil {
-			err = notify.Notify(e.App, admins, notify.Notification{
+	// the admins' notices commit with the report: a crash between the two
+	// cannot leave a report nobody hears of (a retry is "already reported")
+	app.OnRecordCreate("reports").BindFunc(func(e *core.RecordEvent) error {
+		orig := e.App
+		defer func() { e.App = orig }()
+		return orig.RunInTransaction(func(tx core.App) error {
+			e.App = tx
+			if err := e.Next(); err != nil {
+				return err
+			}
+			admins, err := salon.AdminIDs(tx)
+			if err != nil {
+				return fmt.Errorf("admins to tell of report %s: %w", e.Record.Id, err)
+			}
+			return notify.Notify(tx, admins, notify.Notification{
 				Kind:             "report",
 				Title:            "New report: " + e.Record.GetString("target_collection"),
 				Body:             e.Record.GetString("reason"),
@@ -51,11 +62,7 @@ func bindReports(app core.App) {
 				SourceID:         e.Record.Id,
 				Vars:             map[string]string{"TARGET": e.Record.GetString("target_collection")},
 			})
-		}
-		if err != nil {
-			e.App.Logger().Error("notify admins of report", "report", e.Record.Id, "error", err)
-		}
-		return e.Next()
+		})
 	})
 
 	app.OnRecordUpdateRequest("reports").BindFunc(func(e *core.RecordRequestEvent) error {

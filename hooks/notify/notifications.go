@@ -45,9 +45,9 @@ func notificationRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 }
 
 // announce sends an operator's announcement to every active member (or
-// those of min_rank and above). It answers 202 at once; the notices and
-// e-mails are written in the background, 500 members per transaction, and
-// the e-mails leave at the salon's rate.
+// those of min_rank and above). It answers 202 once the notices are queued
+// (a job, see Later); they are written in the background, 500 members per
+// transaction, and the e-mails leave at the salon's rate.
 func announce(e *core.RequestEvent) error {
 	if !salon.IsAdmin(e.Auth) {
 		return salon.Deny("admins_only", "Only admins send announcements.")
@@ -73,10 +73,10 @@ func announce(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	app := e.App
-	salon.Background(app, "announcement", func() error {
-		return Notify(app, ids, Notification{Kind: "announcement", Title: body.Title, Body: body.Body, URL: body.URL})
-	})
+	// queued before the answer, so a crash after the 202 loses nothing
+	if err := Later(e.App, ids, Notification{Kind: "announcement", Title: body.Title, Body: body.Body, URL: body.URL}); err != nil {
+		return fmt.Errorf("announcement: %w", err)
+	}
 	return e.JSON(http.StatusAccepted, map[string]any{"recipients": len(ids)})
 }
 

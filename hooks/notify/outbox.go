@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/mailer"
+	"github.com/pocketbase/pocketbase/tools/security"
 
 	"salonbase/hooks/salon"
 )
@@ -20,10 +21,15 @@ import (
 // them sent, or pending again with an exponential backoff, or failed after
 // the last attempt. A graceful stop finishes the message in flight and puts
 // the other claimed rows back, so a restart neither loses nor repeats mail.
-// A crash while sending leaves the row "sending"; it is retried once its
-// claim is older than outboxLease (at least once: the one message that was
-// in flight at the crash may arrive twice; its Message-ID stays the same so
-// mail clients can tell).
+// Each claim names the process that made it (a random id per start). A
+// crash leaves its claimed rows "sending": the next server to start takes
+// over every claim made by another process before it started, at once, so
+// a crash delays mail by the restart only (at least once: the one message
+// that was in flight at the crash may arrive twice; its Message-ID stays
+// the same so mail clients can tell). A worker confirms its claim before
+// each send, so a claim taken over from a process that is still alive is
+// not sent twice by it. A claim older than outboxLease is taken over by
+// any worker.
 
 const (
 	outboxBatch       = 50
@@ -51,21 +57,25 @@ func outboxBackoff(attempts int) time.Duration {
 
 // OutboxWorker delivers email_outbox rows in the background.
 type OutboxWorker struct {
-	app  core.App
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	app      core.App
+	instance string    // names this worker's claims
+	started  time.Time // claims of other processes before it are orphans
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 // StartOutbox starts the worker for app and registers it, so Notify's new
 // rows wake it at once. bindOutbox calls it when the app serves.
 func StartOutbox(app core.App) *OutboxWorker {
 	w := &OutboxWorker{
-		app:  app,
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		app:      app,
+		instance: security.RandomString(20),
+		started:  time.Now(),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	app.Store().Set(outboxStoreKey, w)
 	go w.run()
@@ -133,7 +143,7 @@ func (w *OutboxWorker) pass() (int, error) {
 	if !mailReady(w.app) {
 		return 0, nil // held, not failed: sent once SMTP is configured
 	}
-	claimed, err := claimOutbox(w.app, time.Now(), outboxBatch)
+	claimed, err := claimOutbox(w.app, time.Now(), outboxBatch, w.instance, w.started)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
@@ -153,6 +163,11 @@ func (w *OutboxWorker) pass() (int, error) {
 		if w.stopped() {
 			return i, releaseOutbox(w.app, claimed[i:])
 		}
+		if mine, err := confirmClaim(w.app, r, w.instance, time.Now()); err != nil {
+			return i, err
+		} else if !mine {
+			continue // a newer server took it over
+		}
 		if err := sendOutboxRow(w.app, r, time.Now()); err != nil {
 			return i, err
 		}
@@ -168,8 +183,9 @@ func DeliverOutbox(app core.App, now time.Time) (sent, failed int, err error) {
 	if !mailReady(app) {
 		return 0, 0, nil
 	}
+	instance := security.RandomString(20)
 	for {
-		claimed, err := claimOutbox(app, now, outboxBatch)
+		claimed, err := claimOutbox(app, now, outboxBatch, instance, now)
 		if err != nil {
 			return sent, failed, err
 		}
@@ -189,21 +205,26 @@ func DeliverOutbox(app core.App, now time.Time) (sent, failed int, err error) {
 	}
 }
 
-// claimOutbox marks up to limit due rows as "sending" in one transaction
-// and returns them. SQLite runs one write transaction at a time, so two
-// workers (or two processes on the same data dir) never claim the same row.
-func claimOutbox(app core.App, now time.Time, limit int) ([]*core.Record, error) {
+// claimOutbox marks up to limit due rows as "sending" by instance in one
+// transaction and returns them: pending rows, rows another process claimed
+// before since (the start of instance: that process is gone) and stale
+// claims. SQLite runs one write transaction at a time, so two workers (or
+// two processes on the same data dir) never claim the same row at once.
+func claimOutbox(app core.App, now time.Time, limit int, instance string, since time.Time) ([]*core.Record, error) {
 	var claimed []*core.Record
 	err := app.RunInTransaction(func(tx core.App) error {
 		due, err := tx.FindRecordsByFilter("email_outbox",
-			"(status = 'pending' && next_attempt_at <= {:now}) || (status = 'sending' && claimed_at < {:stale})",
+			"(status = 'pending' && next_attempt_at <= {:now})"+
+				" || (status = 'sending' && (claimed_at < {:stale} || (claimed_by != {:me} && claimed_at < {:since})))",
 			"next_attempt_at", limit, 0,
-			dbx.Params{"now": salon.DbTime(now), "stale": salon.DbTime(now.Add(-outboxLease))})
+			dbx.Params{"now": salon.DbTime(now), "stale": salon.DbTime(now.Add(-outboxLease)),
+				"me": instance, "since": salon.DbTime(since)})
 		if err != nil {
 			return err
 		}
 		for _, r := range due {
 			r.Set("status", "sending")
+			r.Set("claimed_by", instance)
 			r.Set("claimed_at", now.UTC())
 			if err := tx.Save(r); err != nil {
 				return err
@@ -218,12 +239,26 @@ func claimOutbox(app core.App, now time.Time, limit int) ([]*core.Record, error)
 	return claimed, nil
 }
 
+// confirmClaim renews instance's claim on r right before its send and
+// reports whether the claim is still instance's (a server started since
+// may have taken it over).
+func confirmClaim(app core.App, r *core.Record, instance string, now time.Time) (bool, error) {
+	res, err := app.DB().NewQuery("UPDATE email_outbox SET claimed_at = {:now} WHERE id = {:id} AND status = 'sending' AND claimed_by = {:me}").
+		Bind(dbx.Params{"now": salon.DbTime(now), "id": r.Id, "me": instance}).Execute()
+	if err != nil {
+		return false, fmt.Errorf("outbox %s: confirm claim: %w", r.Id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // releaseOutbox puts claimed but unsent rows back in the queue.
 func releaseOutbox(app core.App, rows []*core.Record) error {
 	return app.RunInTransaction(func(tx core.App) error {
 		for _, r := range rows {
 			r.Set("status", "pending")
 			r.Set("claimed_at", "")
+			r.Set("claimed_by", "")
 			if err := tx.Save(r); err != nil {
 				return fmt.Errorf("release outbox %s: %w", r.Id, err)
 			}

@@ -104,28 +104,42 @@ func TestOutboxRestartMidQueueNeitherLosesNorRepeats(t *testing.T) {
 	}
 }
 
-func TestOutboxReclaimsRowsOfACrashedWorkerOnlyAfterTheLease(t *testing.T) {
+// A server that starts takes over at once the rows an earlier process
+// claimed and never marked (it crashed); a claim made after it started
+// (another live process) is left to that process until the lease ends.
+func TestOutboxTakesOverClaimsOfAnEarlierProcessAtOnce(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
-	m := testutil.Member(t, app, testutil.User{}, "en")
-	if err := notify.Notify(app, []string{m.Id, testutil.Member(t, app, testutil.User{}, "en").Id}, notify.Notification{Kind: "dm", Title: "x"}); err != nil {
-		t.Fatal(err)
+	claim := func(by string, at time.Time) {
+		t.Helper()
+		m := testutil.Member(t, app, testutil.User{}, "en")
+		if err := notify.Notify(app, []string{m.Id}, notify.Notification{Kind: "dm", Title: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.DB().NewQuery("UPDATE email_outbox SET status = 'sending', claimed_by = {:by}, claimed_at = {:at} WHERE user = {:u}").
+			Bind(dbx.Params{"by": by, "at": at.UTC().Format("2006-01-02 15:04:05.000Z"), "u": m.Id}).Execute(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// as a worker that died mid-send leaves them: claimed, never marked
 	now := time.Now()
-	claimed := now.Add(-time.Minute).UTC().Format("2006-01-02 15:04:05.000Z")
-	if _, err := app.DB().NewQuery("UPDATE email_outbox SET status = 'sending', claimed_at = {:c}").Bind(dbx.Params{"c": claimed}).Execute(); err != nil {
-		t.Fatal(err)
+	// as a process that died mid-batch leaves them: claimed, never marked
+	claim("crashed-process", now.Add(-time.Minute))
+	claim("crashed-process", now.Add(-time.Minute))
+	// claimed by a process still running, after this one started
+	claim("live-process", now.Add(time.Second))
+
+	if sent, _ := deliver(t, app, now); sent != 2 {
+		t.Fatalf("the claims of a gone process: %d sent at once, want 2", sent)
 	}
 	if sent, _ := deliver(t, app, now); sent != 0 {
-		t.Fatalf("took over a live claim: %d sent", sent)
+		t.Fatalf("took over a live process's claim before the lease: %d sent", sent)
 	}
-	if sent, _ := deliver(t, app, now.Add(10*time.Minute)); sent != 2 {
-		t.Fatalf("after the lease: %d sent, want 2", sent)
+	if sent, _ := deliver(t, app, now.Add(11*time.Minute)); sent != 1 {
+		t.Fatalf("after the lease: %d sent, want 1", sent)
 	}
-	ms.WaitFor(t, 2)
+	ms.WaitFor(t, 3)
 }
 
 // A request that notifies returns while the SMTP server hangs: the e-mail

@@ -3,11 +3,14 @@ package notify
 import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
+
+	"salonbase/hooks/salon"
 )
 
 // Register binds in-app notifications, e-mail and their preferences.
 func Register(app core.App) {
 	bindNotifications(app)
+	salon.HandleJob(app, laterJobKind, runLater)
 }
 
 // Routes binds the notification, preference and unsubscribe routes to g,

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/hooks/notify"
@@ -22,16 +22,21 @@ import (
 
 // roomMessageImmutable are the fields an edit cannot change (edited and
 // edited_at are the server's: an author cannot hide that they edited).
-var roomMessageImmutable = []string{"room", "author", "guest", "author_name", "reply_to", "deleted_at", "edited", "edited_at"}
+var roomMessageImmutable = []string{"room", "author", "guest", "author_name", "reply_to", "deleted_at", "edited", "edited_at", "client_id"}
 
 func bindRoomMessages(app core.App) {
 	app.OnRecordCreateRequest("room_messages").BindFunc(createRoomMessage)
 	app.OnRecordUpdateRequest("room_messages").BindFunc(editRoomMessage)
 	app.OnRecordDeleteRequest("room_messages").BindFunc(deleteRoomMessage)
+	salon.HandleJob(app, roomNoticesJob, sendRoomNotices)
 }
 
 func createRoomMessage(e *core.RecordRequestEvent) error {
 	msg := e.Record
+	// a retry of a message already saved answers the first one
+	if replay, err := salon.ReplayCreate(e, roomMessageOwner(e.Auth), "room"); replay || err != nil {
+		return err
+	}
 	room, err := e.App.FindRecordById("rooms", msg.GetString("room"))
 	if err != nil {
 		return e.BadRequestError("Choose an existing room.", nil)
@@ -90,11 +95,37 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 	}
 	msg.Set("mentions", mentions)
 
-	if err := e.Next(); err != nil {
-		return err
+	// the notices are a job committed with the message: a crash right
+	// after the answer cannot lose them
+	app := e.App
+	err = app.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		return queueRoomNotices(tx, room, msg, mentions)
+	})
+	e.App = app
+	if err != nil && msg.GetString("client_id") != "" {
+		// a concurrent retry with the same client_id won the race
+		if replay, rerr := salon.ReplayCreate(e, roomMessageOwner(e.Auth), "room"); replay || rerr != nil {
+			return rerr
+		}
 	}
-	notifyRoomMessage(e.App, room, msg, mentions)
-	return nil
+	return err
+}
+
+// roomMessageOwner is who a new message of auth belongs to, as the
+// client_id index sees it: a member, a guest, or (both empty) an operator.
+func roomMessageOwner(auth *core.Record) dbx.HashExp {
+	switch {
+	case auth == nil || auth.IsSuperuser():
+		return dbx.HashExp{"author": "", "guest": ""}
+	case auth.Collection().Name == "guests":
+		return dbx.HashExp{"author": "", "guest": auth.Id}
+	default:
+		return dbx.HashExp{"author": auth.Id, "guest": ""}
+	}
 }
 
 func editRoomMessage(e *core.RecordRequestEvent) error {
@@ -135,11 +166,16 @@ func editRoomMessage(e *core.RecordRequestEvent) error {
 			added = append(added, id)
 		}
 	}
-	if err := e.Next(); err != nil {
-		return err
-	}
-	notifyRoomMessage(e.App, room, msg, added)
-	return nil
+	app := e.App
+	err = app.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		return queueRoomNotices(tx, room, msg, added)
+	})
+	e.App = app
+	return err
 }
 
 // deleteRoomMessage soft-deletes: the message disappears for members but
@@ -211,60 +247,76 @@ func resolveMentions(app core.App, room *core.Record, body string, given []strin
 	return readers, nil
 }
 
-// notifyRoomMessage sends, after the message is saved and without holding
-// up the author: a "mention" notification to each mentioned member (unless
-// they muted the room), and, when the room notifies its members, a
-// "room_message" notification to every member who chose "all". One batch.
-func notifyRoomMessage(app core.App, room, msg *core.Record, mentioned []string) {
-	roomID, msgID := room.Id, msg.Id
+// roomNoticesJob is the job a new or edited message leaves: its notices.
+const roomNoticesJob = "rooms.message_notices"
+
+type roomNotices struct {
+	Message   string   `json:"message"`
+	Mentioned []string `json:"mentioned"`
+}
+
+// queueRoomNotices queues, in the message's transaction, the notices it
+// sends (see sendRoomNotices), when it sends any.
+func queueRoomNotices(tx core.App, room, msg *core.Record, mentioned []string) error {
+	if len(mentioned) == 0 && !room.GetBool("notify_members") {
+		return nil
+	}
+	return salon.Enqueue(tx, roomNoticesJob, roomNotices{Message: msg.Id, Mentioned: mentioned})
+}
+
+// sendRoomNotices is the job: a "mention" notification to each mentioned
+// member (unless they muted the room), and, when the room notifies its
+// members, a "room_message" notification to every member who chose "all"
+// (written in chunks by notify.Later).
+func sendRoomNotices(tx core.App, payload json.RawMessage) error {
+	var job roomNotices
+	if err := json.Unmarshal(payload, &job); err != nil {
+		return fmt.Errorf("room notices job: %w", err)
+	}
+	msg, err := tx.FindRecordById("room_messages", job.Message)
+	if err != nil {
+		return nil // deleted for good since: nothing to tell
+	}
+	room, err := tx.FindRecordById("rooms", msg.GetString("room"))
+	if err != nil {
+		return nil
+	}
 	author := msg.GetString("author")
 	name := msg.GetString("author_name")
 	body := msg.GetString("body")
 	if body == "" {
 		body = "(attachment)"
 	}
-	notifyAll := room.GetBool("notify_members")
-	if len(mentioned) == 0 && !notifyAll {
-		return
+	url := "/rooms/" + room.Id + "?message=" + msg.Id
+	var muted []string
+	err = tx.DB().Select("user").From("room_members").
+		Where(dbx.HashExp{"room": room.Id, "notify": "none"}).Column(&muted)
+	if err != nil {
+		return fmt.Errorf("room notices: %w", err)
 	}
-	routine.FireAndForget(func() {
-		url := "/rooms/" + roomID + "?message=" + msgID
-		var muted []string
-		err := app.DB().Select("user").From("room_members").
-			Where(dbx.HashExp{"room": roomID, "notify": "none"}).Column(&muted)
-		if err != nil {
-			app.Logger().Error("room notifications", "error", err)
-			return
-		}
-		mentions := slices.DeleteFunc(slices.Clone(mentioned), func(id string) bool { return slices.Contains(muted, id) })
-		if err := notify.Notify(app, mentions, notify.Notification{
-			Kind: "mention", Title: fmt.Sprintf("%s mentioned you in %s", name, room.GetString("name")),
-			Body: body, URL: url, SourceCollection: "room_messages", SourceID: msgID,
-			Vars: map[string]string{"AUTHOR": name, "ROOM": room.GetString("name")},
-		}); err != nil {
-			app.Logger().Error("room mention notifications", "error", err)
-		}
-		if !notifyAll {
-			return
-		}
-		var all []string
-		err = app.DB().Select("user").From("room_members").
-			Where(dbx.HashExp{"room": roomID, "notify": "all"}).Column(&all)
-		if err != nil {
-			app.Logger().Error("room notifications", "error", err)
-			return
-		}
-		all = slices.DeleteFunc(all, func(id string) bool { return id == author || slices.Contains(mentioned, id) })
-		all, err = RoomReaders(app, room, all)
-		if err != nil {
-			app.Logger().Error("room notifications", "error", err)
-			return
-		}
-		if err := notify.Notify(app, all, notify.Notification{
-			Kind: "room_message", Title: fmt.Sprintf("%s in %s", name, room.GetString("name")),
-			Body: body, URL: url, SourceCollection: "room_messages", SourceID: msgID,
-		}); err != nil {
-			app.Logger().Error("room notifications", "error", err)
-		}
+	mentions := slices.DeleteFunc(slices.Clone(job.Mentioned), func(id string) bool { return slices.Contains(muted, id) })
+	if err := notify.Notify(tx, mentions, notify.Notification{
+		Kind: "mention", Title: fmt.Sprintf("%s mentioned you in %s", name, room.GetString("name")),
+		Body: body, URL: url, SourceCollection: "room_messages", SourceID: msg.Id,
+		Vars: map[string]string{"AUTHOR": name, "ROOM": room.GetString("name")},
+	}); err != nil {
+		return fmt.Errorf("room mention notices: %w", err)
+	}
+	if !room.GetBool("notify_members") {
+		return nil
+	}
+	var all []string
+	err = tx.DB().Select("user").From("room_members").
+		Where(dbx.HashExp{"room": room.Id, "notify": "all"}).Column(&all)
+	if err != nil {
+		return fmt.Errorf("room notices: %w", err)
+	}
+	all = slices.DeleteFunc(all, func(id string) bool { return id == author || slices.Contains(job.Mentioned, id) })
+	if all, err = RoomReaders(tx, room, all); err != nil {
+		return fmt.Errorf("room notices: %w", err)
+	}
+	return notify.Later(tx, all, notify.Notification{
+		Kind: "room_message", Title: fmt.Sprintf("%s in %s", name, room.GetString("name")),
+		Body: body, URL: url, SourceCollection: "room_messages", SourceID: msg.Id,
 	})
 }

@@ -2,7 +2,10 @@ package salon
 
 import "github.com/pocketbase/pocketbase/core"
 
-// Register binds the kernel: the one salon_settings record.
+// Register binds the kernel: the one salon_settings record and the jobs
+// that requests leave to run after their answer.
 func Register(app core.App) {
 	bindSettings(app)
+	bindJobs(app)
+	bindDataDirCheck(app)
 }
