@@ -1,6 +1,7 @@
 package salon
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,6 +45,14 @@ type reasonItem struct{ r *Refusal }
 
 func (i reasonItem) Code() string  { return i.r.Code }
 func (i reasonItem) Error() string { return i.r.Reason }
+
+// MarshalJSON writes the item the way the answer shows it. PocketBase's
+// request log stores the error data as JSON, and a struct without exported
+// fields cannot be marshaled, so without it every refused request's log
+// line was lost.
+func (i reasonItem) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"code": i.r.Code, "message": i.r.Reason})
+}
 
 // Deny is a 403 refusal.
 func Deny(code, format string, args ...any) *Refusal {
