@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
 
@@ -93,6 +95,12 @@ func TestForumFollowNotices(t *testing.T) {
 
 	// a new topic in the category tells its followers, not its author
 	testutil.MustCreate(t, srv, testutil.TopicsURL, ht, map[string]any{"category": goldCat.Id, "title": "Restores", "body": "y"})
+	// a new topic's followers are told by a job that runs right after the commit
+	salon.WaitBackground(app)
+	for i := 0; i < 100 && testutil.NoticesOf(t, app, catFan, "forum_follow") == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+		salon.WaitBackground(app)
+	}
 	if n := testutil.NoticesOf(t, app, catFan, "forum_follow"); n != 1 {
 		t.Fatalf("category follower: %d notices, want 1", n)
 	}
