@@ -63,6 +63,7 @@ let unsubs: (() => void)[] = [];
 let tokenTimer = 0;
 let refreshTimer = 0;
 let connectedOnce = false;
+let dropped = false; // the connection was lost since the last PB_CONNECT
 
 export async function startLive() {
   stopLive();
@@ -73,11 +74,14 @@ export async function startLive() {
   connectedOnce = pb.realtime.isConnected;
   unsubs.push(await pb.realtime.subscribe('PB_CONNECT', () => {
     session.online = true;
-    if (connectedOnce) reconnectListeners.forEach((fn) => fn());
+    // after a drop this is surely a reconnection, even when the first
+    // PB_CONNECT came before this listener was added
+    if (connectedOnce || dropped) reconnectListeners.forEach((fn) => fn());
     connectedOnce = true;
+    dropped = false;
     if (!guest) refreshCounts();
   }));
-  pb.realtime.onDisconnect = () => { if (pb.authStore.isValid) session.online = false; };
+  pb.realtime.onDisconnect = () => { dropped = true; if (pb.authStore.isValid) session.online = false; };
   await refreshFileToken();
   tokenTimer = window.setInterval(refreshFileToken, 100_000);
   if (guest) return;
