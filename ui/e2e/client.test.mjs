@@ -427,7 +427,13 @@ test('DMs: a refusal is a sentence in the member\'s language', async () => {
 test('notifications: the bell counts live, the list marks read, preferences stick', async () => {
   const [a, b] = await two();
   await b.goto('/rooms');
-  const before = Number((await b.locator('[data-testid=bell]').getAttribute('aria-label')).match(/\d+/)[0]);
+  // the server's count, and the bell showing it (counts load after the first screen)
+  const bTok = (await s.login('ben@example.com')).token;
+  const before = (await s.api('GET', '/api/salon/notifications/unread-count', undefined, bTok)).count;
+  await b.waitForFunction((n) => {
+    const label = document.querySelector('[data-testid=bell]')?.getAttribute('aria-label') || '';
+    return Number((label.match(/\d+/) || ['-1'])[0]) === n;
+  }, before);
   await a.goto('/rooms/' + lounge.id);
   await a.fill('textarea', 'ping @Ben');
   await a.keyboard.press('Enter');
