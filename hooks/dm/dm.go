@@ -127,9 +127,7 @@ func sendDM(e *core.RecordRequestEvent) error {
 		}
 	}
 
-	app := e.App
-	err = app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	err = salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
@@ -143,7 +141,6 @@ func sendDM(e *core.RecordRequestEvent) error {
 			Vars:             map[string]string{"SENDER": sender.GetString("name")},
 		})
 	})
-	e.App = app
 	if err != nil && msg.GetString("client_id") != "" {
 		// a concurrent retry with the same client_id won the race
 		if replay, rerr := replayDM(e); replay || rerr != nil {

@@ -69,8 +69,8 @@ func bindEvents(app core.App) {
 	// seats) is done or queued as a job in the save's own transaction, so a
 	// crash right after the answer loses none of it.
 	app.OnRecordCreate("events").BindFunc(func(e *core.RecordEvent) error {
-		return inSaveTx(e, func(tx core.App, save func() error) error {
-			if err := save(); err != nil {
+		return salon.ChainInTx(&e.App, func(tx core.App) error {
+			if err := e.Next(); err != nil {
 				return err
 			}
 			if e.Record.GetBool("published") && !e.Record.GetBool("cancelled") {
@@ -86,8 +86,8 @@ func bindEvents(app core.App) {
 				e.Record.Set(r.Field, "")
 			}
 		}
-		return inSaveTx(e, func(tx core.App, save func() error) error {
-			if err := save(); err != nil {
+		return salon.ChainInTx(&e.App, func(tx core.App) error {
+			if err := e.Next(); err != nil {
 				return err
 			}
 			return onEventUpdated(tx, e.Record.Original(), e.Record)
@@ -96,7 +96,7 @@ func bindEvents(app core.App) {
 	// the attendees are gone after the delete (cascade), so collect them first
 	app.OnRecordDelete("events").BindFunc(func(e *core.RecordEvent) error {
 		ev := e.Record
-		return inSaveTx(e, func(tx core.App, save func() error) error {
+		return salon.ChainInTx(&e.App, func(tx core.App) error {
 			var attendees []string
 			if ev.GetBool("published") && !ev.GetBool("cancelled") && ev.GetDateTime("starts_at").Time().After(time.Now()) {
 				var err error
@@ -104,7 +104,7 @@ func bindEvents(app core.App) {
 					return err
 				}
 			}
-			if err := save(); err != nil {
+			if err := e.Next(); err != nil {
 				return err
 			}
 			return notify.Notify(tx, attendees, eventNotice(ev, "event_cancelled"))
@@ -147,17 +147,6 @@ func validateEvent(ev *core.Record) error {
 		return errs
 	}
 	return nil
-}
-
-// inSaveTx runs a model hook's f in a transaction that the save (f calls
-// save) joins, so that what f writes commits with the record or not at all.
-func inSaveTx(e *core.RecordEvent, f func(tx core.App, save func() error) error) error {
-	app := e.App
-	defer func() { e.App = app }()
-	return app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
-		return f(tx, e.Next)
-	})
 }
 
 // onEventUpdated runs in the update's transaction: it fills seats a higher

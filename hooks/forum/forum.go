@@ -102,16 +102,12 @@ func createTopic(e *core.RecordRequestEvent) error {
 		}
 	}
 	// the followers' notices are a job committed with the topic
-	app := e.App
-	err := app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
 		return salon.Enqueue(tx, topicFollowersJob, topicJob{Topic: e.Record.Id})
 	})
-	e.App = app
-	return err
 }
 
 func updateTopic(e *core.RecordRequestEvent) error {
@@ -192,15 +188,12 @@ func createPost(e *core.RecordRequestEvent) error {
 	}
 	// the reply notices commit with the post: a crash right after the
 	// answer cannot lose them
-	app := e.App
-	err = app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	err = salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
 		return notifyReply(tx, topic, replyTo, e.Record)
 	})
-	e.App = app
 	if err != nil {
 		if e.Record.GetString("client_id") != "" {
 			// a concurrent retry with the same client_id won the race
@@ -210,7 +203,7 @@ func createPost(e *core.RecordRequestEvent) error {
 		}
 		return err
 	}
-	refreshTopic(app, topic)
+	refreshTopic(e.App, topic) // the app again, not the finished transaction
 	return nil
 }
 

@@ -56,12 +56,7 @@ func createGroup(e *core.RecordRequestEvent) error {
 	e.Record.Set("member_count", 0)
 	e.Record.Set("category", "")
 	e.Record.Set("room", "")
-	// e.App is the transaction while the chain runs in it, the app again
-	// after: hooks around this one must not get a finished transaction
-	app := e.App
-	defer func() { e.App = app }()
-	return app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
@@ -134,10 +129,7 @@ func updateGroup(e *core.RecordRequestEvent) error {
 			}
 		}
 	}
-	app := e.App
-	defer func() { e.App = app }() // not a finished transaction after this
-	return app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}

@@ -42,10 +42,7 @@ func bindReports(app core.App) {
 	// the admins' notices commit with the report: a crash between the two
 	// cannot leave a report nobody hears of (a retry is "already reported")
 	app.OnRecordCreate("reports").BindFunc(func(e *core.RecordEvent) error {
-		orig := e.App
-		defer func() { e.App = orig }()
-		return orig.RunInTransaction(func(tx core.App) error {
-			e.App = tx
+		return salon.ChainInTx(&e.App, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

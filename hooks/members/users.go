@@ -273,13 +273,7 @@ func signup(e *core.RecordRequestEvent) error {
 		}
 	}
 
-	// e.App is the transaction while the chain runs in it, the app again
-	// after: hooks around this one must not get a finished transaction
-	app := e.App
-	defer func() { e.App = app }()
-	return app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
-
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if code == "" && !admin {
 			settings, err := salon.Settings(tx)
 			if err != nil {

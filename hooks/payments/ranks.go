@@ -7,6 +7,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"salonbase/hooks/salon"
 )
 
 // rankPriceFields map rank names to prices or discounts on products.
@@ -20,10 +22,7 @@ func followRankRename(e *core.RecordEvent) error {
 	if e.Record.IsNew() || oldName == "" || oldName == newName {
 		return e.Next()
 	}
-	app := e.App
-	defer func() { e.App = app }() // not a finished transaction after this
-	return app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}

@@ -97,15 +97,12 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 
 	// the notices are a job committed with the message: a crash right
 	// after the answer cannot lose them
-	app := e.App
-	err = app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	err = salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
 		return queueRoomNotices(tx, room, msg, mentions)
 	})
-	e.App = app
 	if err != nil && msg.GetString("client_id") != "" {
 		// a concurrent retry with the same client_id won the race
 		if replay, rerr := salon.ReplayCreate(e, roomMessageOwner(e.Auth), "room"); replay || rerr != nil {
@@ -166,16 +163,12 @@ func editRoomMessage(e *core.RecordRequestEvent) error {
 			added = append(added, id)
 		}
 	}
-	app := e.App
-	err = app.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
 		return queueRoomNotices(tx, room, msg, added)
 	})
-	e.App = app
-	return err
 }
 
 // deleteRoomMessage soft-deletes: the message disappears for members but
