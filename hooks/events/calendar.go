@@ -34,16 +34,9 @@ func calendarRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 }
 
 func eventICS(e *core.RequestEvent) error {
-	ev, err := e.App.FindRecordById("events", e.Request.PathValue("id"))
-	if err != nil {
-		return e.NotFoundError("No such event.", nil)
-	}
-	info, err := e.RequestInfo()
+	ev, err := visibleEvent(e)
 	if err != nil {
 		return err
-	}
-	if ok, _ := e.App.CanAccessRecord(ev, info, ev.Collection().ViewRule); !ok {
-		return e.NotFoundError("No such event.", nil)
 	}
 	cal, err := buildCalendar(e.App, []*core.Record{ev}, "")
 	if err != nil {

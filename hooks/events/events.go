@@ -321,12 +321,10 @@ func attendeesWhoMaySee(app core.App, ev *core.Record) ([]string, error) {
 	return out, nil
 }
 
-// rsvpEvent loads the event for an RSVP by auth, or answers 404 when the
-// caller may not see it and 400 when it no longer takes RSVPs.
-func rsvpEvent(e *core.RequestEvent) (*core.Record, error) {
-	if !salon.IsMember(e.Auth) {
-		return nil, salon.Deny("not_member", "Only active members can RSVP.")
-	}
+// visibleEvent is the event of the path if the caller may view it (the
+// collection's view rule); a 404 otherwise, as for an event that does not
+// exist.
+func visibleEvent(e *core.RequestEvent) (*core.Record, error) {
 	ev, err := e.App.FindRecordById("events", e.Request.PathValue("id"))
 	if err != nil {
 		return nil, e.NotFoundError("No such event.", nil)
@@ -337,6 +335,19 @@ func rsvpEvent(e *core.RequestEvent) (*core.Record, error) {
 	}
 	if ok, _ := e.App.CanAccessRecord(ev, info, ev.Collection().ViewRule); !ok {
 		return nil, e.NotFoundError("No such event.", nil)
+	}
+	return ev, nil
+}
+
+// rsvpEvent loads the event for an RSVP by auth, or answers 404 when the
+// caller may not see it and 400 when it no longer takes RSVPs.
+func rsvpEvent(e *core.RequestEvent) (*core.Record, error) {
+	if !salon.IsMember(e.Auth) {
+		return nil, salon.Deny("not_member", "Only active members can RSVP.")
+	}
+	ev, err := visibleEvent(e)
+	if err != nil {
+		return nil, err
 	}
 	if !ev.GetBool("published") {
 		return nil, salon.Refuse(http.StatusBadRequest, "event_not_published", "This event is not published yet.")
@@ -485,16 +496,9 @@ func myRSVP(e *core.RequestEvent) error {
 	if !salon.IsMember(e.Auth) {
 		return salon.Deny("not_member", "Only active members can RSVP.")
 	}
-	ev, err := e.App.FindRecordById("events", e.Request.PathValue("id"))
-	if err != nil {
-		return e.NotFoundError("No such event.", nil)
-	}
-	info, err := e.RequestInfo()
+	ev, err := visibleEvent(e)
 	if err != nil {
 		return err
-	}
-	if ok, _ := e.App.CanAccessRecord(ev, info, ev.Collection().ViewRule); !ok {
-		return e.NotFoundError("No such event.", nil)
 	}
 	out := rsvpState{Capacity: ev.GetInt("capacity")}
 	if out.Going, err = countGoing(e.App, ev.Id); err != nil {
