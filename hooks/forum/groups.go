@@ -216,9 +216,9 @@ func joinGroup(e *core.RequestEvent) error {
 	var status string
 	switch m.Status {
 	case MemberActive:
-		return e.BadRequestError("You are already a member of this group.", nil)
+		return salon.Refuse(http.StatusBadRequest, "already_member", "You are already a member of this group.")
 	case MemberPending:
-		return e.BadRequestError("Your request to join is waiting for approval.", nil)
+		return salon.Refuse(http.StatusBadRequest, "join_pending", "Your request to join is waiting for approval.")
 	case MemberBanned:
 		return salon.Deny("banned", "You are banned from this group.")
 	case MemberInvited:
@@ -282,7 +282,7 @@ func inviteToGroup(e *core.RequestEvent) error {
 	if ok, err := salon.HasRank(e.App, user, group.GetString("min_rank")); err != nil {
 		return e.InternalServerError("", err)
 	} else if !ok {
-		return e.BadRequestError("This member's rank is below the group's minimum rank.", nil)
+		return salon.Refuse(http.StatusBadRequest, "invitee_rank_too_low", "This member's rank is below the group's minimum rank.")
 	}
 	m, err := GroupRole(e.App, group.Id, user.Id)
 	if err != nil {
@@ -291,11 +291,11 @@ func inviteToGroup(e *core.RequestEvent) error {
 	status := MemberInvited
 	switch m.Status {
 	case MemberActive:
-		return e.BadRequestError("This member is already in the group.", nil)
+		return salon.Refuse(http.StatusBadRequest, "already_in_group", "This member is already in the group.")
 	case MemberInvited:
-		return e.BadRequestError("This member is already invited.", nil)
+		return salon.Refuse(http.StatusBadRequest, "already_invited", "This member is already invited.")
 	case MemberBanned:
-		return e.BadRequestError("This member is banned from the group; unban them first.", nil)
+		return salon.Refuse(http.StatusBadRequest, "member_banned", "This member is banned from the group; unban them first.")
 	case MemberPending:
 		status = MemberActive // they asked; the invitation approves them
 	}
@@ -354,7 +354,7 @@ func manageMember(e *core.RequestEvent) error {
 		rec.Set("role", GroupMember)
 	}
 	if rec.GetString("role") == GroupOwner {
-		return e.BadRequestError("The owner cannot be managed; hand over ownership first.", nil)
+		return salon.Refuse(http.StatusBadRequest, "owner_not_managed", "The owner cannot be managed; hand over ownership first.")
 	}
 	if rec.GetString("role") == GroupModerator && !ownerPower {
 		return salon.Deny("group_owner_only", "Only the owner or an admin manages moderators.")
@@ -448,10 +448,10 @@ func transferGroup(e *core.RequestEvent) error {
 		return e.InternalServerError("", err)
 	}
 	if !m.Active() {
-		return e.BadRequestError("The new owner must be an active member of the group.", nil)
+		return salon.Refuse(http.StatusBadRequest, "new_owner_not_member", "The new owner must be an active member of the group.")
 	}
 	if u, err := e.App.FindRecordById("users", body.User); err != nil || !salon.IsMember(u) {
-		return e.BadRequestError("The new owner must be an active member of the salon.", nil)
+		return salon.Refuse(http.StatusBadRequest, "new_owner_not_member", "The new owner must be an active member of the salon.")
 	}
 	err = e.App.RunInTransaction(func(tx core.App) error {
 		if _, err := saveMembership(tx, group.Id, body.User, GroupOwner, MemberActive, ""); err != nil {

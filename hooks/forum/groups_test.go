@@ -147,7 +147,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 
 	// approval: a request waits; the owner hears of it and approves
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), al, nil, 200, `"pending"`)
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), al, nil, 400, "waiting")
+	wantCode(t, testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), al, nil, 400, "waiting"), "join_pending")
 	if n, _ := app.CountRecords("notifications", testutil.DbxHash("user", owner.Id), testutil.DbxHash("kind", "group_request")); n != 1 {
 		t.Fatalf("owner request notifications: %d", n)
 	}
@@ -169,7 +169,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 	// a moderator approves and bans plain members, not the owner
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), bt, nil, 200, "")
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+bob.Id+"/approve"), mt, nil, 200, "")
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+owner.Id+"/ban"), mt, nil, 400, "owner")
+	wantCode(t, testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+owner.Id+"/ban"), mt, nil, 400, "owner"), "owner_not_managed")
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+bob.Id+"/ban"), mt, nil, 200, `"banned"`)
 	if members() != 3 {
 		t.Fatalf("member_count after ban %v, want 3", members())
@@ -228,7 +228,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 
 	// hand over ownership
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/transfer"), mt, map[string]any{"user": mod.Id}, 403, "")
-	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/transfer"), ow, map[string]any{"user": alice.Id}, 400, "active member")
+	wantCode(t, testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/transfer"), ow, map[string]any{"user": alice.Id}, 400, "active member"), "new_owner_not_member")
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/transfer"), ow, map[string]any{"user": mod.Id}, 200, "")
 	if m, _ := app.FindFirstRecordByFilter("group_members", "user = {:u} && group = {:g}", map[string]any{"u": owner.Id, "g": gid}); m.GetString("role") != "moderator" {
 		t.Fatalf("old owner role: %s", m.GetString("role"))
@@ -274,4 +274,13 @@ func TestGroupCreateRank(t *testing.T) {
 		t.Fatalf("%d categories", n)
 	}
 	_ = core.CollectionNameSuperusers
+}
+
+// wantCode: a refusal's body carries its stable code (data.reason.code),
+// which clients show as a sentence in the member's language.
+func wantCode(t *testing.T, body []byte, code string) {
+	t.Helper()
+	if !strings.Contains(string(body), `"code":"`+code+`"`) {
+		t.Fatalf("want refusal code %s in %s", code, body)
+	}
 }

@@ -1,6 +1,4 @@
 import { pb, me, isAdmin, type Rec } from './pb';
-import { t, type Key } from './i18n.svelte';
-import { explain } from './errors';
 
 // What the forum, group and member screens share: the member's rank level
 // (to show which categories they may write in before they try), topic
@@ -63,27 +61,6 @@ export function topicFilter(category: string, f: TopicFilter): string {
 
 export function parseTags(s: string): string[] {
   return [...new Set(s.split(/[,、\s]+/).map((x) => x.trim().replace(/^#/, '').toLowerCase()).filter(Boolean))];
-}
-
-// Some group refusals are plain 400s without a code (already a member,
-// request pending ...): give them a sentence in the member's language too.
-const groupMessages: [RegExp, Key][] = [
-  [/^You are already a member/i, 'groups.err.already'],
-  [/^Your request to join is waiting/i, 'groups.err.pending'],
-  [/already in the group/i, 'groups.err.alreadyIn'],
-  [/already invited/i, 'groups.err.alreadyInvited'],
-  [/banned from the group; unban/i, 'groups.err.bannedUnban'],
-  [/rank is below the group's minimum/i, 'groups.err.inviteRank'],
-  [/^The owner cannot be managed/i, 'groups.err.owner'],
-  [/new owner must be an active member/i, 'groups.err.newOwner'],
-];
-
-export function explainForum(err: any): string {
-  const msg = String(err?.response?.message ?? '');
-  if (err?.status === 400) {
-    for (const [re, key] of groupMessages) if (re.test(msg)) return t(key);
-  }
-  return explain(err);
 }
 
 export function excerpt(s: string, n = 160): string {
