@@ -11,22 +11,16 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"salonbase/scaling/benchserver"
 )
 
 const password = "body-bench-password-0123"
@@ -41,52 +35,23 @@ func main() {
 }
 
 func run(bin string, size int) error {
-	work, err := os.MkdirTemp("", "salonbase-bodybench-")
+	srv, err := benchserver.Start("bodybench", bin, password)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	if bin == "" {
-		bin = filepath.Join(work, "salonbase")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build (run from the repository root): %w\n%s", err, out)
-		}
-	}
-	data := filepath.Join(work, "pb_data")
-	if out, err := exec.Command(bin, "superuser", "upsert", "root@example.com", password, "--dir", data).CombinedOutput(); err != nil {
-		return fmt.Errorf("superuser: %w\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	srv := exec.Command(bin, "serve", "--http", addr, "--dir", data)
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-		srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitHealthy(base); err != nil {
-		return err
-	}
-	pid := srv.Process.Pid
+	defer srv.Stop()
+	base, pid := srv.Base, srv.Pid
 
-	root, err := login(base, "_superusers", "root@example.com")
+	root, err := srv.Login("_superusers", "root@example.com", password)
 	if err != nil {
 		return err
 	}
-	if _, err := call(base, root, "POST", "/api/collections/users/records", map[string]any{
+	if _, err := srv.Call(root, "POST", "/api/collections/users/records", map[string]any{
 		"email": "m@example.com", "password": password, "passwordConfirm": password, "name": "M", "verified": true,
-	}); err != nil {
+	}, nil); err != nil {
 		return err
 	}
-	member, err := login(base, "users", "m@example.com")
+	member, err := srv.Login("users", "m@example.com", password)
 	if err != nil {
 		return err
 	}
@@ -127,11 +92,11 @@ func run(bin string, size int) error {
 		}
 		wg.Wait()
 		took := time.Since(start)
-		peak, err := hwm(pid)
+		peak, err := benchserver.Status(pid, "VmHWM:")
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %v | %.0f MiB | %.2f s |\n", c.name, statuses, mib(peak-before), took.Seconds())
+		fmt.Printf("| %s | %v | %.0f MiB | %.2f s |\n", c.name, statuses, benchserver.MiB(peak-before), took.Seconds())
 	}
 	return nil
 }
@@ -181,72 +146,10 @@ func post(base, token string, body io.Reader, length int64) int {
 	return res.StatusCode
 }
 
-func call(base, token, method, path string, body any) (int, error) {
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, base+path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, out)
-	}
-	return 200, nil
-}
-
-func login(base, collection, email string) (string, error) {
-	raw, _ := json.Marshal(map[string]any{"identity": email, "password": password})
-	res, err := http.Post(base+"/api/collections/"+collection+"/auth-with-password", "application/json", bytes.NewReader(raw))
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var auth struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&auth); err != nil || auth.Token == "" {
-		return "", fmt.Errorf("login %s: %d %v", email, res.StatusCode, err)
-	}
-	return auth.Token, nil
-}
-
-func waitHealthy(base string) error {
-	for range 600 {
-		if res, err := http.Get(base + "/api/health"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("server did not come up")
-}
-
 // rssReset resets the peak (VmHWM) to the current RSS and returns it.
 func rssReset(pid int) (int64, error) {
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
 		return 0, fmt.Errorf("reset peak RSS: %w", err)
 	}
-	return status(pid, "VmRSS:")
+	return benchserver.Status(pid, "VmRSS:")
 }
-
-func hwm(pid int) (int64, error) { return status(pid, "VmHWM:") }
-
-func status(pid int, field string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no " + field)
-}
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }

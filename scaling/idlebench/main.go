@@ -11,22 +11,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"salonbase/scaling/benchserver"
 )
 
 const password = "idle-bench-password-0123"
@@ -42,46 +38,19 @@ func main() {
 }
 
 func run(n, members int, settle time.Duration) error {
-	work, err := os.MkdirTemp("", "salonbase-idlebench-")
+	srv, err := benchserver.Start("idlebench", "", password)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "salonbase")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build (run from the repository root): %w\n%s", err, out)
-	}
-	data := filepath.Join(work, "pb_data")
-	if out, err := exec.Command(bin, "superuser", "upsert", "root@example.com", password, "--dir", data).CombinedOutput(); err != nil {
-		return fmt.Errorf("superuser: %w\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	srv := exec.Command(bin, "serve", "--http", addr, "--dir", data)
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-		srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitHealthy(base); err != nil {
-		return err
-	}
-	pid := srv.Process.Pid
+	defer srv.Stop()
+	pid := srv.Pid
 
-	root, err := login(base, "_superusers", "root@example.com")
+	root, err := srv.Login("_superusers", "root@example.com", password)
 	if err != nil {
 		return err
 	}
 	// every client shares 127.0.0.1: the per-IP limits would stop the bench
-	if _, err := call(base, root, "PATCH", "/api/settings", map[string]any{"rateLimits": map[string]any{"enabled": false}}, nil); err != nil {
+	if _, err := srv.Call(root, "PATCH", "/api/settings", map[string]any{"rateLimits": map[string]any{"enabled": false}}, nil); err != nil {
 		return err
 	}
 	tokens := make([]string, members)
@@ -89,19 +58,19 @@ func run(n, members int, settle time.Duration) error {
 	for i := range tokens {
 		email := fmt.Sprintf("idle%d@example.com", i)
 		var rec struct{ Id string }
-		if _, err := call(base, "", "POST", "/api/collections/users/records", map[string]any{
+		if _, err := srv.Call("", "POST", "/api/collections/users/records", map[string]any{
 			"email": email, "password": password, "passwordConfirm": password, "name": fmt.Sprintf("Idle %d", i),
 		}, &rec); err != nil {
 			return err
 		}
-		if tokens[i], err = login(base, "users", email); err != nil {
+		if tokens[i], err = srv.Login("users", email, password); err != nil {
 			return err
 		}
 		ids[i] = rec.Id
 	}
 
-	rssBefore, _ := rss(pid)
-	fmt.Printf("server RSS with 0 clients: %.1f MiB (%d members)\n", mib(rssBefore), members)
+	rssBefore, _ := benchserver.Status(pid, "VmRSS:")
+	fmt.Printf("server RSS with 0 clients: %.1f MiB (%d members)\n", benchserver.MiB(rssBefore), members)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -117,7 +86,7 @@ func run(n, members int, settle time.Duration) error {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			err := connect(ctx, hc, base, tokens[i%members], func() { <-sem }, &dmEvents)
+			err := connect(ctx, hc, srv, tokens[i%members], func() { <-sem }, &dmEvents)
 			if err != nil && ctx.Err() == nil {
 				if failed.Add(1) <= 3 {
 					log.Printf("client %d: %v", i, err)
@@ -134,15 +103,15 @@ func run(n, members int, settle time.Duration) error {
 	cpu0, _ := cpuTicks(pid)
 	time.Sleep(settle)
 	cpu1, _ := cpuTicks(pid)
-	rssIdle, _ := rss(pid)
+	rssIdle, _ := benchserver.Status(pid, "VmRSS:")
 	hz := 100.0 // USER_HZ on Linux
 	cpuPct := float64(cpu1-cpu0) / hz / settle.Seconds() * 100
 	fmt.Printf("server RSS with %d idle clients: %.1f MiB (+%.1f MiB, %.1f KiB per client); idle CPU %.1f %% of one core over %v\n",
-		n, mib(rssIdle), mib(rssIdle-rssBefore), float64(rssIdle-rssBefore)/1024/float64(n), cpuPct, settle)
+		n, benchserver.MiB(rssIdle), benchserver.MiB(rssIdle-rssBefore), float64(rssIdle-rssBefore)/1024/float64(n), cpuPct, settle)
 
 	// the connections are live: one DM to member 0 reaches each of its clients
 	var dm struct{ Id string }
-	if _, err := call(base, tokens[1], "POST", "/api/collections/dm_messages/records",
+	if _, err := srv.Call(tokens[1], "POST", "/api/collections/dm_messages/records",
 		map[string]any{"recipient": ids[0], "subject": "ping", "body": "are you there"}, &dm); err != nil {
 		return fmt.Errorf("send DM: %w", err)
 	}
@@ -161,10 +130,10 @@ func run(n, members int, settle time.Duration) error {
 
 // connect opens one SSE connection, subscribes it with token to the
 // member's DMs and notifications, calls ready, then reads until ctx ends.
-func connect(ctx context.Context, hc *http.Client, base, token string, ready func(), dmEvents *atomic.Int64) error {
+func connect(ctx context.Context, hc *http.Client, srv *benchserver.Server, token string, ready func(), dmEvents *atomic.Int64) error {
 	once := sync.OnceFunc(ready)
 	defer once()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/realtime", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.Base+"/api/realtime", nil)
 	res, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -186,7 +155,7 @@ func connect(ctx context.Context, hc *http.Client, base, token string, ready fun
 			if err := json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(line, "data:"))), &c); err != nil {
 				return err
 			}
-			if _, err := call(base, token, "POST", "/api/realtime", map[string]any{
+			if _, err := srv.Call(token, "POST", "/api/realtime", map[string]any{
 				"clientId": c.ClientId, "subscriptions": []string{"dm_messages", "notifications"},
 			}, nil); err != nil {
 				return fmt.Errorf("subscribe: %w", err)
@@ -196,65 +165,6 @@ func connect(ctx context.Context, hc *http.Client, base, token string, ready fun
 			dmEvents.Add(1)
 		}
 	}
-}
-
-func call(base, token, method, path string, body, out any) (int, error) {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		return res.StatusCode, fmt.Errorf("%s %s: %d %.200s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		return res.StatusCode, json.Unmarshal(raw, out)
-	}
-	return res.StatusCode, nil
-}
-
-func login(base, collection, email string) (string, error) {
-	var auth struct{ Token string }
-	_, err := call(base, "", "POST", "/api/collections/"+collection+"/auth-with-password",
-		map[string]any{"identity": email, "password": password}, &auth)
-	return auth.Token, err
-}
-
-func waitHealthy(base string) error {
-	for i := 0; i < 600; i++ {
-		if res, err := http.Get(base + "/api/health"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("server did not come up")
-}
-
-func rss(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
 }
 
 // cpuTicks is utime+stime of pid, in clock ticks.
@@ -278,5 +188,3 @@ func clientsOf(i, n, members int) int {
 	}
 	return c
 }
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }

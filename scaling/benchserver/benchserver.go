@@ -1,0 +1,148 @@
+// Package benchserver is what the bench commands under scaling/ share: a
+// salonbase binary started in a child process on a fresh data dir (so the
+// /proc figures of that process are the server's own), calls to its API, and
+// the /proc readings.
+package benchserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Server is a running salonbase child process with a superuser
+// root@example.com.
+type Server struct {
+	Base string // http://127.0.0.1:PORT
+	Pid  int
+	cmd  *exec.Cmd
+	work string
+}
+
+// Start builds the binary from the current directory when bin is empty,
+// creates the superuser with password and serves on a free loopback port
+// until it is healthy. Stop ends it and removes its data.
+func Start(name, bin, password string) (*Server, error) {
+	work, err := os.MkdirTemp("", "salonbase-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{work: work}
+	if err := s.start(bin, password); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(bin, password string) error {
+	if bin == "" {
+		bin = filepath.Join(s.work, "salonbase")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build (run from the repository root): %w\n%s", err, out)
+		}
+	}
+	data := filepath.Join(s.work, "pb_data")
+	if out, err := exec.Command(bin, "superuser", "upsert", "root@example.com", password, "--dir", data).CombinedOutput(); err != nil {
+		return fmt.Errorf("superuser: %w\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s.cmd = exec.Command(bin, "serve", "--http", addr, "--dir", data)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.Base, s.Pid = "http://"+addr, s.cmd.Process.Pid
+	return s.waitHealthy()
+}
+
+// Stop kills the server's process group and removes its data dir.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		s.cmd.Wait()
+	}
+	os.RemoveAll(s.work)
+}
+
+func (s *Server) waitHealthy() error {
+	for range 600 {
+		if res, err := http.Get(s.Base + "/api/health"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("server did not come up")
+}
+
+// Call sends body as JSON with token (when not empty) and decodes the
+// answer into out (when not nil); a status of 300 or more is an error.
+func (s *Server) Call(token, method, path string, body, out any) (int, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, s.Base+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		return res.StatusCode, fmt.Errorf("%s %s: %d %.200s", method, path, res.StatusCode, raw)
+	}
+	if out != nil {
+		return res.StatusCode, json.Unmarshal(raw, out)
+	}
+	return res.StatusCode, nil
+}
+
+// Login answers a token of collection's record email.
+func (s *Server) Login(collection, email, password string) (string, error) {
+	var auth struct{ Token string }
+	_, err := s.Call("", "POST", "/api/collections/"+collection+"/auth-with-password",
+		map[string]any{"identity": email, "password": password}, &auth)
+	return auth.Token, err
+}
+
+// Status reads a size field of /proc/PID/status (VmRSS:, VmHWM: …) in bytes.
+func Status(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no " + field)
+}
+
+// MiB is b in mebibytes.
+func MiB(b int64) float64 { return float64(b) / (1 << 20) }
