@@ -73,7 +73,7 @@ func bindCalls(app core.App, svc *rtc.Service) {
 		// write transaction at a time, so of two calls made at once to the
 		// same person the second sees the first.
 		app := e.App
-		err = app.RunInTransaction(func(tx core.App) error {
+		err = salon.ChainInTx(&e.App, func(tx core.App) error {
 			busy, err := tx.CountRecords("calls", dbx.And(
 				dbx.In("status", "ringing", "active"),
 				dbx.Or(dbx.In("caller", caller.Id, callee.Id), dbx.In("callee", caller.Id, callee.Id)),
@@ -84,10 +84,8 @@ func bindCalls(app core.App, svc *rtc.Service) {
 			if busy > 0 {
 				return salon.Refuse(http.StatusConflict, "call_busy", "One of you is already in a call.")
 			}
-			e.App = tx
 			return e.Next()
 		})
-		e.App = app
 		if err != nil {
 			return err
 		}
