@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -545,5 +546,47 @@ func TestAdminAnnouncementReachesMembersOfTheRank(t *testing.T) {
 	salon.WaitBackground(app)
 	if n := testutil.CountRecords(t, app, "notifications", dbx.HashExp{"kind": "announcement"}); n != 2 {
 		t.Fatalf("refused announcements wrote notices: %d in total", n)
+	}
+}
+
+// Notices shown in the app only (tips, orders, missed calls) have their
+// title in the member's language too, filled with the sender's values; a
+// notice whose values are missing keeps the sender's own title.
+func TestAppOnlyNoticeTitlesInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	en := testutil.Member(t, app, testutil.User{}, "en")
+	ja := testutil.Member(t, app, testutil.User{}, "ja")
+	cases := []struct {
+		n      notify.Notification
+		en, ja string
+	}{
+		{notify.Notification{Kind: "tip_received", Title: "x", Vars: map[string]string{"FROM": "Aki"}},
+			"Aki sent you a tip", "Akiさんから投げ銭が届きました"},
+		{notify.Notification{Kind: "order_paid", Title: "x", Vars: map[string]string{"PRODUCT": "Tea"}},
+			"Payment received: Tea", "お支払いを受け付けました: Tea"},
+		{notify.Notification{Kind: "order_sold", Title: "x", Vars: map[string]string{"PRODUCT": "Tea"}},
+			"You sold Tea", "Teaが売れました"},
+		{notify.Notification{Kind: "missed_call", Title: "x", Vars: map[string]string{"CALLER": "Aki"}},
+			"Missed call from Aki", "Akiさんからの不在着信"},
+		{notify.Notification{Kind: "room_post", Title: "x", Vars: map[string]string{"AUTHOR": "Aki", "ROOM": "Lounge"}},
+			"Aki in Lounge", "LoungeにAkiさんの新しい投稿"},
+		{notify.Notification{Kind: "missed_call", Title: "Missed call"}, "Missed call", "Missed call"},
+	}
+	for i, c := range cases {
+		c.n.SourceCollection, c.n.SourceID = "calls", fmt.Sprintf("case%d", i)
+		if err := notify.Notify(app, []string{en.Id, ja.Id}, c.n); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []*core.Record{en, ja} {
+			n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && source_id = {:s}", dbx.Params{"u": u.Id, "s": c.n.SourceID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"en": c.en, "ja": c.ja}[u.GetString("lang")]
+			if got := n.GetString("title"); got != want {
+				t.Errorf("%s for %s: title %q, want %q", c.n.Kind, u.GetString("lang"), got, want)
+			}
+		}
 	}
 }
