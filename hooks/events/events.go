@@ -429,6 +429,9 @@ func rsvp(e *core.RequestEvent) error {
 	if err != nil {
 		return fmt.Errorf("rsvp: %w", err)
 	}
+	if err := publishSeats(e.App, ev.Id); err != nil {
+		e.App.Logger().Warn("event seats", "event", ev.Id, "error", err)
+	}
 	return e.JSON(http.StatusOK, out)
 }
 
@@ -459,6 +462,9 @@ func cancelRSVP(e *core.RequestEvent) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := publishSeats(e.App, ev.Id); err != nil {
+		e.App.Logger().Warn("event seats", "event", ev.Id, "error", err)
 	}
 	return e.JSON(http.StatusOK, rsvpResult{Status: RSVPCancelled})
 }
