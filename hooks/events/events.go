@@ -124,6 +124,7 @@ func bindEvents(app core.App) {
 }
 
 func eventRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/events/can-create", canCreate).Bind(apis.RequireAuth())
 	ev := g.Group("/events/{id}")
 	ev.GET("/rsvp", myRSVP).Bind(apis.RequireAuth("users"))
 	ev.POST("/rsvp", rsvp).Bind(apis.RequireAuth("users"))
