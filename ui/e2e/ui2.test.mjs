@@ -339,7 +339,12 @@ async function check(p) {
 }
 
 test('changed pages in ja and en at 375 px and 1280 px: no overflow, no untranslated key, no serious axe-core violation', async () => {
-  const ev = (await s.api('GET', '/api/collections/events/records?sort=-created&perPage=1')).items[0];
+  const start = new Date(Date.now() + 9 * 86400_000);
+  const ev = await s.api('POST', '/api/collections/events/records', {
+    title: 'Checked event', kind: 'offline', timezone: 'Europe/London', published: true, organizer: admin.id, capacity: 5,
+    location: 'Shibuya, Tokyo', online_url: 'https://meet.example.com/x', description: '<p>Bring a cup.</p>',
+    starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 3600_000).toISOString(),
+  });
   const own = await s.api('POST', '/api/collections/forum_topics/records', { category: general.id, author: admin.id, title: 'Checked page', body: 'Body', tags: ['a11y'] });
   const pages = [
     ['topic-edit', '/forum/topics/' + own.id, async (p) => p.click('[data-testid=edit-topic-open]')],
