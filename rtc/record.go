@@ -30,13 +30,13 @@ import (
 // sends H264) is not recorded.
 
 const (
-	recordQueue    = 4096             // packets waiting for the muxer, per stream
-	recordMaxLate  = 512              // packets the sample builder waits for a late one
-	recordSyncWait = 6 * time.Second  // longest wait for every track's sender report
-	recordPending  = 3000             // frames per track held back until then
-	recordCues     = 256 << 10        // bytes reserved for the seek index
-	recordCluster  = 5000             // ms: longest cluster (seek granularity)
-	recordMaxDelay = 64               // frames the muxer reorders across tracks
+	recordQueue    = 4096            // packets waiting for the muxer, per stream
+	recordMaxLate  = 512             // packets the sample builder waits for a late one
+	recordSyncWait = 6 * time.Second // longest wait for every track's sender report
+	recordPending  = 3000            // frames per track held back until then
+	recordCues     = 256 << 10       // bytes reserved for the seek index
+	recordCluster  = 5000            // ms: longest cluster (seek granularity)
+	recordMaxDelay = 64              // frames the muxer reorders across tracks
 	recordRetryPLI = 50 * time.Millisecond
 )
 
