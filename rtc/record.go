@@ -37,7 +37,6 @@ const (
 	recordCues     = 256 << 10       // bytes reserved for the seek index
 	recordCluster  = 5000            // ms: longest cluster (seek granularity)
 	recordMaxDelay = 64              // frames the muxer reorders across tracks
-	recordRetryPLI = 50 * time.Millisecond
 )
 
 // recordSink is a forwarder's link to the stream's recorder.
@@ -237,6 +236,14 @@ func (r *recorder) run() {
 			}
 			r.take(it)
 		case <-tick.C:
+			// Video starts (and resumes after a loss) at a keyframe: a
+			// publisher sends one only when asked (viewers ask as they join,
+			// but a recording may have none).
+			for _, t := range r.tracks {
+				if t.video && t.needKey {
+					t.f.requestKeyframe()
+				}
+			}
 		case <-r.stop:
 			for draining := true; draining; {
 				select {
