@@ -76,7 +76,7 @@ func deleteRecording(e *core.RequestEvent) error {
 			return e.NotFoundError("No such live stream.", nil)
 		}
 		if stream.GetString("host") != e.Auth.Id && !salon.IsAdmin(e.Auth) {
-			return salon.Deny("not_host", "Only the host of the stream or an admin can delete its recording.")
+			return salon.Deny("not_yours", "Only the host of the stream or an admin can delete its recording.")
 		}
 	}
 	if stream.GetString("recording") == "" {

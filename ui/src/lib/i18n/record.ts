@@ -9,7 +9,6 @@ export const en = {
   'record.confirmDelete': 'Delete the recording for good? Members will no longer be able to replay it.',
   'record.deleted': 'The recording was deleted.',
   'record.unavailable': 'The recording cannot be played.',
-  'err.code.not_host': 'Only the host of the stream or an admin can do that.',
 };
 
 export const ja: Record<keyof typeof en, string> = {
@@ -21,5 +20,4 @@ export const ja: Record<keyof typeof en, string> = {
   'record.confirmDelete': '録画を完全に削除しますか？メンバーはアーカイブを見られなくなります。',
   'record.deleted': '録画を削除しました。',
   'record.unavailable': '録画を再生できません。',
-  'err.code.not_host': '配信者または管理者だけができる操作です。',
 };
