@@ -3,6 +3,7 @@ package rtc
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -36,7 +37,7 @@ const (
 	recordPending  = 3000            // frames per track held back until then
 	recordCues     = 256 << 10       // bytes reserved for the seek index
 	recordCluster  = 5000            // ms: longest cluster (seek granularity)
-	recordMaxDelay = 64              // frames the muxer reorders across tracks
+	recordHold     = 150             // frames one track may get ahead of a silent other
 )
 
 // recordSink is a forwarder's link to the stream's recorder.
@@ -79,6 +80,7 @@ type recorder struct {
 	file    *os.File
 	tracks  []*recTrack
 	in      chan recordItem
+	addc    chan *forwarder // tracks that arrived after the stream went live
 	stop    chan struct{}
 	done    chan struct{}
 	dropped atomic.Uint64
@@ -164,6 +166,7 @@ func recordable(c webrtc.RTPCodecCapability) bool {
 func newRecorder(dir string, tracks []*forwarder) (*recorder, error) {
 	r := &recorder{
 		in:   make(chan recordItem, recordQueue),
+		addc: make(chan *forwarder, 4),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -174,19 +177,7 @@ func newRecorder(dir string, tracks []*forwarder) (*recorder, error) {
 			}
 			continue // an audio codec WebM cannot carry: record the picture
 		}
-		t := &recTrack{f: f, video: f.kind == webrtc.RTPCodecTypeVideo, mime: f.codec.MimeType,
-			clock: f.codec.ClockRate, keyTS: map[uint32]bool{}, needKey: true}
-		var dep rtp.Depacketizer
-		switch {
-		case strings.EqualFold(t.mime, webrtc.MimeTypeVP8):
-			dep = &codecs.VP8Packet{}
-		case strings.EqualFold(t.mime, webrtc.MimeTypeVP9):
-			dep = &codecs.VP9Packet{}
-		default:
-			dep, t.needKey = &codecs.OpusPacket{}, false
-		}
-		t.sb = samplebuilder.New(recordMaxLate, dep, t.clock)
-		r.tracks = append(r.tracks, t)
+		r.tracks = append(r.tracks, newRecTrack(f))
 	}
 	if len(r.tracks) == 0 {
 		return nil, nil
@@ -203,14 +194,42 @@ func newRecorder(dir string, tracks []*forwarder) (*recorder, error) {
 	return r, nil
 }
 
+func newRecTrack(f *forwarder) *recTrack {
+	t := &recTrack{f: f, video: f.kind == webrtc.RTPCodecTypeVideo, mime: f.codec.MimeType,
+		clock: f.codec.ClockRate, keyTS: map[uint32]bool{}, needKey: true}
+	var dep rtp.Depacketizer
+	switch {
+	case strings.EqualFold(t.mime, webrtc.MimeTypeVP8):
+		dep = &codecs.VP8Packet{}
+	case strings.EqualFold(t.mime, webrtc.MimeTypeVP9):
+		dep = &codecs.VP9Packet{}
+	default:
+		dep, t.needKey = &codecs.OpusPacket{}, false
+	}
+	t.sb = samplebuilder.New(recordMaxLate, dep, t.clock)
+	return t
+}
+
+// add records a track that arrived after the stream went live (its
+// publisher's video started late): taken until the file is opened.
+func (r *recorder) add(f *forwarder) {
+	if !recordable(f.codec) {
+		return
+	}
+	select {
+	case r.addc <- f:
+	default:
+	}
+}
+
 // finish stops recording and closes the file; the caller owns it then.
 // frames is 0 when nothing could be written (the file is removed).
 func (r *recorder) finish() (path string, frames int, err error) {
+	close(r.stop)
+	<-r.done
 	for _, t := range r.tracks {
 		t.f.rec.Store(nil)
 	}
-	close(r.stop)
-	<-r.done
 	if r.err == nil && r.frames == 0 {
 		r.err = errors.New("no frame was recorded")
 	}
@@ -235,6 +254,11 @@ func (r *recorder) run() {
 				started = it.at
 			}
 			r.take(it)
+		case f := <-r.addc:
+			if !synced {
+				r.tracks = append(r.tracks, newRecTrack(f))
+				f.rec.Store(&recordSink{rec: r, track: len(r.tracks) - 1})
+			}
 		case <-tick.C:
 			// Video starts (and resumes after a loss) at a keyframe: a
 			// publisher sends one only when asked (viewers ask as they join,
@@ -260,6 +284,7 @@ func (r *recorder) run() {
 			if !synced {
 				r.sync()
 			}
+			r.writePending(true)
 			r.close()
 			return
 		}
@@ -268,7 +293,7 @@ func (r *recorder) run() {
 			synced = true
 		}
 		if synced {
-			r.writePending()
+			r.writePending(false)
 		}
 	}
 }
@@ -391,8 +416,8 @@ func (r *recorder) sync() {
 		mkvcore.WithSegmentInfo(&info),
 		mkvcore.WithSeekHead(true),
 		mkvcore.WithCues(recordCues),
-		mkvcore.WithBlockInterceptor(mkvcore.MustBlockInterceptor(mkvcore.NewMultiTrackBlockSorter(
-			mkvcore.WithMaxDelayedPackets(recordMaxDelay), mkvcore.WithSortRule(mkvcore.BlockSorterDropOutdated)))),
+		// writePending hands the frames over in order across tracks.
+		mkvcore.WithBlockInterceptor(nil),
 		mkvcore.WithOnFatalHandler(func(err error) { r.fail(err) }),
 		mkvcore.WithOnErrorHandler(func(error) {}), // a frame too late to sort: dropped
 	}
@@ -407,6 +432,19 @@ func (r *recorder) sync() {
 	for i, t := range with {
 		t.writer = ws[i]
 	}
+	// The file starts with the picture: sound from before the first
+	// keyframe would play over nothing.
+	for _, v := range with {
+		if !v.video || len(v.pending) == 0 {
+			continue
+		}
+		first := v.seconds(v.pending[0].ts)
+		for _, t := range with {
+			for !t.video && len(t.pending) > 0 && t.seconds(t.pending[0].ts) < first-0.010 {
+				t.pending = t.pending[1:]
+			}
+		}
+	}
 	// The file starts with the earliest frame of any track.
 	origin := 0.0
 	for _, t := range with {
@@ -419,7 +457,7 @@ func (r *recorder) sync() {
 	for _, t := range with {
 		t.anchor.at -= origin
 	}
-	r.writePending()
+	r.writePending(false)
 }
 
 // seconds is a timestamp on the common clock.
@@ -428,24 +466,32 @@ func (t *recTrack) seconds(ts int64) float64 {
 }
 
 // writePending writes the frames waiting on every track, oldest first
-// across tracks (the muxer's sorter only reorders a few).
-func (r *recorder) writePending() {
+// across tracks. Until final, it waits while a track has none: its next
+// frame may be older than the others' (unless that track fell silent and
+// the others have recordHold frames waiting).
+func (r *recorder) writePending(final bool) {
 	for {
 		var next *recTrack
+		waiting, most := false, 0
 		for _, t := range r.tracks {
-			if t.writer == nil || len(t.pending) == 0 {
+			if t.writer == nil {
+				continue
+			}
+			most = max(most, len(t.pending))
+			if len(t.pending) == 0 {
+				waiting = true
 				continue
 			}
 			if next == nil || t.seconds(t.pending[0].ts) < next.seconds(next.pending[0].ts) {
 				next = t
 			}
 		}
-		if next == nil {
+		if next == nil || (waiting && !final && most < recordHold) {
 			return
 		}
 		fr := next.pending[0]
 		next.pending = next.pending[1:]
-		ms := int64(next.seconds(fr.ts) * 1000)
+		ms := int64(math.Round(next.seconds(fr.ts) * 1000))
 		if ms < next.lastMS {
 			ms = next.lastMS // never backwards within a track
 		}
@@ -619,6 +665,14 @@ func (s *Server) startRecording(st *stream) {
 		return
 	}
 	st.rec = rec
+}
+
+// recordTrack adds a track that arrived after st went live to its
+// recording. Called with s.mu held.
+func (s *Server) recordTrack(st *stream, f *forwarder) {
+	if st.rec != nil {
+		st.rec.add(f)
+	}
 }
 
 // finishRecording closes st's recording (called once the stream has ended,

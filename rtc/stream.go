@@ -140,6 +140,7 @@ func (s *Server) trackArrived(st *stream, f *forwarder) {
 		return // already ended
 	}
 	st.tracks = append(st.tracks, f)
+	s.recordTrack(st, f)
 	if len(st.tracks) < st.expected {
 		if st.grace == nil {
 			st.grace = time.AfterFunc(s.cfg.LiveGrace, func() { s.goLive(st) })
