@@ -67,7 +67,11 @@ async function replays(page) {
   await page.waitForFunction((q) => {
     const v = document.querySelector(q);
     return v && v.currentTime > 2 && v.videoWidth > 0;
-  }, sel, { timeout: 20000, polling: 250 });
+  }, sel, { timeout: 20000, polling: 250 }).catch(async (err) => {
+    const st = await page.$eval(sel, (v) => JSON.stringify({ rs: v.readyState, ns: v.networkState, err: v.error?.message, t: v.currentTime,
+      d: v.duration, w: v.videoWidth, paused: v.paused, src: v.currentSrc.slice(0, 80) }));
+    throw new Error(`the replay does not play: ${st}: ${err.message}`);
+  });
   return page.$eval(sel, (v) => ({
     w: v.videoWidth, h: v.videoHeight, t: v.currentTime, duration: v.duration, muted: v.muted, paused: v.paused,
     audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount,
@@ -85,6 +89,11 @@ test('a tutor records a live; a Gold member replays it with sound; a Free member
   await host.waitForURL(/\/live\/[a-z0-9]+$/);
   const id = host.url().split('/').pop();
   assert.equal((await s.api('GET', `/api/collections/live_streams/records/${id}`)).record, true, 'the host chose to record');
+  // the fake camera shows in the preview before going live
+  await host.waitForFunction(() => {
+    const v = document.querySelector('[data-testid=preview]');
+    return v && v.videoWidth > 0 && v.currentTime > 0.5;
+  }, null, { timeout: 20000, polling: 250 });
   await host.click('[data-testid=go-live]');
   await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
   const liveAt = Date.now();
@@ -103,6 +112,11 @@ test('a tutor records a live; a Gold member replays it with sound; a Free member
   assert.equal(rec.status, 'ended');
   assert.ok(rec.recording, 'the recording is attached');
 
+  if (process.env.RECORD_KEEP) {
+    const ft = await s.api('POST', '/api/files/token', {});
+    const file = await fetch(`${s.base}/api/files/live_streams/${id}/${rec.recording}?token=${ft.token}`);
+    (await import('node:fs')).writeFileSync(process.env.RECORD_KEEP, Buffer.from(await file.arrayBuffer()));
+  }
   const viewer = await person('vera@example.com');
   await viewer.goto('/live/' + id);
   const played = await replays(viewer);
