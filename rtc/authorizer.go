@@ -25,6 +25,7 @@ type Grant struct {
 	Resource string // stream or call id ("" for KindICEConfig)
 	User     string // the member acting (for a stream key: the host); counted per member
 	Peer     string // calls: the other party's member id
+	Record   bool   // publish: record the stream (see Events.StreamRecorded)
 }
 
 // Authorizer is how the application (hooks/) decides who may publish, view
@@ -58,6 +59,11 @@ type Events struct {
 	// StreamEnded: the publisher left (DELETE, disconnect, cut off) after
 	// the stream was live.
 	StreamEnded func(streamID string)
+	// StreamRecorded: a recorded stream (its publisher's Grant.Record)
+	// ended and its WebM file is complete at path, in Config.RecordDir.
+	// The callee owns the file and must remove it. Without this callback
+	// nothing is recorded.
+	StreamRecorded func(streamID, path string)
 	// ViewerCount: the number of connected viewers changed.
 	ViewerCount func(streamID string, viewers int)
 	// CallJoined: a party's media reached the server.

@@ -21,6 +21,7 @@ type stream struct {
 	grace    *time.Timer // LiveGrace: go live with the tracks that arrived
 	away     *time.Timer // RejoinGrace: end unless the publisher comes back
 	awayGen  int
+	rec      *recorder // nil unless recorded (record.go)
 }
 
 func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +95,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	}
 	var claimed sync.Map // rejoin forwarders already fed by this connection
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-		go drainReceiverRTCP(recv)
+		go s.readPublisherRTCP(recv, st)
 		kind := remote.Kind()
 		if kind == webrtc.RTPCodecTypeVideo {
 			go s.sendREMB(ss, pc, remote.SSRC())
@@ -139,6 +140,7 @@ func (s *Server) trackArrived(st *stream, f *forwarder) {
 		return // already ended
 	}
 	st.tracks = append(st.tracks, f)
+	s.recordTrack(st, f)
 	if len(st.tracks) < st.expected {
 		if st.grace == nil {
 			st.grace = time.AfterFunc(s.cfg.LiveGrace, func() { s.goLive(st) })
@@ -161,6 +163,7 @@ func (s *Server) goLive(st *stream) {
 	if st.grace != nil {
 		st.grace.Stop()
 	}
+	s.startRecording(st)
 	pub := st.pub.grant
 	if fn := s.events.StreamLive; fn != nil {
 		s.emit(func() { fn(st.id, pub) })
@@ -207,8 +210,8 @@ func (s *Server) endStream(st *stream, awayGen int) {
 			t.Stop()
 		}
 	}
-	pub := st.pub
-	st.pub = nil
+	pub, rec := st.pub, st.rec
+	st.pub, st.rec = nil, nil
 	viewers := make([]*session, 0, len(st.viewers))
 	for v := range st.viewers {
 		viewers = append(viewers, v)
@@ -222,6 +225,9 @@ func (s *Server) endStream(st *stream, awayGen int) {
 	}
 	for _, v := range viewers {
 		v.close("stream ended")
+	}
+	if rec != nil {
+		s.finishRecording(st, rec)
 	}
 }
 

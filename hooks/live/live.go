@@ -43,6 +43,9 @@ func bindLive(app core.App, svc *rtc.Service) {
 		if err := CanBroadcast(e.App, host); err != nil {
 			return err
 		}
+		if err := checkRecordFields(e, nil); err != nil {
+			return err
+		}
 		key, err := newStreamKey()
 		if err != nil {
 			return err
@@ -63,6 +66,9 @@ func bindLive(app core.App, svc *rtc.Service) {
 					return e.BadRequestError(fmt.Sprintf("%s is set by the server.", f), nil)
 				}
 			}
+		}
+		if err := checkRecordFields(e, orig); err != nil {
+			return err
 		}
 		from, to := orig.GetString("status"), e.Record.GetString("status")
 		ending := from != to && to == "ended"
@@ -95,6 +101,7 @@ func liveRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 	l := g.Group("/live")
 	l.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 	l.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
+	l.DELETE("/{id}/recording", deleteRecording).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 }
 
 // streamKey shows (or, with rotate, replaces) the key the host pastes into
@@ -163,7 +170,7 @@ func (a *rtcAuthz) AuthorizePublish(r *http.Request, id string) (rtc.Grant, erro
 	if err := CanBroadcast(a.app, host); err != nil {
 		return rtc.Grant{}, rtcError(err)
 	}
-	return rtc.Grant{User: host.Id}, nil
+	return rtc.Grant{User: host.Id, Record: stream.GetBool("record")}, nil
 }
 
 // AuthorizeView: members whose rank reaches the stream's minimum.

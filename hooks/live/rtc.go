@@ -3,8 +3,10 @@ package live
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +26,10 @@ func bindRTC(app core.App) {
 	a.svc = rtc.Register(app, a, rtc.Events{
 		StreamLive:  a.streamLive,
 		StreamEnded: a.streamEnded,
-		ViewerCount: a.viewerCount,
-		CallLeft:    a.callLeft,
+		// Recordings (recording.go) are attached when the stream ends.
+		StreamRecorded: a.streamRecorded,
+		ViewerCount:    a.viewerCount,
+		CallLeft:       a.callLeft,
 	}, rtcConfig)
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
@@ -43,7 +47,14 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
 		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
 	}
+	// Recordings under way are written next to the database, not to a
+	// temporary directory that may be small (tmpfs) or cleaned.
+	recDir := filepath.Join(app.DataDir(), "recordings_tmp")
+	if err := os.MkdirAll(recDir, 0o700); err != nil {
+		return rtc.Config{}, fmt.Errorf("recordings dir: %w", err)
+	}
 	return rtc.Config{
+		RecordDir:       recDir,
 		STUNURLs:        strings.Fields(s.GetString("rtc_stun_urls")),
 		TURNURLs:        strings.Fields(s.GetString("rtc_turn_urls")),
 		TURNSecret:      s.GetString("rtc_turn_secret"),

@@ -621,3 +621,23 @@ func SelectedLocalType(pc *webrtc.PeerConnection) webrtc.ICECandidateType {
 	}
 	return webrtc.ICECandidateTypeUnknown
 }
+
+// ClipFrames returns the VP8 frames of the test clip, for commands (which
+// have no testing.TB); frame 0 is a keyframe.
+func ClipFrames() ([][]byte, error) {
+	r, _, err := ivfreader.NewWith(bytes.NewReader(ivf))
+	if err != nil {
+		return nil, fmt.Errorf("ivf: %w", err)
+	}
+	var frames [][]byte
+	for {
+		f, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			return frames, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ivf frame: %w", err)
+		}
+		frames = append(frames, f)
+	}
+}

@@ -10,6 +10,7 @@ import * as shopDict from './i18n/shop';
 import moderation from './i18n/moderation';
 import * as liveDict from './i18n/live';
 import * as ui2Dict from './i18n/ui2';
+import * as recordDict from './i18n/record';
 
 const en = {
   ...moderation.en,
@@ -281,6 +282,7 @@ const en = {
   ...signup.en,
   ...liveDict.en,
   ...ui2Dict.en,
+  ...recordDict.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -555,6 +557,7 @@ const ja: Record<Key, string> = {
   ...signup.ja,
   ...liveDict.ja,
   ...ui2Dict.ja,
+  ...recordDict.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
