@@ -1,0 +1,115 @@
+package rtc_test
+
+import (
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"salonbase/rtc"
+	"salonbase/rtc/rtctest"
+)
+
+// A publisher sends three simulcast layers (q/h/f at about 40 kbit/s,
+// 400 kbit/s and 1.5 Mbit/s). Two viewers start on the high layer; when
+// one viewer's downlink drops to 600 kbit/s, the server's estimate of that
+// viewer's link (Google congestion control over its transport-wide
+// feedback) falls and the viewer is moved to a layer that fits, at a
+// keyframe, on the same continuous track, while the other keeps the high
+// layer. When the link recovers, the viewer climbs back.
+func TestSimulcastLayerPerViewer(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("sc", "host", "ann", "bob")
+	pub := rtctest.PublishSimulcast(t, e.url+"/api/rtc/live/sc/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	rtctest.Eventually(t, 10*time.Second, "stream live", func() bool { return e.log.has("live sc by host") })
+
+	var limit atomic.Int64
+	ann := rtctest.View(t, e.url+"/api/rtc/live/sc/whep", "ann")
+	bob := rtctest.ViewWith(t, e.url+"/api/rtc/live/sc/whep", "bob", rtctest.Options{DownlinkLimit: &limit})
+	waitPicture(t, ann, "ann")
+	waitPicture(t, bob, "bob")
+	rtctest.Eventually(t, 10*time.Second, "both viewers on the high layer", func() bool {
+		return slices.Equal(e.srv.Layers("sc"), []string{"f", "f"})
+	})
+	rtctest.Eventually(t, 10*time.Second, "bob receives the high layer's 1.5 Mbit/s", func() bool {
+		return bob.VideoBitrate(time.Second) > 1_000_000
+	})
+
+	// Bob's link slows down.
+	limit.Store(600_000)
+	slowed := time.Now()
+	rtctest.Eventually(t, 15*time.Second, "bob moved down a layer", func() bool {
+		return slices.Contains(e.srv.Layers("sc"), "h") || slices.Contains(e.srv.Layers("sc"), "q")
+	})
+	t.Logf("bob moved down %.1f s after his link slowed: layers %v", time.Since(slowed).Seconds(), e.srv.Layers("sc"))
+	if ls := e.srv.Layers("sc"); !slices.Contains(ls, "f") {
+		t.Fatalf("layers %v: ann lost the high layer", ls)
+	}
+	before := len(bob.Stats().Keyframes)
+	rtctest.Eventually(t, 5*time.Second, "bob decodes the lower layer's keyframe", func() bool {
+		return len(bob.Stats().Keyframes) > before
+	})
+	time.Sleep(2 * time.Second)
+	if r := bob.VideoBitrate(2 * time.Second); r > 600_000 {
+		t.Fatalf("bob still receives %.0f bit/s over a 600 kbit/s link", r)
+	}
+	if r := ann.VideoBitrate(2 * time.Second); r < 1_000_000 {
+		t.Fatalf("ann receives %.0f bit/s: not the high layer", r)
+	}
+	s := bob.Stats()
+	if s.DecodeErr != nil {
+		t.Fatalf("bob: decode: %v", s.DecodeErr)
+	}
+	if err := rtctest.CheckPicture(s.Keyframes[len(s.Keyframes)-1]); err != nil {
+		t.Fatalf("bob after the switch: %v", err)
+	}
+	checkContinuous(t, ann, "ann")
+	checkOneStream(t, bob, "bob")
+
+	// The link recovers: bob climbs back to the high layer (after the
+	// back-off that keeps a struggling link from being retried at once).
+	limit.Store(0)
+	recovered := time.Now()
+	rtctest.Eventually(t, 60*time.Second, "bob back on the high layer", func() bool {
+		return slices.Equal(e.srv.Layers("sc"), []string{"f", "f"})
+	})
+	t.Logf("bob back on the high layer %.1f s after his link recovered", time.Since(recovered).Seconds())
+	checkOneStream(t, bob, "bob")
+}
+
+// checkOneStream: a viewer whose link drops packets still sees one stream
+// (one SSRC, sequence numbers and timestamps only moving forward by what
+// was lost), across layer switches.
+func checkOneStream(t *testing.T, v *rtctest.Viewer, who string) {
+	t.Helper()
+	pkts := v.VideoPackets()
+	for i := 1; i < len(pkts); i++ {
+		a, b := pkts[i-1], pkts[i]
+		if a.SSRC != b.SSRC {
+			t.Fatalf("%s: SSRC changed at packet %d", who, i)
+		}
+		if d := int16(b.Seq - a.Seq); d < -8 || d == 0 {
+			t.Fatalf("%s: sequence number goes back %d → %d at packet %d", who, a.Seq, b.Seq, i)
+		}
+		if d := int32(b.TS - a.TS); d < -90000 || d > 30*90000 {
+			t.Fatalf("%s: timestamp jumps %d → %d at packet %d", who, a.TS, b.TS, i)
+		}
+	}
+}
+
+// A publisher without simulcast (OBS, a Pion client) is forwarded as
+// before: viewers share its one track and no estimator runs.
+func TestNonSimulcastPublisherHasNoLayers(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("ns", "host", "ann")
+	e.goLive(t, "ns", "host")
+	ann := rtctest.View(t, e.url+"/api/rtc/live/ns/whep", "ann")
+	waitPicture(t, ann, "ann")
+	if ls := e.srv.Layers("ns"); len(ls) != 0 {
+		t.Fatalf("layers %v for a single-layer stream", ls)
+	}
+}
