@@ -265,3 +265,43 @@ func TestChromiumSimulcastThrottledViewer(t *testing.T) {
 		t.Fatalf("ann lost her layer: %+v", ann)
 	}
 }
+
+// Chrome applies the server's REMB as an upper bound on its estimate even
+// though transport-wide CC feedback drives that estimate, so REMB is what
+// caps a simulcast publisher's layers: with a 150 kbit/s cap, Chrome's
+// estimate (and what it sends) stays under it.
+func TestChromiumPublisherHonoursREMB(t *testing.T) {
+	e := newEnv(t, rtc.Config{MaxPublishBitrate: 150_000})
+	e.stream("sim", "host")
+	var mu sync.Mutex
+	var reports []pageReport
+	go func() {
+		for msg := range e.logs {
+			var r pageReport
+			if json.Unmarshal([]byte(msg), &r) == nil && r.Who == "pub" {
+				mu.Lock()
+				reports = append(reports, r)
+				mu.Unlock()
+			}
+		}
+	}()
+	e.pages.Store("pub", simulcastPublisher)
+	chromium(t, e.url+"/page/pub")
+	rtctest.Eventually(t, 60*time.Second, "the browser is live", func() bool { return e.log.has("live sim by host") })
+	rtctest.Eventually(t, 60*time.Second, "10 s of the publisher's reports", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(reports) > 0 && reports[len(reports)-1].T > 10_000
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	var peak int
+	for _, r := range reports[len(reports)/2:] {
+		peak = max(peak, r.BWE)
+	}
+	last := reports[len(reports)-1]
+	t.Logf("with a 150 kbit/s REMB: estimate at most %d kbit/s over the last half, sending %d kbit/s", peak, last.Kbps)
+	if peak == 0 || peak > 160 {
+		t.Fatalf("Chrome's estimate went to %d kbit/s over a 150 kbit/s REMB", peak)
+	}
+}
