@@ -42,13 +42,13 @@ func TestSimulcastLayerPerViewer(t *testing.T) {
 	// Bob's link slows down.
 	limit.Store(600_000)
 	slowed := time.Now()
-	rtctest.Eventually(t, 15*time.Second, "bob moved down a layer", func() bool {
-		return slices.Contains(e.srv.Layers("sc"), "h") || slices.Contains(e.srv.Layers("sc"), "q")
+	// (On a machine so busy that ann's packets queue too, ann may be
+	// moved down as well for a few seconds; she must be back on f.)
+	rtctest.Eventually(t, 20*time.Second, "bob on a lower layer, ann on the high one", func() bool {
+		ls := e.srv.Layers("sc")
+		return slices.Equal(ls, []string{"f", "h"}) || slices.Equal(ls, []string{"f", "q"})
 	})
 	t.Logf("bob moved down %.1f s after his link slowed: layers %v", time.Since(slowed).Seconds(), e.srv.Layers("sc"))
-	if ls := e.srv.Layers("sc"); !slices.Contains(ls, "f") {
-		t.Fatalf("layers %v: ann lost the high layer", ls)
-	}
 	before := len(bob.Stats().Keyframes)
 	rtctest.Eventually(t, 5*time.Second, "bob decodes the lower layer's keyframe", func() bool {
 		return len(bob.Stats().Keyframes) > before
@@ -57,9 +57,9 @@ func TestSimulcastLayerPerViewer(t *testing.T) {
 	if r := bob.VideoBitrate(2 * time.Second); r > 600_000 {
 		t.Fatalf("bob still receives %.0f bit/s over a 600 kbit/s link", r)
 	}
-	if r := ann.VideoBitrate(2 * time.Second); r < 1_000_000 {
-		t.Fatalf("ann receives %.0f bit/s: not the high layer", r)
-	}
+	rtctest.Eventually(t, 20*time.Second, "ann receives the high layer's 1.5 Mbit/s", func() bool {
+		return ann.VideoBitrate(time.Second) > 1_000_000
+	})
 	s := bob.Stats()
 	if s.DecodeErr != nil {
 		t.Fatalf("bob: decode: %v", s.DecodeErr)
