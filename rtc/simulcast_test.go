@@ -113,3 +113,45 @@ func TestNonSimulcastPublisherHasNoLayers(t *testing.T) {
 		t.Fatalf("layers %v for a single-layer stream", ls)
 	}
 }
+
+// A simulcast host who reloads keeps the stream: the new connection's
+// layers feed the viewers' tracks, which continue as one stream; a host
+// who then comes back with a single layer (from OBS) is forwarded too.
+func TestSimulcastPublisherRejoins(t *testing.T) {
+	e := newEnv(t, rtc.Config{RejoinGrace: 5 * time.Second})
+	e.stream("sr", "host", "ann")
+	pub := rtctest.PublishSimulcast(t, e.url+"/api/rtc/live/sr/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	rtctest.Eventually(t, 10*time.Second, "stream live", func() bool { return e.log.has("live sr by host") })
+	ann := rtctest.View(t, e.url+"/api/rtc/live/sr/whep", "ann")
+	waitPicture(t, ann, "ann")
+
+	for i, again := range []func() *rtctest.Publisher{
+		func() *rtctest.Publisher { return rtctest.PublishSimulcast(t, e.url+"/api/rtc/live/sr/whip", "host") },
+		func() *rtctest.Publisher { return rtctest.Publish(t, e.url+"/api/rtc/live/sr/whip", "host") },
+	} {
+		pub.Close()
+		rtctest.Eventually(t, 5*time.Second, "the publisher's session gone", func() bool { return e.srv.Stats().Sessions == 1 })
+		before := len(ann.Stats().Keyframes)
+		pub = again()
+		if pub.Result.Status != http.StatusCreated {
+			t.Fatalf("rejoin %d: %d %s", i, pub.Result.Status, pub.Result.Body)
+		}
+		rtctest.Eventually(t, 10*time.Second, "ann decodes the new connection's keyframe", func() bool {
+			return len(ann.Stats().Keyframes) > before
+		})
+		s := ann.Stats()
+		if err := rtctest.CheckPicture(s.Keyframes[len(s.Keyframes)-1]); err != nil {
+			t.Fatalf("rejoin %d: %v", i, err)
+		}
+		if s.DecodeErr != nil {
+			t.Fatalf("rejoin %d: %v", i, s.DecodeErr)
+		}
+		checkContinuous(t, ann, "ann")
+	}
+	if e.log.has("ended sr") {
+		t.Fatal("a rejoin ended the stream")
+	}
+}

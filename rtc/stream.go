@@ -118,7 +118,10 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		if _, sent := remb.LoadOrStore(recv, true); !sent && kind == webrtc.RTPCodecTypeVideo {
 			go s.sendREMB(ss, pc, remote.SSRC())
 		}
-		if remote.RID() != "" && s.addLayer(st, pc, remote, recv, &layers, rejoinLayered, len(rejoin) > 0) {
+		// Simulcast layers; also a single-layer video that rejoins a
+		// simulcast stream (the host moved from a browser to OBS).
+		layeredVideo := remote.RID() != "" || (kind == webrtc.RTPCodecTypeVideo && len(rejoinLayered) > 0)
+		if layeredVideo && s.addLayer(st, pc, remote, recv, &layers, rejoinLayered, len(rejoin)+len(rejoinLayered) > 0) {
 			return
 		}
 		if len(rejoin) > 0 {
