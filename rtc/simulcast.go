@@ -26,6 +26,7 @@ const (
 	layerBackoff    = 5 * time.Second  // no climb this long after a fall...
 	layerBackoffMax = time.Minute      // ...doubling while climbs keep failing
 	layerUpStable   = 20 * time.Second // a climb that held this long succeeded
+	layerDownTicks  = 2                // congestion seen this many ticks in a row moves down (one may be a hiccup)
 	viewerStartBWE  = 2_500_000        // bits/s: a new viewer starts on the layer this fits
 	viewerMaxBWE    = 20_000_000
 )
@@ -71,8 +72,10 @@ type layerViewer struct {
 	current string                // the layer forwarded ("" none yet)
 	target  string                // the layer switched to at its next keyframe
 	started bool                  // current is set
-	// cleanSince: since when the link shows neither loss nor growing delay
+	// cleanSince: since when the link shows neither loss nor growing
+	// delay; congested: for how many ticks in a row it has shown them
 	cleanSince time.Time
+	congested  int
 	// After the estimate falls, climbing waits upBlocked (longer each time
 	// a climb soon fell back): without probing, a climb is the probe, and
 	// a link that cannot carry the layer would otherwise see it every few
@@ -327,8 +330,8 @@ func rank(rid string) int {
 // The estimate only rises as fast as what is sent shows the link can
 // carry (Pion's GCC does not probe), so a viewer moved down would stay
 // down for minutes. Two rules make up for it: a viewer moves down only on
-// evidence of congestion (loss or growing delay) with the estimate below
-// its layer, and a viewer below the top layer whose link has been clean
+// evidence of congestion (loss or growing delay, two ticks in a row) with
+// the estimate below its layer, and a viewer below the top layer whose link has been clean
 // for layerUpHold tries the next layer up (the climb is the probe); a
 // climb that soon fails blocks the next try twice as long.
 func (l *layered) retarget(v *layerViewer, now time.Time) {
@@ -353,15 +356,19 @@ func (l *layered) retarget(v *layerViewer, now time.Time) {
 	}
 	if congested {
 		v.cleanSince = time.Time{}
-	} else if v.cleanSince.IsZero() {
-		v.cleanSince = now
+		v.congested++
+	} else {
+		v.congested = 0
+		if v.cleanSince.IsZero() {
+			v.cleanSince = now
+		}
 	}
 	cur := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.target })
 	switch {
 	case cur < 0:
 		// First choice, or the layer paused: now.
 		v.target = layers[fit].rid
-	case fit < cur && congested:
+	case fit < cur && v.congested >= layerDownTicks:
 		// The link cannot carry the layer: down now, up again only later.
 		v.target = layers[fit].rid
 		if v.backoff == 0 || now.Sub(v.upAt) > layerUpStable {
