@@ -112,8 +112,8 @@ type pageReport struct {
 // watch and get the same (upper) layer. Bob's downlink is then limited to
 // about half of what that layer needs (tc on the loopback of a network
 // namespace made for the test): bob is moved to a lower layer (his frame
-// width drops) with no more than a second of freezes, while ann keeps
-// hers. Which layers Chrome sends depends on its estimate, which on a busy
+// width drops) with no freeze longer than a second, while ann keeps hers.
+// Which layers Chrome sends depends on its estimate, which on a busy
 // machine may stay below the 640-pixel layer's need: the test uses the
 // two highest layers Chrome sends.
 //
@@ -170,7 +170,7 @@ func TestChromiumSimulcastThrottledViewer(t *testing.T) {
 	e := newEnv(t, rtc.Config{})
 	e.stream("sim", "host", "ann", "bob")
 	var mu sync.Mutex
-	latest := map[string]pageReport{}
+	latest, history := map[string]pageReport{}, map[string][]pageReport{}
 	var pubLog []pageReport
 	go func() {
 		for msg := range e.logs {
@@ -181,6 +181,7 @@ func TestChromiumSimulcastThrottledViewer(t *testing.T) {
 			r.At = time.Now()
 			mu.Lock()
 			latest[r.Who] = r
+			history[r.Who] = append(history[r.Who], r)
 			if r.Who == "pub" {
 				pubLog = append(pubLog, r)
 			}
@@ -251,15 +252,18 @@ func TestChromiumSimulcastThrottledViewer(t *testing.T) {
 	t.Logf("bob gets the %d-pixel layer %.1f s after his link slowed; layers %v",
 		get("bob").W, time.Since(throttled).Seconds(), e.srv.Layers("sim"))
 	time.Sleep(5 * time.Second) // his picture must keep moving on the low layer
-	after, ann := get("bob"), get("ann")
-	t.Logf("bob: %d frames decoded, %d freezes (%.2f s in all) since; ann: %d px, %d freezes (%.2f s)",
-		after.Decoded-before.Decoded, after.Freezes-before.Freezes, after.Frozen-before.Frozen,
+	mu.Lock()
+	defer mu.Unlock()
+	after, ann := latest["bob"], latest["ann"]
+	t.Logf("bob: %d frames decoded, %d freezes (%.2f s in all, the longest at most %.2f s) since; ann: %d px, %d freezes (%.2f s)",
+		after.Decoded-before.Decoded, after.Freezes-before.Freezes, after.Frozen-before.Frozen, longestFreeze(history["bob"], before.At),
 		ann.W, ann.Freezes-annBefore.Freezes, ann.Frozen-annBefore.Frozen)
 	if after.W >= top || after.Decoded-before.Decoded < 60 {
 		t.Fatalf("bob after the throttle: %+v (before %+v)", after, before)
 	}
-	if frozen := after.Frozen - before.Frozen; frozen > 1 {
-		t.Fatalf("bob's picture froze %.2f s in all (%d freezes) across the switch", frozen, after.Freezes-before.Freezes)
+	if longest := longestFreeze(history["bob"], before.At); longest > 1 {
+		t.Fatalf("bob's picture froze up to %.2f s at once across the switch (%d freezes, %.2f s in all)",
+			longest, after.Freezes-before.Freezes, after.Frozen-before.Frozen)
 	}
 	if ann.W != top {
 		t.Fatalf("ann lost her layer: %+v", ann)
@@ -304,4 +308,19 @@ func TestChromiumPublisherHonoursREMB(t *testing.T) {
 	if peak == 0 || peak > 160 {
 		t.Fatalf("Chrome's estimate went to %d kbit/s over a 150 kbit/s REMB", peak)
 	}
+}
+
+// longestFreeze bounds a viewer's longest freeze since from: Chrome adds a
+// freeze to totalFreezesDuration when it ends, so between two reports a
+// second apart the added duration is one freeze's, or (when several ended)
+// at least the longest's.
+func longestFreeze(reports []pageReport, from time.Time) float64 {
+	longest := 0.0
+	for i := 1; i < len(reports); i++ {
+		if reports[i].At.Before(from) {
+			continue
+		}
+		longest = max(longest, reports[i].Frozen-reports[i-1].Frozen)
+	}
+	return longest
 }
