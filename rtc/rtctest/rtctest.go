@@ -239,8 +239,12 @@ func newPublisher(t testing.TB, layers []struct {
 	RID string
 	Pad int
 }) *Publisher {
+	var o Options
 	stamp := &ridStamper{}
-	pc := NewPeerConnectionWith(t, Options{stamp: stamp})
+	if layers != nil {
+		o.stamp = stamp
+	}
+	pc := NewPeerConnectionWith(t, o)
 	p := &Publisher{PC: pc, stop: make(chan struct{})}
 	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
 	var videos []*webrtc.TrackLocalStaticSample
