@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -162,6 +163,9 @@ func (s *Server) Stats() Stats {
 	for _, str := range s.streams {
 		for _, f := range str.tracks {
 			st.Forwarded += f.packets.Load()
+		}
+		for _, l := range str.simulcast {
+			st.Forwarded += l.packets.Load()
 		}
 	}
 	for _, c := range s.calls {
@@ -387,6 +391,24 @@ func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrt
 	}
 	ss.pc = pc
 	return pc, nil
+}
+
+// newViewerPC is newPC for a viewer; with estimate, the connection also
+// estimates the viewer's downlink (see newPeerConnectionBWE).
+func (ss *session) newViewerPC(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	pc, bwe, err := ss.srv.newPeerConnectionBWE(liveCodecs, nil, estimate)
+	if err != nil {
+		ss.close("peer connection failed")
+		return nil, nil, fmt.Errorf("peer connection: %w", err)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		_ = pc.Close()
+		return nil, nil, Conflict("the session ended before it started (stream or call over)")
+	}
+	ss.pc = pc
+	return pc, bwe, nil
 }
 
 // watch closes the session when its peer goes away, or never connects.
