@@ -56,7 +56,8 @@ type Events struct {
 	// StreamLive: the publisher's media arrived; viewers can join.
 	StreamLive func(streamID string, publisher Grant)
 	// StreamEnded: the publisher left (DELETE, disconnect, cut off) after
-	// the stream was live.
+	// the stream was live, or did not come back after a restart
+	// (AwaitStream). Closing the server does not end streams.
 	StreamEnded func(streamID string)
 	// ViewerCount: the number of connected viewers changed.
 	ViewerCount func(streamID string, viewers int)

@@ -221,7 +221,8 @@ test('the DM policy decides the call button: a member the other blocked sees the
 
 test('live and call pages in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
   const problems = [];
-  const pages = [['live-list', '/live'], ['live-ended', '/live/' + streamId], ['member-call', '/members/' + mina.id]];
+  const pages = [['live-list', '/live'], ['live-ended', '/live/' + streamId], ['member-call', '/members/' + mina.id],
+    ['tip-return', `/?stream=${streamId}&tip=t0000000000000&checkout=success`]];
   for (const lang of ['en', 'ja']) {
     for (const phone of [false, true]) {
       const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
