@@ -75,13 +75,21 @@ async function person(email) {
   return p;
 }
 
-// rtp sums an RTP counter over the page's open peer connections
+// rtp sums an RTP counter over every peer connection the page made (a
+// closed one counts with its last value: the sum never goes back when a
+// reconnection replaces a connection)
 function rtp(page, type, kind, field) {
   return page.evaluate(async ([type, kind, field]) => {
     let n = 0;
+    const key = type + kind + field;
     for (const pc of window.__pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((r) => { if (r.type === type && r.kind === kind) n += r[field] ?? 0; });
+      pc.__last ??= {};
+      if (pc.connectionState !== 'closed') {
+        let v = 0;
+        try { (await pc.getStats()).forEach((r) => { if (r.type === type && r.kind === kind) v += r[field] ?? 0; }); } catch { v = pc.__last[key] ?? 0; }
+        pc.__last[key] = Math.max(v, pc.__last[key] ?? 0);
+      }
+      n += pc.__last[key] ?? 0;
     }
     return n;
   }, [type, kind, field]);
@@ -106,7 +114,9 @@ async function decoding(page, n = 10, timeout = 30000) {
 // shows up anyway can only have come through realtime
 async function blockLists(page, collection) {
   const seen = { n: 0 };
-  await page.route((u) => u.pathname === `/api/collections/${collection}/records`, (r) => { seen.n++; return r.abort(); });
+  const match = (u) => u.pathname === `/api/collections/${collection}/records`;
+  await page.route(match, (r) => { seen.n++; return r.abort(); });
+  seen.stop = () => page.unroute(match);
   return seen;
 }
 
@@ -163,7 +173,7 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
   await waitText(mina.locator('[data-testid=live-chat]'), 'Lovely colours tonight');
   await waitText(host.locator('[data-testid=live-chat]'), 'Lovely colours tonight');
   assert.equal(minaLists.n, 0, 'the line came by realtime, not by a list fetch');
-  await mina.unroute((u) => u.pathname === '/api/collections/live_chat_messages/records');
+  await minaLists.stop();
 });
 
 test('a tip: Checkout opens in a new tab, the return page says it is being confirmed, the line shows in both chats only once the signed webhook says paid', async () => {
@@ -230,31 +240,32 @@ test('a tip: Checkout opens in a new tab, the return page says it is being confi
   }
 });
 
-// Chromium's network emulation cuts HTTP and the realtime connection but
-// not WebRTC's own UDP: the media part of a drop is what the server restart
-// test below shows (every connection lost, new sessions), and the media
-// server's Chromium tests (an ICE restart).
-test('a viewer\'s network drops and comes back: the realtime connection is lost and restored, frames decode afterwards, no reload', async () => {
+// Chromium's network emulation (offline) fails every new request but
+// leaves established connections alone: in our runs the realtime (SSE)
+// connection stayed up and frames kept decoding through the "drop". The
+// media side of a real drop (every connection lost, new sessions) is the
+// server restart test below; an ICE restart is in the media server's
+// Chromium tests. What the emulation shows: a line written while offline
+// is not lost, and goes once the network is back.
+test('a viewer goes offline and back: the line written offline stays in the input with the reason, and goes out afterwards; the player keeps decoding, no reload', async () => {
   assert.ok(streamId, 'the first test went live');
   const cdp = await mina.context().newCDPSession(mina);
   await cdp.send('Network.enable');
   await decoding(mina);
   const url = mina.url();
   await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await mina.locator('.offline').waitFor(); // the page knows it is offline
-  const cut = await framesDecoded(mina);
-  await mina.waitForTimeout(4000);
+  await mina.fill('.live-chat input', 'Written on the train');
+  await mina.keyboard.press('Enter');
+  await mina.locator('.live-chat .error').waitFor();
+  assert.equal(await mina.inputValue('.live-chat input'), 'Written on the train', 'the text is kept');
   const during = await framesDecoded(mina);
-  note('ui3-offline.txt', `frames decoded: ${cut} when the page went offline, ${during} four seconds later\n`);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await mina.locator('.offline').waitFor({ state: 'detached' });
-  const after = await decoding(mina, 30, 45000);
-  assert.ok(after > during);
+  await mina.keyboard.press('Enter');
+  await waitText(vera.locator('[data-testid=live-chat]'), 'Written on the train');
+  await waitCount(mina.locator('[data-testid=chat-line]', { hasText: 'Written on the train' }), 1);
+  assert.equal(await mina.locator('.live-chat .error').count(), 0, 'the error is gone');
+  assert.ok((await decoding(mina)) > during);
   assert.equal(mina.url(), url, 'no reload, no navigation');
-  // the chat came back too: a line written now arrives
-  await vera.fill('.live-chat input', 'Welcome back');
-  await vera.keyboard.press('Enter');
-  await waitText(mina.locator('[data-testid=live-chat]'), 'Welcome back');
   await cdp.detach();
 });
 

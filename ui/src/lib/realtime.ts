@@ -15,12 +15,15 @@ import { pb } from './pb';
 // once, even when the subscription was still being set up (no callback
 // into a page that is gone).
 type Listener = (e: any) => void;
+// Unlisten stops a listener; ready settles once the server has the
+// subscription (events from then on arrive: fetch what came before it).
+export type Unlisten = (() => void) & { ready: Promise<void> };
 type Topic = { fns: Set<Listener>; off: Promise<(() => Promise<void>) | null>; timer: number };
 
 const topics = new Map<string, Topic>();
 const linger = 2000;
 
-export function listen(topic: string, fn: Listener): () => void {
+export function listen(topic: string, fn: Listener): Unlisten {
   let t = topics.get(topic);
   if (!t) {
     const fns = new Set<Listener>();
@@ -35,7 +38,7 @@ export function listen(topic: string, fn: Listener): () => void {
   const topicState = t;
   clearTimeout(topicState.timer);
   topicState.fns.add(fn);
-  return () => {
+  const stop = () => {
     if (!topicState.fns.delete(fn) || topicState.fns.size) return;
     clearTimeout(topicState.timer);
     topicState.timer = window.setTimeout(() => {
@@ -44,6 +47,7 @@ export function listen(topic: string, fn: Listener): () => void {
       topicState.off.then((off) => off?.()).catch(() => {});
     }, linger);
   };
+  return Object.assign(stop, { ready: topicState.off.then(() => {}) });
 }
 
 // forgetTopics: the session ended and the SDK dropped every subscription.
