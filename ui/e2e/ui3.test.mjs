@@ -9,7 +9,11 @@ import { createHmac } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 import { Server, personPage, loginAs, shot, note, chromiumPath, repo } from './harness.mjs';
-import { waitText, waitCount } from './util.mjs';
+import { waitText as waitTextAt, waitCount as waitCountAt } from './util.mjs';
+
+// a minute for anything to show: the machine these run on is shared
+const waitText = (locator, want, timeout = 60000) => waitTextAt(locator, want, timeout);
+const waitCount = (locator, n, timeout = 60000) => waitCountAt(locator, n, timeout);
 
 process.env.SALON_RTC_LOOPBACK = '1';
 const WEBHOOK_SECRET = 'whsec_salonbase_e2e';
@@ -63,7 +67,7 @@ after(async () => {
 // person: a signed-in member whose peer connections the test can read
 async function person(email) {
   const p = await personPage(browser, s);
-  p.setDefaultTimeout(30000);
+  p.setDefaultTimeout(60000);
   await p.context().grantPermissions(['camera', 'microphone']);
   await p.addInitScript(() => {
     const Orig = window.RTCPeerConnection;
@@ -98,7 +102,7 @@ function rtp(page, type, kind, field) {
 const framesDecoded = (page) => rtp(page, 'inbound-rtp', 'video', 'framesDecoded');
 
 // decoding: framesDecoded rises by more than n within the timeout
-async function decoding(page, n = 10, timeout = 30000) {
+async function decoding(page, n = 10, timeout = 60000) {
   const first = await framesDecoded(page);
   const end = Date.now() + timeout;
   let now = first;
@@ -195,6 +199,7 @@ test('a tip: Checkout opens in a new tab, the return page says it is being confi
       vera.context().waitForEvent('page'),
       vera.click('[data-testid=tip-form] button[type=submit]'),
     ]);
+    tab.setDefaultTimeout(60000);
     await tab.waitForURL(/checkout\.stripe\.com/);
     assert.match(tab.url(), /^https:\/\/checkout\.stripe\.com\//, 'Stripe Checkout opens in the new tab');
     await vera.locator('[data-testid=tip-sent]').waitFor();
