@@ -284,7 +284,7 @@ test('a server restart within the rejoin window keeps the stream: the studio pub
   assert.equal(rec.status, 'live');
   assert.equal(rec.ended_at, '');
   // the host's studio publishes again, the viewers' players reconnect
-  for (const v of [vera, mina]) await decoding(v, 30, 60000);
+  for (const v of [vera, mina]) await decoding(v, 10, 90000);
   await waitText(host.locator('[data-testid=viewer-count]'), '2 watching', 30000);
   await waitText(host.locator('[data-testid=studio-status]'), 'You are live');
   for (const p of [host, vera, mina]) assert.equal(await p.evaluate(() => window.__samePage), true, 'no reload');
