@@ -57,7 +57,8 @@ type Events struct {
 	// StreamLive: the publisher's media arrived; viewers can join.
 	StreamLive func(streamID string, publisher Grant)
 	// StreamEnded: the publisher left (DELETE, disconnect, cut off) after
-	// the stream was live.
+	// the stream was live, or did not come back after a restart
+	// (AwaitStream). Closing the server does not end streams.
 	StreamEnded func(streamID string)
 	// StreamRecorded: a recorded stream (its publisher's Grant.Record)
 	// ended and its WebM file is complete at path, in Config.RecordDir.

@@ -29,6 +29,7 @@ type Server struct {
 	mu       sync.Mutex
 	closed   bool
 	streams  map[string]*stream
+	awaited  map[string]*time.Timer // live before a restart, publisher not back yet (AwaitStream)
 	calls    map[string]*call
 	sessions map[string]*session // by resource id
 	perUser  map[string]int
@@ -51,6 +52,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	s := &Server{
 		cfg: cfg, authz: authz, events: events, log: log,
 		streams:  map[string]*stream{},
+		awaited:  map[string]*time.Timer{},
 		calls:    map[string]*call{},
 		sessions: map[string]*session{},
 		perUser:  map[string]int{},
@@ -97,7 +99,9 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	return s, nil
 }
 
-// Close ends every session and stops the server.
+// Close ends every session and stops the server. Live streams are not
+// reported ended: a stop is often a restart, after which the application
+// calls AwaitStream for them and their publishers come back.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -122,6 +126,10 @@ func (s *Server) Close() error {
 	var calls []string
 	for id := range s.calls {
 		calls = append(calls, id)
+	}
+	for id, t := range s.awaited {
+		t.Stop()
+		delete(s.awaited, id)
 	}
 	s.mu.Unlock()
 	for _, st := range streams {
@@ -191,6 +199,10 @@ func (s *Server) Viewers(streamID string) int {
 func (s *Server) EndStream(streamID string) {
 	s.mu.Lock()
 	st := s.streams[streamID]
+	if t := s.awaited[streamID]; t != nil {
+		t.Stop()
+		delete(s.awaited, streamID)
+	}
 	s.mu.Unlock()
 	if st != nil {
 		s.endStream(st, 0)

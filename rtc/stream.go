@@ -204,6 +204,10 @@ func (s *Server) goLive(st *stream) {
 		st.grace.Stop()
 	}
 	s.startRecording(st)
+	if t := s.awaited[st.id]; t != nil {
+		t.Stop()
+		delete(s.awaited, st.id)
+	}
 	pub := st.pub.grant
 	if fn := s.events.StreamLive; fn != nil {
 		s.emit(func() { fn(st.id, pub) })
@@ -262,7 +266,8 @@ func (s *Server) endStream(st *stream, awayGen int) {
 	for v := range st.viewers {
 		viewers = append(viewers, v)
 	}
-	if fn := s.events.StreamEnded; fn != nil && st.live {
+	// while the server closes, a live stream is paused, not ended (see Close)
+	if fn := s.events.StreamEnded; fn != nil && st.live && !s.closed {
 		s.emit(func() { fn(st.id) })
 	}
 	s.mu.Unlock()
@@ -370,4 +375,32 @@ func (s *Server) viewerCount(id string, n int) {
 	if fn := s.events.ViewerCount; fn != nil {
 		s.emit(func() { fn(id, n) })
 	}
+}
+
+// AwaitStream: the stream was live when the media server last stopped
+// (Close does not end live streams). Its publisher has RejoinGrace to
+// publish again, as after a dropped connection; if it does not, the stream
+// ends (Events.StreamEnded). Viewers get 409 until it is live again.
+func (s *Server) AwaitStream(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.awaited[id] != nil || s.streams[id] != nil {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(s.cfg.RejoinGrace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || s.awaited[id] != t {
+			return
+		}
+		delete(s.awaited, id)
+		if s.streams[id] != nil {
+			return // the publisher is back (going live)
+		}
+		if fn := s.events.StreamEnded; fn != nil {
+			s.emit(func() { fn(id) })
+		}
+	})
+	s.awaited[id] = t
 }

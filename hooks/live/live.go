@@ -199,6 +199,8 @@ func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
 	if err != nil || stream.GetString("status") == "ended" {
 		return // deleted or ended meanwhile
 	}
+	// live again after a server restart: the followers heard it already
+	resumed := stream.GetString("status") == "live" && !stream.GetDateTime("started_at").IsZero()
 	stream.Set("status", "live")
 	stream.Set("viewer_count", 0)
 	if stream.GetDateTime("started_at").IsZero() {
@@ -206,6 +208,9 @@ func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
 	}
 	if err := a.app.Save(stream); err != nil {
 		a.app.Logger().Error("live: mark live", "stream", id, "error", err)
+		return
+	}
+	if resumed {
 		return
 	}
 	host, err := a.app.FindRecordById("users", stream.GetString("host"))

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"salonbase/hooks/salon"
@@ -31,6 +32,7 @@ func bindRTC(app core.App) {
 		ViewerCount:    a.viewerCount,
 		CallLeft:       a.callLeft,
 	}, rtcConfig)
+	app.OnServe().BindFunc(a.resumeStreams) // after rtc.Register's: the media server runs
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
@@ -183,4 +185,27 @@ func rtcError(err error) error {
 		return rtc.Forbidden(d.Reason)
 	}
 	return err
+}
+
+// resumeStreams: a stream still live in the database was live when the
+// server last stopped (the media server does not end streams when it
+// stops). Its host's studio publishes again by itself; the media server
+// gives it the rejoin window and otherwise ends it (streamEnded). The old
+// viewer count is gone with the old connections.
+func (a *rtcAuthz) resumeStreams(e *core.ServeEvent) error {
+	live, err := e.App.FindAllRecords("live_streams", dbx.HashExp{"status": "live"})
+	if err != nil {
+		e.App.Logger().Error("live: streams to resume", "error", err)
+		return e.Next()
+	}
+	for _, st := range live {
+		if st.GetInt("viewer_count") != 0 {
+			st.Set("viewer_count", 0)
+			if err := e.App.Save(st); err != nil {
+				e.App.Logger().Error("live: reset viewer count", "stream", st.Id, "error", err)
+			}
+		}
+		a.svc.AwaitStream(st.Id)
+	}
+	return e.Next()
 }
