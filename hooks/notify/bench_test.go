@@ -25,28 +25,28 @@ import (
 //
 //	go test ./hooks -run '^$' -bench AnnouncementTo10k -benchtime 1x
 func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
-	benchAnnouncement(b, 10000, 0)
+	benchAnnouncement(b, 10000, 0, 0)
 }
 
 // The same with 200 of the members online, subscribed to their
 // notifications over realtime (SSE): PocketBase checks the notifications
 // list rule for every subscribed client and every new record.
 func BenchmarkAnnouncementTo10kMembers200Online(b *testing.B) {
-	benchAnnouncement(b, 10000, 200)
+	benchAnnouncement(b, 10000, 200, 0)
 }
 
 // The case: 500 members online, and four other members posting
 // room messages one after another while the notices are written (their
 // latency is the write-p50/p99-ms metrics).
 func BenchmarkAnnouncementTo10kMembers500OnlineWriting(b *testing.B) {
-	benchAnnouncement(b, 10000, 500)
+	benchAnnouncement(b, 10000, 500, 4)
 }
 
 func BenchmarkAnnouncementTo1kMembers200Online(b *testing.B) {
-	benchAnnouncement(b, 1000, 200)
+	benchAnnouncement(b, 1000, 200, 0)
 }
 
-func benchAnnouncement(b *testing.B, members, online int) {
+func benchAnnouncement(b *testing.B, members, online, writers int) {
 	app := testutil.NewApp(b)
 	srv := testutil.Serve(b, app)
 	ms := testutil.StartMailServer(b)
@@ -72,7 +72,7 @@ func benchAnnouncement(b *testing.B, members, online int) {
 	for i := 0; i < b.N; i++ {
 		ev := testutil.NewEvent(b, app, admin, map[string]any{"published": false, "title": fmt.Sprintf("Announcement %d", i)})
 		before := testutil.CountRecords(b, app, "notifications", nil)
-		stopWriters := startWriters(b, app, srv, 4)
+		stopWriters := startWriters(b, app, srv, writers)
 		start := time.Now()
 		status, out := srv.Do(b, "PATCH", "/api/collections/events/records/"+ev.Id, testutil.Token(b, admin), map[string]any{"published": true})
 		requestTook := time.Since(start)
@@ -84,7 +84,8 @@ func benchAnnouncement(b *testing.B, members, online int) {
 		writes := stopWriters()
 		written := testutil.CountRecords(b, app, "notifications", nil) - before
 		queued := testutil.CountRecords(b, app, "email_outbox", dbx.HashExp{"status": "pending"})
-		if written != members || queued != members {
+		// the writers are members too, with unverified addresses (no e-mail)
+		if written != members+writers*(i+1) || queued != members {
 			b.Fatalf("written %d notifications, queued %d e-mails; want %d each", written, queued, members)
 		}
 
