@@ -8,4 +8,5 @@ func Register(app core.App) {
 	bindSettings(app)
 	bindJobs(app)
 	bindDataDirCheck(app)
+	bindSuperuserOnlyBroadcasts(app)
 }
