@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -22,7 +21,6 @@ import (
 
 	"salonbase/hooks"
 	"salonbase/hooks/salon"
-	_ "salonbase/pb_migrations"
 )
 
 // NewApp returns a fresh test app with the Salonbase schema and hooks: a
@@ -52,39 +50,12 @@ func NewApp(t testing.TB) *tests.TestApp {
 	return app
 }
 
-// The template: one migrated data dir per test binary, made on first use,
-// the way PocketBase's own tests copy their test_pb_data.
-var template struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func templateDir() (string, error) {
-	template.once.Do(func() {
-		empty, err := os.MkdirTemp("", "salonbase_template_")
-		if err != nil {
-			template.err = err
-			return
-		}
-		defer os.RemoveAll(empty)
-		app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: empty, EncryptionEnv: "pb_test_env"})
-		if err != nil {
-			template.err = fmt.Errorf("migrate: %w", err)
-			return
-		}
-		// keep the migrated clone: close it without deleting it
-		template.dir = app.DataDir()
-		template.err = app.ClearBootstrap()
-	})
-	return template.dir, template.err
-}
-
-// Main runs a package's tests and then removes the template data dir; call
-// it from each test package's TestMain.
+// Main runs a package's tests and then removes the template data dir if it
+// was this binary's own (see templateDir); call it from each test package's
+// TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	if template.dir != "" {
+	if template.private && template.dir != "" {
 		os.RemoveAll(template.dir)
 	}
 	os.Exit(code)
