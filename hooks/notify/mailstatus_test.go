@@ -50,7 +50,7 @@ func TestOutboxHoldsMailUntilSMTPIsConfigured(t *testing.T) {
 	}
 
 	ms := testutil.StartMailServer(t)
-	testutil.UseMailServer(t, app, ms)
+	saveSettingsWithOutboxStopped(t, app, func() { testutil.UseMailServer(t, app, ms) })
 	if sent, _ := deliver(t, app, time.Now()); sent != 1 {
 		t.Fatalf("with SMTP the held mail goes out: sent %d", sent)
 	}
