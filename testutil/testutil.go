@@ -12,12 +12,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"golang.org/x/crypto/bcrypt"
 
 	"salonbase/hooks"
 	"salonbase/hooks/salon"
@@ -116,7 +118,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 	}
 	r := core.NewRecord(users)
 	r.SetEmail(u.Email)
-	r.SetPassword(u.Password)
+	r.SetRaw("password", &core.PasswordFieldValue{Hash: passwordHash(t, u.Password)})
 	r.Set("name", u.Name)
 	r.Set("role", u.Role)
 	r.Set("suspended", u.Suspended)
@@ -133,6 +135,27 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 		t.Fatalf("create user %s: %v", u.Email, err)
 	}
 	return r
+}
+
+// passwordHashes caches the bcrypt hash of each test password.
+var passwordHashes sync.Map // password → hash
+
+// passwordHash returns a bcrypt hash of password at the lowest cost, made
+// once per password: saving a member through SetPassword hashes at
+// PocketBase's cost (10), which under the race detector took most of the
+// time of tests that create many members. Logging in checks the hash as
+// for any member; passwords set through the API are hashed as in production.
+func passwordHash(t testing.TB, password string) string {
+	t.Helper()
+	if h, ok := passwordHashes.Load(password); ok {
+		return h.(string)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatalf("hash password: %v", err)
+	}
+	passwordHashes.Store(password, string(h))
+	return string(h)
 }
 
 // RankID returns the id of the rank with the given name.
@@ -164,7 +187,7 @@ func CreateSuperuser(t testing.TB, app core.App) *core.Record {
 	}
 	r := core.NewRecord(c)
 	r.SetEmail(fmt.Sprintf("root%d@example.com", userSeq.Add(1)))
-	r.SetPassword(DefaultPassword)
+	r.SetRaw("password", &core.PasswordFieldValue{Hash: passwordHash(t, DefaultPassword)})
 	if err := app.Save(r); err != nil {
 		t.Fatal(err)
 	}
