@@ -48,9 +48,9 @@ func BenchmarkAnnouncementTo1kMembers200Online(b *testing.B) {
 
 func benchAnnouncement(b *testing.B, members, online, writers int) {
 	app := testutil.NewApp(b)
-	srv := testutil.Serve(b, app)
 	ms := testutil.StartMailServer(b)
 	testutil.UseMailServer(b, app, ms)
+	srv := testutil.Serve(b, app)
 	testutil.UpdateSettings(b, app, map[string]any{"email_rate_per_minute": 0})
 	// the worker started by Serve would race DeliverOutbox below for the rows
 	if w, ok := app.Store().Get("salon.outbox").(*notify.OutboxWorker); ok {

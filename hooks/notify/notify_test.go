@@ -17,6 +17,27 @@ import (
 	"salonbase/testutil"
 )
 
+// saveSettingsWithOutboxStopped runs save, a save of the app settings,
+// while the outbox worker is stopped, and then starts a new one, as a restart
+// would; the new worker sends with what the settings reload published.
+// PocketBase v0.40.4 sets its logger's level at every settings reload without
+// the lock its Enabled reads take (core/base.go's reload hook calls
+// tools/logger BatchHandler.SetLevel), so a worker logging during the save
+// (as it does when mail turns on or off) is a data race inside PocketBase
+// that the race detector reports. Tests that need SMTP from the start set it
+// before testutil.Serve starts the worker instead.
+func saveSettingsWithOutboxStopped(t testing.TB, app core.App, save func()) {
+	t.Helper()
+	w := notify.RunningOutbox(app)
+	if w == nil {
+		t.Fatal("no outbox worker runs")
+	}
+	w.Stop()
+	save()
+	w2 := notify.StartOutbox(app)
+	t.Cleanup(w2.Stop)
+}
+
 func deliver(t testing.TB, app core.App, now time.Time) (sent, failed int) {
 	t.Helper()
 	sent, failed, err := notify.DeliverOutbox(app, now)
@@ -96,9 +117,9 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 func TestNotifyPreferenceSwitches(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	m := testutil.Member(t, app, testutil.User{Email: "pref@example.com"}, "en")
 	token := testutil.Token(t, m)
 
@@ -207,9 +228,9 @@ func TestNotifySkipsUnverifiedAddressesAndSuspendedMembers(t *testing.T) {
 func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	m := testutil.Member(t, app, testutil.User{}, "ja")
 	if err := notify.Notify(app, []string{m.Id}, notify.Notification{Kind: "follow_post", Title: "x"}); err != nil {
 		t.Fatal(err)
