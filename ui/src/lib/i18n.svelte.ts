@@ -9,6 +9,7 @@ import * as eventsDict from './i18n/events';
 import * as shopDict from './i18n/shop';
 import moderation from './i18n/moderation';
 import * as liveDict from './i18n/live';
+import refusals from './i18n/refusals';
 
 const en = {
   ...moderation.en,
@@ -279,6 +280,7 @@ const en = {
   ...forum.en,
   ...signup.en,
   ...liveDict.en,
+  ...refusals.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -552,6 +554,7 @@ const ja: Record<Key, string> = {
   ...forum.ja,
   ...signup.ja,
   ...liveDict.ja,
+  ...refusals.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
