@@ -1,0 +1,1 @@
+import{g as e}from"./index-D0tL3Ijp.js";var t=null;function n(){return t||=e.collection(`salon_settings`).getFirstListItem(``).then(e=>e).catch(()=>null),t}export{n as t};
