@@ -213,16 +213,16 @@ func TestForumRepliesQuotesAnswers(t *testing.T) {
 	if edited["edited_at"] == "" {
 		t.Fatalf("edited_at not set: %v", edited)
 	}
-	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ot, map[string]any{"body": "vandal"}, 404, "")
+	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ot, map[string]any{"body": "vandal"}, 403, `"code":"not_yours"`)
 	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ht, map[string]any{"topic": elsewhere["id"]}, 400, "")
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ot, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ot, nil, 403, `"code":"not_yours"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ht, nil, 204, "")
 	after := testutil.Decode[map[string]any](t, testutil.WantStatus(t, srv, http.MethodGet, qURL, ot, nil, 200, ""))
 	if after["answer"] != "" || after["post_count"] != float64(1) {
 		t.Fatalf("after deleting the answer: %v", after)
 	}
 	// an author deletes their own topic only while nobody replied
-	testutil.WantStatus(t, srv, http.MethodDelete, qURL, as, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, qURL, as, nil, 403, `"code":"topic_has_replies"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, qURL, at, nil, 204, "")
 }
 

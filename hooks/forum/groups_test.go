@@ -241,7 +241,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 
 	// admins manage any group; deleting a group removes its board
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+bob.Id+"/approve"), at, nil, 200, "")
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, ow, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, ow, nil, 403, `"code":"group_owner_only"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, at, nil, 204, "")
 	if _, err := app.FindRecordById("forum_categories", g["category"].(string)); err == nil {
 		t.Fatal("the board outlived its group")

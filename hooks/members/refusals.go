@@ -38,6 +38,12 @@ func WriteRefusals() salon.WriteRefusals {
 			}
 			return nil
 		},
+		"salon_settings": func(_ *core.RequestEvent, _ *core.Record, del bool) *salon.Refusal {
+			if del {
+				return nil // read_only: the one settings record stays
+			}
+			return salon.Deny("admins_only", "Only admins change the salon's settings.")
+		},
 		"reports": func(_ *core.RequestEvent, _ *core.Record, del bool) *salon.Refusal {
 			if del {
 				return nil
