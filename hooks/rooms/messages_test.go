@@ -118,9 +118,7 @@ func TestRoomMessageEdit(t *testing.T) {
 		t.Fatal("an edit must keep the hidden ip")
 	}
 
-	if status, _ := srv.Do(t, http.MethodPatch, url, testutil.Token(t, other), map[string]any{"body": "mine now"}); status != http.StatusNotFound {
-		t.Errorf("edit someone else's: want 404, got %d", status)
-	}
+	testutil.WantStatus(t, srv, http.MethodPatch, url, testutil.Token(t, other), map[string]any{"body": "mine now"}, http.StatusForbidden, `"code":"not_yours"`)
 	if status, raw := srv.Do(t, http.MethodPatch, url, testutil.Token(t, me), map[string]any{"room": other2.Id}); status != http.StatusBadRequest {
 		t.Errorf("move to another room: want 400, got %d %s", status, raw)
 	}

@@ -11,6 +11,7 @@ import moderation from './i18n/moderation';
 import * as liveDict from './i18n/live';
 import * as ui2Dict from './i18n/ui2';
 import * as recordDict from './i18n/record';
+import refusals from './i18n/refusals';
 
 const en = {
   ...moderation.en,
@@ -283,6 +284,7 @@ const en = {
   ...liveDict.en,
   ...ui2Dict.en,
   ...recordDict.en,
+  ...refusals.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -558,6 +560,7 @@ const ja: Record<Key, string> = {
   ...liveDict.ja,
   ...ui2Dict.ja,
   ...recordDict.ja,
+  ...refusals.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };
