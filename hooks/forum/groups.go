@@ -300,9 +300,14 @@ func inviteToGroup(e *core.RequestEvent) error {
 	case MemberPending:
 		status = MemberActive // they asked; the invitation approves them
 	}
-	title := fmt.Sprintf("You are invited to the group %s", group.GetString("name"))
+	// an invitation to one who had asked to join approves their request
+	notice := notify.Notification{Kind: "group_invite",
+		Title: fmt.Sprintf("You are invited to the group %s", group.GetString("name")),
+		URL:   "/groups/" + group.Id, SourceCollection: "groups", SourceID: group.Id,
+		Vars: map[string]string{"GROUP": group.GetString("name")}}
 	if status == MemberActive {
-		title = fmt.Sprintf("You joined the group %s", group.GetString("name"))
+		notice.Kind = "group_approved"
+		notice.Title = fmt.Sprintf("Your request to join %s was approved", group.GetString("name"))
 	}
 	// the invitation and its notice commit together: an invitee is never
 	// left without the notice that tells them, nor told of nothing
@@ -312,8 +317,7 @@ func inviteToGroup(e *core.RequestEvent) error {
 		if rec, err = saveMembership(tx, group.Id, user.Id, GroupMember, status, salon.AuthID(e)); err != nil {
 			return err
 		}
-		return notify.Notify(tx, []string{user.Id}, notify.Notification{Kind: "group_invite", Title: title,
-			URL: "/groups/" + group.Id, SourceCollection: "groups", SourceID: group.Id})
+		return notify.Notify(tx, []string{user.Id}, notice)
 	})
 	if err != nil {
 		return e.BadRequestError("Could not invite the member.", err)
@@ -477,7 +481,8 @@ func transferGroup(e *core.RequestEvent) error {
 		}
 		return notify.Notify(tx, []string{body.User}, notify.Notification{Kind: "group_owner",
 			Title: fmt.Sprintf("You now own the group %s", group.GetString("name")), URL: "/groups/" + group.Id,
-			SourceCollection: "groups", SourceID: group.Id})
+			SourceCollection: "groups", SourceID: group.Id,
+			Vars: map[string]string{"GROUP": group.GetString("name")}})
 	})
 	if err != nil {
 		return e.BadRequestError("Could not hand over the group.", err)

@@ -570,7 +570,8 @@ func TestAdminAnnouncementReachesMembersOfTheRank(t *testing.T) {
 	}
 }
 
-// Notices shown in the app only (tips, orders, missed calls) have their
+// Notices shown in the app only (tips, orders, missed calls, group
+// invitations and hand-overs) have their
 // title in the member's language too, filled with the sender's values; a
 // notice whose values are missing keeps the sender's own title.
 func TestAppOnlyNoticeTitlesInTheMembersLanguage(t *testing.T) {
@@ -592,6 +593,10 @@ func TestAppOnlyNoticeTitlesInTheMembersLanguage(t *testing.T) {
 			"Missed call from Aki", "Akiさんからの不在着信"},
 		{notify.Notification{Kind: "room_post", Title: "x", Vars: map[string]string{"AUTHOR": "Aki", "ROOM": "Lounge"}},
 			"Aki in Lounge", "LoungeにAkiさんの新しい投稿"},
+		{notify.Notification{Kind: "group_invite", Title: "x", Vars: map[string]string{"GROUP": "Tea club"}},
+			"You are invited to the group Tea club", "グループ「Tea club」に招待されました"},
+		{notify.Notification{Kind: "group_owner", Title: "x", Vars: map[string]string{"GROUP": "Tea club"}},
+			"You now own the group Tea club", "グループ「Tea club」のオーナーになりました"},
 		{notify.Notification{Kind: "missed_call", Title: "Missed call"}, "Missed call", "Missed call"},
 	}
 	for i, c := range cases {

@@ -85,6 +85,8 @@ var appKinds = map[string]map[string]string{
 	"order_paid":   {"en": "Payment received: {PRODUCT}", "ja": "お支払いを受け付けました: {PRODUCT}"},
 	"order_sold":   {"en": "You sold {PRODUCT}", "ja": "{PRODUCT}が売れました"},
 	"missed_call":  {"en": "Missed call from {CALLER}", "ja": "{CALLER}さんからの不在着信"},
+	"group_invite": {"en": "You are invited to the group {GROUP}", "ja": "グループ「{GROUP}」に招待されました"},
+	"group_owner":  {"en": "You now own the group {GROUP}", "ja": "グループ「{GROUP}」のオーナーになりました"},
 }
 
 // MailLangs are the languages every e-mail exists in (users.lang).
