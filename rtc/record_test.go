@@ -118,7 +118,7 @@ const recordedPublisher = `<!doctype html><meta charset="utf-8"><script>
 })();
 </script>`
 
-// Chromium's fake camera and microphone are recorded at the size sent.
+// Chromium's fake camera and microphone are recorded, at the size Chrome sends.
 func TestChromiumPublisherIsRecorded(t *testing.T) {
 	url, srv, authz, live, recorded := recordEnv(t, recordedPublisher)
 	authz.hosts["cr"] = "host"
@@ -147,7 +147,10 @@ func TestChromiumPublisherIsRecorded(t *testing.T) {
 	if v == nil || a == nil {
 		t.Fatalf("tracks: %s", strings.Join(codecs, ", "))
 	}
-	if v.Width != 640 || v.Height != 360 || v.Blocks < 30 || a.Blocks < 100 {
+	// Chrome starts below the captured 640x360 when its first bandwidth
+	// estimate is low (320x180 in one CI run): the file carries the size
+	// Chrome sent, in the camera's shape.
+	if v.Width < 160 || v.Width > 640 || v.Width*9 != v.Height*16 || v.Blocks < 30 || a.Blocks < 100 {
 		t.Fatalf("video %dx%d %d blocks, audio %d blocks", v.Width, v.Height, v.Blocks, a.Blocks)
 	}
 }
