@@ -50,6 +50,20 @@ func recordEnv(t *testing.T, page string) (url string, srv *rtc.Server, authz *t
 	return hs.URL, srv, authz, live, recorded
 }
 
+// endAndInspect ends stream id and reads the recording it hands over.
+func endAndInspect(t *testing.T, srv *rtc.Server, id string, recorded chan string) rtc.RecordingInfo {
+	t.Helper()
+	srv.EndStream(id)
+	select {
+	case path := <-recorded:
+		t.Cleanup(func() { os.Remove(path) })
+		return inspect(t, path)
+	case <-time.After(15 * time.Second):
+		t.Fatal("no recording")
+		return rtc.RecordingInfo{}
+	}
+}
+
 func inspect(t *testing.T, path string) rtc.RecordingInfo {
 	t.Helper()
 	f, err := os.Open(path)
@@ -74,15 +88,7 @@ func TestPionPublisherIsRecorded(t *testing.T) {
 		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
 	}
 	time.Sleep(4 * time.Second)
-	srv.EndStream("rec")
-	var path string
-	select {
-	case path = <-recorded:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no recording")
-	}
-	defer os.Remove(path)
-	info := inspect(t, path)
+	info := endAndInspect(t, srv, "rec", recorded)
 	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
 	if v == nil || a == nil {
 		t.Fatalf("tracks: %+v", info.Tracks)
@@ -129,15 +135,7 @@ func TestChromiumPublisherIsRecorded(t *testing.T) {
 		t.Fatal("Chromium's stream did not go live")
 	}
 	time.Sleep(8 * time.Second)
-	srv.EndStream("cr")
-	var path string
-	select {
-	case path = <-recorded:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no recording")
-	}
-	defer os.Remove(path)
-	info := inspect(t, path)
+	info := endAndInspect(t, srv, "cr", recorded)
 	var codecs []string
 	for _, tr := range info.Tracks {
 		codecs = append(codecs, tr.Codec)
