@@ -26,7 +26,7 @@ import (
 // Query parameters: q (required, 1–200 characters; words separated by
 // spaces must all match), category, author, tag, kind
 // (topic|post|room_message), page, perPage (max 50). Results are ranked
-// BM25-style (title weighs more than body; see scoreHits) among the newest
+// BM25-style (title weighs more than body; see salon.RankScores) among the newest
 // 2000 readable forum matches and the newest 2000 readable room messages,
 // and carry an HTML-escaped snippet with the matches in <mark>.
 // Only categories the caller may read (ReadableCategoryIDs) and rooms the
@@ -323,35 +323,14 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 	return hits, nil
 }
 
-// scoreHits gives each hit a BM25-style score: per word, term frequency
-// with saturation (k1 = 1.2) and length normalisation (b = 0.75) against
-// the candidates' mean length; a match in the title counts three times.
-// Within one query the inverse document frequency of BM25 barely moves the
-// order among candidates that all contain every word, so it is left out.
+// scoreHits scores each hit with the kernel's ranking (salon.RankScores: a
+// match in a topic's title counts three times), rounded for the answer.
 func scoreHits(hits []SearchHit, terms []string) {
-	if len(hits) == 0 {
-		return
-	}
-	const k1, b, titleWeight = 1.2, 0.75, 3.0
-	lowered := make([]string, len(terms))
-	for i, t := range terms {
-		lowered[i] = strings.ToLower(t)
-	}
-	lengths := make([]float64, len(hits))
-	var total float64
+	docs := make([]salon.RankDoc, len(hits))
 	for i, h := range hits {
-		lengths[i] = float64(utf8.RuneCountInString(h.Body) + 1)
-		total += lengths[i]
+		docs[i] = salon.RankDoc{Title: h.Title, Body: h.Body}
 	}
-	avg := total / float64(len(hits))
-	for i := range hits {
-		title, body := strings.ToLower(hits[i].Title), strings.ToLower(hits[i].Body)
-		norm := k1 * (1 - b + b*lengths[i]/avg)
-		var score float64
-		for _, t := range lowered {
-			tf := titleWeight*float64(strings.Count(title, t)) + float64(strings.Count(body, t))
-			score += tf * (k1 + 1) / (tf + norm)
-		}
+	for i, score := range salon.RankScores(docs, terms) {
 		hits[i].Score = math.Round(score*1000) / 1000
 	}
 }
