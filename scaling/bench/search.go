@@ -62,10 +62,14 @@ func searchRows(b *bench) ([]line, error) {
 	}
 	var lines []line
 	for _, q := range queries {
+		cpu0, _ := cpuTime(srv.Pid)
 		lat, matches, err := measure(srv, s.token, q.path, b.requests)
 		if err != nil {
 			return nil, err
 		}
+		cpu1, _ := cpuTime(srv.Pid)
+		// the server's CPU per request does not depend on how busy the machine is
+		cpu := (cpu1 - cpu0) / time.Duration(b.requests+5)
 		p50, p99 := percentile(lat, 50), percentile(lat, 99)
 		where := "room search"
 		if strings.HasPrefix(q.path, site) {
@@ -73,11 +77,11 @@ func searchRows(b *bench) ([]line, error) {
 		}
 		lines = append(lines, line{
 			what:   fmt.Sprintf("%s over %s messages + %s posts: %s (%s)", where, count(b.messages), count(b.posts), q.what, matches),
-			figure: fmt.Sprintf("p50 %s / p99 %s ms", ms(p50), ms(p99)),
+			figure: fmt.Sprintf("p50 %s / p99 %s ms (server CPU %s ms per request)", ms(p50), ms(p99), ms(cpu)),
 			goal:   "p99 < " + ms(searchGoal) + " ms",
 			met:    p99 < searchGoal,
 		})
-		log.Printf("search: %s %s: p50 %s p99 %s ms", where, q.what, ms(p50), ms(p99))
+		log.Printf("search: %s %s: p50 %s p99 %s ms, server CPU %s ms per request (load average %s)", where, q.what, ms(p50), ms(p99), ms(cpu), loadAverage())
 	}
 	return lines, nil
 }
@@ -281,7 +285,7 @@ func seedPosts(db *dbx.DB, n int, cats []string, author string, vocab []string) 
 			if i%100 == 0 {
 				topicID = id()
 				if _, err := topic.Bind(dbx.Params{"id": topicID, "cat": cats[(i/100)%len(cats)], "author": author,
-					"title": zipfText(rng, zipf, vocab[:1000]), "body": zipfText(rng, zipf, vocab), "at": at}).Execute(); err != nil {
+					"title": zipfText(rng, zipf, vocab), "body": zipfText(rng, zipf, vocab), "at": at}).Execute(); err != nil {
 					return fmt.Errorf("topic %d: %w", i/100, err)
 				}
 			}
