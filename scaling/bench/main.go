@@ -16,7 +16,10 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"salonbase/scaling/benchserver"
@@ -42,8 +45,12 @@ type line struct {
 	met                bool
 }
 
-// bench holds what every row shares: the flags and the binary.
+// bench holds what every row shares: the flags, the binary and the
+// servers started (stopped if the command is interrupted).
 type bench struct {
+	mu      sync.Mutex
+	servers []*benchserver.Server
+
 	bin      string // the salonbase binary every row starts
 	full     bool
 	messages int // room messages in the search row's salon
@@ -74,7 +81,34 @@ func main() {
 	}
 }
 
+// start starts a server for a row (see benchserver.Start); the row stops it.
+func (b *bench) start(name string) (*benchserver.Server, error) {
+	srv, err := benchserver.Start(name, b.bin, password)
+	if err == nil {
+		b.mu.Lock()
+		b.servers = append(b.servers, srv)
+		b.mu.Unlock()
+	}
+	return srv, err
+}
+
+// stopOnSignal stops every server started when the command is interrupted
+// (they run in their own process groups, so they would outlive it).
+func (b *bench) stopOnSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ch
+		b.mu.Lock()
+		for _, srv := range b.servers {
+			srv.Stop()
+		}
+		os.Exit(1)
+	}()
+}
+
 func run(b *bench, only string) error {
+	b.stopOnSignal()
 	if b.bin == "" {
 		dir, err := os.MkdirTemp("", "salonbase-bench-")
 		if err != nil {

@@ -34,7 +34,7 @@ const (
 )
 
 func searchRows(b *bench) ([]line, error) {
-	srv, err := benchserver.Start("bench-search", b.bin, password)
+	srv, err := b.start("bench-search")
 	if err != nil {
 		return nil, err
 	}
