@@ -7,13 +7,14 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"salonbase/hooks/salon"
 	_ "salonbase/pb_migrations"
 )
 
 // TestRoomSearchIndexRebuiltWithTheRoom: messages written before the index
-// got its room column are found, per room, after the migration (the index
-// is rebuilt from the messages), later writes keep it in step, and the
-// revert leaves a working body-only index.
+// got its room column are found, per room, after the migrations (the index
+// is rebuilt from the messages, today with the room's key), later writes
+// keep it in step, and the revert leaves a working body-only index.
 func TestRoomSearchIndexRebuiltWithTheRoom(t *testing.T) {
 	t.Parallel()
 	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
@@ -65,16 +66,17 @@ func TestRoomSearchIndexRebuiltWithTheRoom(t *testing.T) {
 			t.Errorf("%s: want %v, got %v", match, ids, got)
 		}
 	}
-	want(`{room}: "roomaaaaaaaaaaa" AND {body}: "会議をします"`, "message00000001")
-	want(`{room}: "roombbbbbbbbbbb" AND {body}: "会議をします"`, "message00000002")
+	room := func(id string) string { return `{room_key}: "` + salon.RoomSearchKey(id) + `"` }
+	want(room("roomaaaaaaaaaaa")+` AND {body}: "会議をします"`, "message00000001")
+	want(room("roombbbbbbbbbbb")+` AND {body}: "会議をします"`, "message00000002")
 	want(`{body}: "roomaaa"`)
 
 	// later writes: an edit, a move to another room, a deletion
 	if _, err := app.DB().NewQuery("UPDATE room_messages SET body = 'ミーティングの予定', room = 'roombbbbbbbbbbb' WHERE id = 'message00000001'").Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want(`{room}: "roomaaaaaaaaaaa" AND {body}: "会議をします"`)
-	want(`{room}: "roombbbbbbbbbbb" AND {body}: "ミーティング"`, "message00000001")
+	want(room("roomaaaaaaaaaaa") + ` AND {body}: "会議をします"`)
+	want(room("roombbbbbbbbbbb")+` AND {body}: "ミーティング"`, "message00000001")
 	if _, err := app.DB().NewQuery("DELETE FROM room_messages WHERE id = 'message00000002'").Execute(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // Search within a room: SQLite FTS5 with the trigram tokenizer over the body
-// and the room (see the migrations 1795430006 and 1795515001), ranked by a
+// and a key of the room (see the migrations 1795430006 and 1795519001), ranked by a
 // BM25-style score (sort=relevance, the default) or newest first
 // (sort=newest). Words of
 // fewer than three characters (common in Japanese: 東京, 会議) cannot use a
@@ -100,13 +100,10 @@ func searchRoom(e *core.RequestEvent) error {
 		params[p] = like
 	}
 	if match != "" {
-		// the room is a column of the index: FTS5 yields this room's
-		// matches only, so the work follows the room, not the salon
-		if roomPhrase, _ := salon.FtsTerm(room.Id); roomPhrase != "" {
-			match = "{room}: " + roomPhrase + " AND {body}: (" + match + ")"
-		} else {
-			match = "{body}: (" + match + ")"
-		}
+		// the room's key is a column of the index: FTS5 yields this room's
+		// matches only (and those of a room sharing its key, which the
+		// room condition drops), so the work follows the room, not the salon
+		match = `{room_key}: "` + salon.RoomSearchKey(room.Id) + `" AND {body}: (` + match + ")"
 		from = "room_messages_fts JOIN room_messages m ON m.rowid = room_messages_fts.rowid"
 		where += " AND room_messages_fts MATCH {:match}"
 		params["match"] = match
@@ -152,11 +149,11 @@ func searchRoomRanked(e *core.RequestEvent, from, where string, params dbx.Param
 	}
 	total := len(rows)
 	rows = rows[:min(total, roomSearchCountCap)]
-	bodies := make([]string, len(rows))
+	docs := make([]salon.RankDoc, len(rows))
 	for i, r := range rows {
-		bodies[i] = r.Body
+		docs[i].Body = r.Body
 	}
-	scores := salon.RankScores(bodies, terms)
+	scores := salon.RankScores(docs, terms)
 	order := make([]int, len(rows))
 	for i := range order {
 		order[i] = i

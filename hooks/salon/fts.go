@@ -20,3 +20,25 @@ func FtsTerm(word string) (phrase, like string) {
 	}
 	return "", "%" + likeEscaper.Replace(word) + "%"
 }
+
+// RoomSearchKey is the 3-character key under which the room message index
+// holds room id's messages (see the migration 1795519001): three
+// private-use characters, U+E000 + a base-31 number of 5 of the id's
+// characters mod 6400 each. Two rooms may share a key, so a search also
+// filters on the room.
+func RoomSearchKey(id string) string {
+	runes := []rune(id)
+	key := make([]rune, 3)
+	for k := range key {
+		v := 0
+		for i := 5 * k; i < 5*k+5; i++ {
+			c := 0
+			if i < len(runes) {
+				c = int(runes[i])
+			}
+			v = v*31 + c
+		}
+		key[k] = 0xE000 + rune(v%6400)
+	}
+	return string(key)
+}
