@@ -22,7 +22,7 @@ import (
 // live stream and call features that drive it. The media server decides
 // nothing itself: rtcAuthz answers its questions with the policies in policy.go.
 func bindRTC(app core.App) {
-	a := &rtcAuthz{app: app}
+	a := &rtcAuthz{app: app, uploads: make(chan struct{}, recordingUploads)}
 	a.bindCounts(app)
 	a.svc = rtc.Register(app, a, rtc.Events{
 		StreamLive:  a.streamLive,
@@ -32,6 +32,12 @@ func bindRTC(app core.App) {
 		ViewerCount:    a.viewerCount,
 		CallLeft:       a.callLeft,
 	}, rtcConfig)
+	// After rtc.Register's: the closing media server finishes the
+	// recordings under way, and their uploads complete before the app ends.
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		salon.WaitBackground(e.App)
+		return e.Next()
+	})
 	app.OnServe().BindFunc(a.resumeStreams) // after rtc.Register's: the media server runs
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
@@ -82,6 +88,8 @@ type rtcAuthz struct {
 	countTimers map[string]*time.Timer // their writes, by stream
 	countsOff   bool                   // the app has terminated
 	countSaves  sync.WaitGroup         // writes under way
+
+	uploads chan struct{} // recordings being attached (recordingUploads at most)
 }
 
 // member returns the member whose PocketBase token the request carries
