@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +38,7 @@ func bindRTC(app core.App) {
 		return e.Next()
 	})
 	app.OnServe().BindFunc(a.resumeStreams) // after rtc.Register's: the media server runs
+	app.OnRecordAfterUpdateSuccess("live_streams").BindFunc(a.recoverLeftovers)
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
@@ -55,9 +55,7 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
 		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
 	}
-	// Recordings under way are written next to the database, not to a
-	// temporary directory that may be small (tmpfs) or cleaned.
-	recDir := filepath.Join(app.DataDir(), "recordings_tmp")
+	recDir := recordingsDir(app)
 	if err := os.MkdirAll(recDir, 0o700); err != nil {
 		return rtc.Config{}, fmt.Errorf("recordings dir: %w", err)
 	}
@@ -89,7 +87,9 @@ type rtcAuthz struct {
 	countsOff   bool                   // the app has terminated
 	countSaves  sync.WaitGroup         // writes under way
 
-	uploads chan struct{} // recordings being attached (recordingUploads at most)
+	uploads    chan struct{} // recordings being attached (recordingUploads at most)
+	leftoverMu sync.Mutex
+	leftovers  map[string][]string // files left by a crash, by stream still live (leftovers.go)
 }
 
 // member returns the member whose PocketBase token the request carries
@@ -199,8 +199,10 @@ func rtcError(err error) error {
 // server last stopped (the media server does not end streams when it
 // stops). Its host's studio publishes again by itself; the media server
 // gives it the rejoin window and otherwise ends it (streamEnded). The old
-// viewer count is gone with the old connections.
+// viewer count is gone with the old connections. Recordings the last
+// process left behind are dealt with first (leftovers.go).
 func (a *rtcAuthz) resumeStreams(e *core.ServeEvent) error {
+	a.recoverRecordings(e.App)
 	live, err := e.App.FindAllRecords("live_streams", dbx.HashExp{"status": "live"})
 	if err != nil {
 		e.App.Logger().Error("live: streams to resume", "error", err)
