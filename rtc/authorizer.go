@@ -52,7 +52,9 @@ type Authorizer interface {
 // Events tells the application what happened to streams and calls, so it
 // can update its records. Every field may be nil. Callbacks run one at a
 // time, in order, on a goroutine of their own (never on the media path),
-// so they may take their time and write to the database.
+// so they may write to the database; a slow one delays every event after
+// it, so long work (uploading a recording) belongs on a goroutine of the
+// application's.
 type Events struct {
 	// StreamLive: the publisher's media arrived; viewers can join.
 	StreamLive func(streamID string, publisher Grant)
@@ -63,7 +65,9 @@ type Events struct {
 	// StreamRecorded: a recorded stream (its publisher's Grant.Record)
 	// ended and its WebM file is complete at path, in Config.RecordDir.
 	// The callee owns the file and must remove it. Without this callback
-	// nothing is recorded.
+	// nothing is recorded. A file a crash left in Config.RecordDir is named
+	// after its stream (RecordingStream) and can be repaired
+	// (RepairRecording).
 	StreamRecorded func(streamID, path string)
 	// ViewerCount: the number of connected viewers changed.
 	ViewerCount func(streamID string, viewers int)

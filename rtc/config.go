@@ -73,6 +73,13 @@ type Config struct {
 	// MaxPublishBitrate (bits/s) is the most a publisher is asked to send
 	// (REMB, once a second).
 	MaxPublishBitrate int
+	// StartPublishBitrate (bits/s) is what a browser publisher is asked to
+	// start sending video at (see withStartBitrate); -1: Chrome's own
+	// start (300 kbit/s).
+	StartPublishBitrate int
+	// UDPBatch > 0 sends the media port's IPv4 packets in batches of up
+	// to UDPBatch per system call (sendmmsg; see batch.go).
+	UDPBatch int
 }
 
 // Defaults fills the zero fields of c.
@@ -107,6 +114,9 @@ func (c Config) withDefaults() Config {
 		c.RejoinGrace = 15 * time.Second
 	}
 	def(&c.MaxPublishBitrate, 6_000_000)
+	if c.StartPublishBitrate == 0 {
+		c.StartPublishBitrate = 1_500_000
+	}
 	return c
 }
 

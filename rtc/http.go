@@ -182,7 +182,11 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss *session, pc 
 	w.Header().Set("ETag", etag(pc))
 	w.Header().Set("Accept-Patch", sdpFragType)
 	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
+	answer := pc.LocalDescription().SDP
+	if ss.grant.Kind == KindPublish || ss.grant.Kind == KindCallSend {
+		answer = withStartBitrate(answer, s.cfg.StartPublishBitrate/1000)
+	}
+	_, _ = io.WriteString(w, answer)
 }
 
 func (s *Server) negotiate(pc *webrtc.PeerConnection, offerSDP string) error {

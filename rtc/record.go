@@ -161,9 +161,10 @@ func recordable(c webrtc.RTPCodecCapability) bool {
 	return false
 }
 
-// newRecorder starts recording tracks into a new file in dir. It returns
-// nil and no error when a video track's codec cannot be recorded.
-func newRecorder(dir string, tracks []*forwarder) (*recorder, error) {
+// newRecorder starts recording tracks of stream streamID into a new file
+// in dir (named after the stream: see RecordingStream). It returns nil and
+// no error when a video track's codec cannot be recorded.
+func newRecorder(dir, streamID string, tracks []*forwarder) (*recorder, error) {
 	r := &recorder{
 		in:   make(chan recordItem, recordQueue),
 		addc: make(chan *forwarder, 4),
@@ -182,7 +183,7 @@ func newRecorder(dir string, tracks []*forwarder) (*recorder, error) {
 	if len(r.tracks) == 0 {
 		return nil, nil
 	}
-	file, err := os.CreateTemp(dir, "live-*.webm")
+	file, err := os.CreateTemp(dir, recordingPrefix+streamID+"-*.webm")
 	if err != nil {
 		return nil, fmt.Errorf("recording file: %w", err)
 	}
@@ -662,7 +663,7 @@ func (s *Server) startRecording(st *stream) {
 		s.log.Warn("rtc stream not recorded: its video is simulcast", "stream", st.id)
 		return
 	}
-	rec, err := newRecorder(s.cfg.RecordDir, st.tracks)
+	rec, err := newRecorder(s.cfg.RecordDir, st.id, st.tracks)
 	if err != nil {
 		s.log.Error("rtc recording not started", "stream", st.id, "error", err)
 		return

@@ -36,7 +36,7 @@ func TestRecorderReordersSkipsToKeyframeAndSyncsBySenderReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := newRecorder(t.TempDir(), []*forwarder{vf, af})
+	rec, err := newRecorder(t.TempDir(), "s", []*forwarder{vf, af})
 	if err != nil || rec == nil {
 		t.Fatalf("recorder: %v %v", rec, err)
 	}
@@ -168,7 +168,7 @@ func TestRecorderSkipsCodecsWebMCannotCarry(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	rec, err := newRecorder(dir, []*forwarder{vf, af})
+	rec, err := newRecorder(dir, "s", []*forwarder{vf, af})
 	if rec != nil || err != nil {
 		t.Fatalf("an H264 stream was recorded: %v %v", rec, err)
 	}

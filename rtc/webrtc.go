@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"fmt"
+	"github.com/pion/transport/v5/stdnet"
 	"log/slog"
 	"slices"
 	"strings"
@@ -142,6 +143,13 @@ func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
 		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(networks...)}
 		if cfg.IncludeLoopback {
 			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		if cfg.UDPBatch > 0 {
+			std, err := stdnet.NewNet()
+			if err != nil {
+				return nil, fmt.Errorf("network: %w", err)
+			}
+			opts = append(opts, ice.UDPMuxFromPortWithNet(batchNet{Net: std, size: cfg.UDPBatch}))
 		}
 		return ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	}

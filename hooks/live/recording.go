@@ -20,10 +20,28 @@ import (
 // it with a file token. The host and admins delete it with
 // DELETE /api/salon/live/{id}/recording.
 
-// streamRecorded attaches a finished recording to its stream. The file is
+// recordingUploads is how many recordings are attached at once: each one
+// copies a whole file to the app's storage (S3 maybe), so a burst of
+// streams ending together must not open a connection per stream.
+const recordingUploads = 2
+
+// streamRecorded hands a finished recording to a background upload: the
+// media server's events (a stream going live, ending, its viewer count)
+// run one at a time on one goroutine, and a slow storage must not hold
+// them up. The app waits for the uploads when it terminates.
+func (a *rtcAuthz) streamRecorded(id, path string) {
+	salon.Background(a.app, "live: attach recording", func() error {
+		a.uploads <- struct{}{}
+		defer func() { <-a.uploads }()
+		a.attachRecording(id, path)
+		return nil
+	})
+}
+
+// attachRecording attaches a finished recording to its stream. The file is
 // removed once saved; on a failed save it is kept and its path logged, so
 // an operator can still attach it by hand.
-func (a *rtcAuthz) streamRecorded(id, path string) {
+func (a *rtcAuthz) attachRecording(id, path string) {
 	stream, err := a.app.FindRecordById("live_streams", id)
 	if err != nil {
 		// Deleted meanwhile: nobody can replay it any more.

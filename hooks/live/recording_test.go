@@ -174,3 +174,106 @@ func TestUnrecordedLiveAndAdminDeletes(t *testing.T) {
 		t.Fatal("the admin's delete left the recording")
 	}
 }
+
+// A recording's upload runs beside the media server's events, not on their
+// goroutine: while one recording's save is held up (its storage is slow),
+// another stream goes live and ends, and its viewer count is written. When
+// the app terminates it waits for the upload, so nothing recorded is lost.
+func TestSlowRecordingUploadKeepsMediaEventsFlowing(t *testing.T) {
+	app := testutil.NewApp(t)
+	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
+	other := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
+	viewer := testutil.CreateUser(t, app, testutil.User{})
+	srv := serveRTC(t, app)
+	hostTok, otherTok := testutil.Token(t, host), testutil.Token(t, other)
+
+	// The storage is slow: a save that brings a recording waits until the
+	// test lets it through (PocketBase uploads the file inside the save,
+	// after this hook).
+	uploading, release := make(chan string, 4), make(chan struct{})
+	app.OnRecordUpdate("live_streams").BindFunc(func(e *core.RecordEvent) error {
+		if len(e.Record.GetUnsavedFiles("recording")) > 0 {
+			uploading <- e.Record.Id
+			<-release
+		}
+		return e.Next()
+	})
+	released := false
+	let := func() {
+		if !released {
+			released = true
+			close(release)
+		}
+	}
+	t.Cleanup(let)
+
+	create := func(tok string, body map[string]any) string {
+		status, raw := srv.Do(t, http.MethodPost, "/api/collections/live_streams/records", tok, body)
+		if status != http.StatusOK {
+			t.Fatalf("create stream: %d %s", status, raw)
+		}
+		return testutil.Decode[map[string]any](t, raw)["id"].(string)
+	}
+	recorded := create(hostTok, map[string]any{"title": "Recorded", "record": true})
+	pub := rtctest.Publish(t, srv.URL+"/api/rtc/live/"+recorded+"/whip", hostTok)
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	waitStatus(t, app, "live_streams", recorded, "live")
+	time.Sleep(2 * time.Second) // two seconds of media
+	if res := rtctest.Do(t, http.MethodDelete, srv.URL+pub.Result.Location, hostTok, "", ""); res.Status != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", res.Status, res.Body)
+	}
+	select {
+	case id := <-uploading:
+		if id != recorded {
+			t.Fatalf("upload of %s", id)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the recording was never saved")
+	}
+
+	// The upload hangs; another host's stream goes live, gets a viewer
+	// (its count is written) and ends: every event reaches the database.
+	next := create(otherTok, map[string]any{"title": "Next"})
+	pub2 := rtctest.Publish(t, srv.URL+"/api/rtc/live/"+next+"/whip", otherTok)
+	if pub2.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub2.Result.Status, pub2.Result.Body)
+	}
+	waitStatus(t, app, "live_streams", next, "live")
+	v := rtctest.View(t, srv.URL+"/api/rtc/live/"+next+"/whep", testutil.Token(t, viewer))
+	if v.Result.Status != http.StatusCreated {
+		t.Fatalf("view: %d %s", v.Result.Status, v.Result.Body)
+	}
+	rtctest.Eventually(t, 10*time.Second, "viewer count written", func() bool {
+		return record(t, app, "live_streams", next).GetInt("viewer_count") == 1
+	})
+	v.Close()
+	if res := rtctest.Do(t, http.MethodDelete, srv.URL+pub2.Result.Location, otherTok, "", ""); res.Status != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", res.Status, res.Body)
+	}
+	waitStatus(t, app, "live_streams", next, "ended")
+	if record(t, app, "live_streams", recorded).GetString("recording") != "" {
+		t.Fatal("the held-up recording is attached already")
+	}
+
+	// The app terminates while the upload still hangs: it waits for it.
+	terminated := make(chan error, 1)
+	go func() { terminated <- app.OnTerminate().Trigger(&core.TerminateEvent{App: app}) }()
+	select {
+	case err := <-terminated:
+		t.Fatalf("terminated with an upload under way (%v)", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	let()
+	if err := <-terminated; err != nil {
+		t.Fatal(err)
+	}
+	stream := record(t, app, "live_streams", recorded)
+	if stream.GetString("recording") == "" {
+		t.Fatal("terminated without the recording")
+	}
+	if left, _ := os.ReadDir(filepath.Join(app.DataDir(), "recordings_tmp")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

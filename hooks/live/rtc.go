@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +21,7 @@ import (
 // live stream and call features that drive it. The media server decides
 // nothing itself: rtcAuthz answers its questions with the policies in policy.go.
 func bindRTC(app core.App) {
-	a := &rtcAuthz{app: app}
+	a := &rtcAuthz{app: app, uploads: make(chan struct{}, recordingUploads)}
 	a.bindCounts(app)
 	a.svc = rtc.Register(app, a, rtc.Events{
 		StreamLive:  a.streamLive,
@@ -32,7 +31,14 @@ func bindRTC(app core.App) {
 		ViewerCount:    a.viewerCount,
 		CallLeft:       a.callLeft,
 	}, rtcConfig)
+	// After rtc.Register's: the closing media server finishes the
+	// recordings under way, and their uploads complete before the app ends.
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		salon.WaitBackground(e.App)
+		return e.Next()
+	})
 	app.OnServe().BindFunc(a.resumeStreams) // after rtc.Register's: the media server runs
+	app.OnRecordAfterUpdateSuccess("live_streams").BindFunc(a.recoverLeftovers)
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
@@ -49,9 +55,7 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
 		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
 	}
-	// Recordings under way are written next to the database, not to a
-	// temporary directory that may be small (tmpfs) or cleaned.
-	recDir := filepath.Join(app.DataDir(), "recordings_tmp")
+	recDir := recordingsDir(app)
 	if err := os.MkdirAll(recDir, 0o700); err != nil {
 		return rtc.Config{}, fmt.Errorf("recordings dir: %w", err)
 	}
@@ -82,6 +86,10 @@ type rtcAuthz struct {
 	countTimers map[string]*time.Timer // their writes, by stream
 	countsOff   bool                   // the app has terminated
 	countSaves  sync.WaitGroup         // writes under way
+
+	uploads    chan struct{} // recordings being attached (recordingUploads at most)
+	leftoverMu sync.Mutex
+	leftovers  map[string][]string // files left by a crash, by stream still live (leftovers.go)
 }
 
 // member returns the member whose PocketBase token the request carries
@@ -191,8 +199,10 @@ func rtcError(err error) error {
 // server last stopped (the media server does not end streams when it
 // stops). Its host's studio publishes again by itself; the media server
 // gives it the rejoin window and otherwise ends it (streamEnded). The old
-// viewer count is gone with the old connections.
+// viewer count is gone with the old connections. Recordings the last
+// process left behind are dealt with first (leftovers.go).
 func (a *rtcAuthz) resumeStreams(e *core.ServeEvent) error {
+	a.recoverRecordings(e.App)
 	live, err := e.App.FindAllRecords("live_streams", dbx.HashExp{"status": "live"})
 	if err != nil {
 		e.App.Logger().Error("live: streams to resume", "error", err)

@@ -6,7 +6,12 @@
 //
 //	go run ./rtc/chromebench -runs 3 -for 20s
 //
-// It prints when each run first reached 0.5, 1 and 1.5 Mbit/s.
+// The camera shows a busy picture the command writes first (moving noise,
+// y4m, looped by Chromium: -picture busy, the default) or Chromium's own
+// fake camera (-picture plain), whose flat picture needs too few bits to
+// show a ramp. It prints, per run, the load average, when the sent video
+// first reached 0.5, 1 and 1.5 Mbit/s (and 1.5 at 1280x720), and the sent
+// rate over time.
 package main
 
 import (
@@ -19,7 +24,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"salonbase/rtc"
@@ -86,18 +93,51 @@ func main() {
 	browser := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
 	verbose := flag.Bool("v", false, "print every sample")
 	remb := flag.Int("remb", 0, "the REMB cap the server sends (bits/s; 0: the default, Config.MaxPublishBitrate)")
+	start := flag.Int("start", 0, "the start bitrate the server asks Chrome for (bits/s; 0: the default, Config.StartPublishBitrate; -1: Chrome's own)")
+	picture := flag.String("picture", "busy", "the camera's picture: busy (moving noise the command writes) or plain (Chromium's fake camera)")
 	flag.Parse()
-	fmt.Println("| run | resolution at the end | limited by | ≥0.5 Mbit/s sent | ≥1 Mbit/s sent | ≥1.5 Mbit/s sent | estimate ≥1.5 Mbit/s | sent at the end | estimate at the end |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	var camera []string
+	switch *picture {
+	case "busy":
+		dir, err := os.MkdirTemp("", "chromebench-y4m")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		y4m := dir + "/busy.y4m"
+		if err := writeBusyPicture(y4m, 1280, 720, 30); err != nil {
+			log.Fatalf("busy picture: %v", err)
+		}
+		camera = []string{"--use-file-for-fake-video-capture=" + y4m}
+	case "plain":
+	default:
+		log.Fatalf("-picture %q: busy or plain", *picture)
+	}
+	fmt.Println("| run | load average | ≥0.5 Mbit/s sent | ≥1 Mbit/s sent | ≥1.5 Mbit/s sent | ≥1.5 Mbit/s sent at 1280x720 | estimate ≥1.5 Mbit/s | sent at 2 / 5 / 10 s (Mbit/s) | sent at the end | estimate at the end | resolution at the end | limited by |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for i := 1; i <= *runs; i++ {
-		if err := run(i, *browser, *dur, *verbose, *remb); err != nil {
+		if err := run(i, *browser, camera, *dur, *verbose, *remb, *start); err != nil {
 			log.Printf("run %d: %v", i, err)
 		}
 	}
 }
 
-func run(i int, browser string, dur time.Duration, verbose bool, remb int) error {
-	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, MaxPublishBitrate: remb}, open{}, rtc.Events{}, nil)
+// loadAverage is the 1-minute load average (the machine is shared: it
+// says how much CPU Chromium's encoder had).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func run(i int, browser string, camera []string, dur time.Duration, verbose bool, remb, start int) error {
+	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, MaxPublishBitrate: remb, StartPublishBitrate: start}, open{}, rtc.Events{}, nil)
 	if err != nil {
 		return err
 	}
@@ -131,17 +171,21 @@ func run(i int, browser string, dur time.Duration, verbose bool, remb int) error
 		return err
 	}
 	defer os.RemoveAll(profile)
-	cmd := exec.Command(browser, "--headless=new", "--no-sandbox", "--disable-gpu",
-		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-		"--user-data-dir="+profile, "http://"+ln.Addr().String()+"/")
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu",
+		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"}, camera...)
+	load := loadAverage()
+	cmd := exec.Command(browser, append(args, "--user-data-dir="+profile, "http://"+ln.Addr().String()+"/")...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers go with it
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	}()
-	deadline := time.Now().Add(dur + 15*time.Second)
+	// Chromium starts slowly on a loaded machine: the measured time starts
+	// at the page's first sample.
+	deadline := time.Now().Add(dur + 60*time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(250 * time.Millisecond)
 		mu.Lock()
@@ -176,12 +220,22 @@ func run(i int, browser string, dur time.Duration, verbose bool, remb int) error
 			log.Printf("t=%5.1f sent=%6.0f kbit/s estimate=%6.0f kbit/s %dx%d limited by %s, %s", s.T, s.Rate/1000, s.Avail/1000, s.W, s.H, s.Limit, s.State)
 		}
 	}
+	at := func(sec float64) string {
+		for _, s := range samples {
+			if s.T >= sec {
+				return fmt.Sprintf("%.2f", s.Rate/1e6)
+			}
+		}
+		return "–"
+	}
 	last := samples[len(samples)-1]
-	fmt.Printf("| %d | %dx%d | %s | %s | %s | %s | %s | %.2f Mbit/s | %.2f Mbit/s |\n", i, last.W, last.H, last.Limit,
+	fmt.Printf("| %d | %s–%s | %s | %s | %s | %s | %s | %s / %s / %s | %.2f Mbit/s | %.2f Mbit/s | %dx%d | %s |\n", i, load, loadAverage(),
 		first(func(s sample) bool { return s.Rate >= 0.5e6 }),
 		first(func(s sample) bool { return s.Rate >= 1e6 }),
 		first(func(s sample) bool { return s.Rate >= 1.5e6 }),
+		first(func(s sample) bool { return s.Rate >= 1.5e6 && s.W >= 1280 }),
 		first(func(s sample) bool { return s.Avail >= 1.5e6 }),
-		last.Rate/1e6, last.Avail/1e6)
+		at(2), at(5), at(10),
+		last.Rate/1e6, last.Avail/1e6, last.W, last.H, last.Limit)
 	return nil
 }

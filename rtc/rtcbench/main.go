@@ -47,6 +47,7 @@ func main() {
 	ns := flag.String("n", "10,50,200,500", "viewer counts")
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
 	simulcast := flag.Bool("simulcast", false, "the publisher sends three simulcast layers; viewers send TWCC feedback")
+	batch := flag.Int("batch", 0, "the server sends UDP in batches of this many packets (sendmmsg; 0: one sendto each)")
 	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
 	var profiles []dtls.SRTPProtectionProfile
@@ -59,7 +60,7 @@ func main() {
 		log.Fatalf("-srtp: cm or gcm, not %q", *cipher)
 	}
 	if *serve {
-		runServer()
+		runServer(*batch)
 		return
 	}
 	fmt.Printf("| viewers | server CPU (%% of one core) | CPU per viewer | publisher pkt/s | delivered pkt/s | server CPU per delivered pkt | delay p50 | delay p99 | server RSS | RSS per viewer |\n")
@@ -69,7 +70,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := run(n, *window, profiles, *simulcast); err != nil {
+		if err := run(n, *window, profiles, *simulcast, *batch); err != nil {
 			log.Printf("n=%d: %v", n, err)
 		}
 	}
@@ -86,7 +87,7 @@ func (open) AuthorizeCall(*http.Request, string) (rtc.Grant, error) {
 func (open) AuthorizeICE(*http.Request) (rtc.Grant, error) { return rtc.Grant{}, nil }
 func (open) StillAllowed(rtc.Grant) bool                   { return true }
 
-func runServer() {
+func runServer(batch int) {
 	// RTCBENCH_CPUPROFILE=file profiles the server (go tool pprof file).
 	if path := os.Getenv("RTCBENCH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
@@ -102,7 +103,7 @@ func runServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, UDPPort: port, MaxViewers: 10000, MaxSessionsPerUser: 100000},
+	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, UDPPort: port, MaxViewers: 10000, MaxSessionsPerUser: 100000, UDPBatch: batch},
 		open{}, rtc.Events{}, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -139,8 +140,8 @@ type child struct {
 	forwarded atomic.Uint64
 }
 
-func startServer() (*child, error) {
-	cmd := exec.Command(os.Args[0], "-serve")
+func startServer(batch int) (*child, error) {
+	cmd := exec.Command(os.Args[0], "-serve", "-batch", strconv.Itoa(batch))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -256,8 +257,8 @@ type delays struct {
 	packets atomic.Int64
 }
 
-func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile, simulcast bool) error {
-	srv, err := startServer()
+func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile, simulcast bool, batch int) error {
+	srv, err := startServer(batch)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,39 @@
+package rtc_test
+
+import (
+	"testing"
+	"time"
+
+	"salonbase/rtc"
+	"salonbase/rtc/rtctest"
+)
+
+// With batched writes on the single UDP port, viewers still get every
+// picture: two viewers decode the stream and receive it at its rate, and
+// the server closes cleanly (the queued packets flushed, the port freed
+// for a new server).
+func TestBatchedUDPWrites(t *testing.T) {
+	port := freeUDPPort(t)
+	e := newEnv(t, rtc.Config{UDPPort: port, UDPBatch: 16})
+	e.stream("b1", "host", "ann", "bob")
+	e.goLive(t, "b1", "host")
+	ann := rtctest.View(t, e.url+"/api/rtc/live/b1/whep", "ann")
+	bob := rtctest.View(t, e.url+"/api/rtc/live/b1/whep", "bob")
+	waitPicture(t, ann, "ann")
+	waitPicture(t, bob, "bob")
+	// The clip is about 30 frames a second: in two seconds each viewer
+	// gets dozens of packets more.
+	before := len(ann.VideoPackets()) + len(bob.VideoPackets())
+	time.Sleep(2 * time.Second)
+	if got := len(ann.VideoPackets()) + len(bob.VideoPackets()) - before; got < 60 {
+		t.Fatalf("%d video packets in 2 s for two viewers", got)
+	}
+	if err := e.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := rtc.New(rtc.Config{UDPPort: port, IncludeLoopback: true}, newAuthz(), rtc.Events{}, nil)
+	if err != nil {
+		t.Fatalf("the port is still taken after Close: %v", err)
+	}
+	again.Close()
+}

@@ -1,0 +1,151 @@
+package rtc
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/image/vp8"
+
+	"salonbase/rtc/rtctest"
+)
+
+// A recording cut short by a crash (no duration, no seek index, its last
+// frame half written) is repaired into a complete file holding every frame
+// that was written whole; a file cut inside its header is refused.
+func TestRepairRecordingCutShort(t *testing.T) {
+	frames := rtctest.VideoFrames(t)
+	vf, err := newForwarder(vp8Codec, webrtc.RTPCodecTypeVideo, "v", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	af, err := newForwarder(opusCodec, webrtc.RTPCodecTypeAudio, "a", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rec, err := newRecorder(dir, "stream42abc", []*forwarder{vf, af})
+	if err != nil || rec == nil {
+		t.Fatalf("recorder: %v %v", rec, err)
+	}
+	if id, ok := RecordingStream(filepath.Base(rec.path)); !ok || id != "stream42abc" {
+		t.Fatalf("the file %s is not named after its stream (%q)", rec.path, id)
+	}
+	vsink, asink := vf.rec.Load(), af.rec.Load()
+
+	// Six passes of the clip at 30 fps (a keyframe, so a cluster, each),
+	// Opus every 20 ms, sender reports first.
+	vp := rtp.NewPacketizer(1200, 96, 1, &codecs.VP8Payloader{}, rtp.NewFixedSequencer(1000), 90000)
+	var video []*rtp.Packet
+	for range 6 {
+		for _, fr := range frames {
+			video = append(video, vp.Packetize(fr, 3000)...)
+		}
+	}
+	var audio []*rtp.Packet
+	for i := range 6 * len(frames) * 20 / 30 {
+		audio = append(audio, &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 2,
+			SequenceNumber: uint16(500 + i), Timestamp: uint32(7000 + 960*i)}, Payload: rtctest.OpusSilence})
+	}
+	t0 := time.Now()
+	vsink.push(video[0])
+	asink.push(audio[0])
+	vsink.senderReport(toNTP(t0), video[0].Timestamp)
+	asink.senderReport(toNTP(t0), 7000)
+	for i, j := 1, 1; i < len(video) || j < len(audio); {
+		if i < len(video) {
+			vsink.push(video[i])
+			i++
+		}
+		if j < len(audio) && (j*3 < i*2 || i >= len(video)) {
+			asink.push(audio[j])
+			j++
+		}
+	}
+	// The process dies here: the file as the recorder left it so far.
+	var snap []byte
+	rtctest.Eventually(t, 10*time.Second, "frames written", func() bool {
+		b, err := os.ReadFile(rec.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grown := len(b) > len(snap)
+		snap = b
+		return !grown && len(b) > recordCues+2000
+	})
+	whole, err := InspectRecording(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatalf("the snapshot ends between frames, it should parse: %v", err)
+	}
+	wv, wa := whole.Track("V_VP8"), whole.Track("A_OPUS")
+	if wv == nil || wa == nil || wv.Blocks < len(frames) || whole.Cues != 0 || whole.Duration > time.Millisecond {
+		t.Fatalf("snapshot: %+v", whole)
+	}
+	path, _, err := rec.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path)
+
+	// Its last frame half written.
+	left := filepath.Join(dir, "live-stream42abc-123.webm")
+	if err := os.WriteFile(left, snap[:len(snap)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := RepairRecording(left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != wv.Blocks+wa.Blocks-1 {
+		t.Errorf("repaired %d frames of %d whole ones", n, wv.Blocks+wa.Blocks-1)
+	}
+	f, err := os.Open(left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := InspectRecording(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
+	if v == nil || a == nil || v.Blocks+a.Blocks != n || v.Keyframes != wv.Keyframes || v.Width != 64 || !v.Ordered || !a.Ordered {
+		t.Fatalf("repaired: %+v", info.Tracks)
+	}
+	if info.Cues == 0 || info.Duration < v.Last || info.Duration < a.Last || info.Duration < time.Second {
+		t.Errorf("repaired: duration %s (last blocks %s, %s), cues %d", info.Duration, v.Last, a.Last, info.Cues)
+	}
+	if v.First != wv.First || a.First != wa.First {
+		t.Errorf("first blocks at %s, %s; were %s, %s", v.First, a.First, wv.First, wa.First)
+	}
+	d := vp8.NewDecoder()
+	d.Init(bytes.NewReader(v.FirstFrame), len(v.FirstFrame))
+	if fh, err := d.DecodeFrameHeader(); err != nil || !fh.KeyFrame {
+		t.Fatalf("first video frame: %+v %v", fh, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("files in the recordings dir: %v", ents)
+	}
+
+	// Cut inside its header: nothing to repair, the file is left alone.
+	head := filepath.Join(dir, "live-other-1.webm")
+	if err := os.WriteFile(head, snap[:100], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RepairRecording(head); err == nil {
+		t.Fatal("a file cut inside its header was repaired")
+	}
+	if b, _ := os.ReadFile(head); len(b) != 100 {
+		t.Errorf("the unrepairable file was changed: %d bytes", len(b))
+	}
+	for _, name := range []string{"repair-1.webm", "live-.webm", "live-x.webm", "notes.txt"} {
+		if id, ok := RecordingStream(name); ok {
+			t.Errorf("%s taken for a recording of %q", name, id)
+		}
+	}
+}
