@@ -30,9 +30,10 @@ const (
 	layerBackoff    = 5 * time.Second  // no climb this long after a fall...
 	layerBackoffMax = time.Minute      // ...doubling while climbs keep failing
 	layerUpStable   = 20 * time.Second // a climb that held this long succeeded
-	layerFellFor    = time.Second      // an estimate that fell this recently is congestion...
+	layerFellFor    = time.Second      // an estimate that fell this recently...
+	layerFellBelow  = 0.75             // ...below this share of the layer's bitrate is congestion...
 	layerSettle     = time.Second      // ...unless it fell this soon after a switch
-	layerDownTicks  = 3                // or loss or growing delay seen this many ticks in a row
+	layerDownTicks  = 5                // or loss or growing delay seen this many ticks in a row
 	viewerStartBWE  = 2_500_000        // bits/s: a new viewer starts on the layer this fits
 	viewerMaxBWE    = 20_000_000
 )
@@ -98,6 +99,7 @@ type layerViewer struct {
 	upAt      time.Time
 	munger    munger
 	vp8       *vp8Munger // VP8 only
+	rec       *forwarder // a recording's viewer: the top layer, into rec
 	out       rtp.Packet
 }
 
@@ -244,7 +246,11 @@ func (l *layered) run(ly *layer) {
 				if v.vp8 != nil {
 					v.out.Payload = v.vp8.rewrite(pkt.Payload)
 				}
-				_ = v.local.WriteRTP(&v.out)
+				if v.rec != nil {
+					l.record(v, ly)
+				} else {
+					_ = v.local.WriteRTP(&v.out)
+				}
 			}
 		}
 		l.mu.Unlock()
@@ -366,15 +372,18 @@ func rank(rid string) int {
 
 // retarget sets v.target from v's estimate. Guarded by mu.
 //
-// Down: as soon as the estimate is below the viewer's layer and the link
-// shows congestion (the estimate fell within layerFellFor, or loss or
-// growing delay for layerDownTicks): a queue at the viewer's bottleneck
-// fills within a second or two and then drops packets, and every frame
-// after a lost packet is undecodable until the new layer's keyframe. An
-// estimate that is low only because it has not caught up (after a climb
-// it rises ~8% a second from where it was) is not congestion, nor is a
-// fall in the first second on a layer (GCC's first measurements after a
-// start or a keyframe burst).
+// Down: as soon as the estimate falls well below the viewer's layer, or
+// after loss or growing delay for layerDownTicks with the estimate below
+// it: a queue at the viewer's bottleneck fills within a second or two and
+// then drops packets, and every frame after a lost packet is undecodable
+// until the new layer's keyframe. GCC lowers its estimate to 0.85 × what
+// the viewer received, so a fall to under 0.75 × the layer's bitrate
+// means the link delivered clearly less than was sent, while a fall on a
+// link that delivers it all (a burst of delay) lands near 0.85 × and
+// waits for more evidence. An estimate that is low only because it has
+// not caught up (after a climb it rises ~8% a second from where it was)
+// is not congestion, nor is a fall in the first second on a layer (GCC's
+// first measurements after a start or a keyframe burst).
 //
 // Up (full ticks only): the estimate only rises as fast as what is sent
 // shows the link can carry (Pion's GCC does not probe), so a viewer below
@@ -384,6 +393,10 @@ func rank(rid string) int {
 func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 	layers := l.active(now)
 	if len(layers) == 0 {
+		return
+	}
+	if v.rec != nil {
+		v.target = layers[len(layers)-1].rid
 		return
 	}
 	est := viewerStartBWE
@@ -412,7 +425,8 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 	} else {
 		v.congested = 0
 	}
-	fell := !v.fellAt.IsZero() && now.Sub(v.fellAt) < layerFellFor && v.fellAt.Sub(v.switchedAt) >= layerSettle
+	fell := !v.fellAt.IsZero() && now.Sub(v.fellAt) < layerFellFor && v.fellAt.Sub(v.switchedAt) >= layerSettle &&
+		float64(est) < layerFellBelow*layers[cur].rate
 	if fit < cur && (fell || v.congested >= layerDownTicks) {
 		// The link cannot carry the layer: down now, up again only later.
 		v.target, v.cleanSince = layers[fit].rid, time.Time{}
@@ -468,7 +482,9 @@ func (s *Server) Layers(streamID string) []string {
 	for _, l := range ls {
 		l.mu.Lock()
 		for v := range l.viewers {
-			out = append(out, v.current)
+			if v.rec == nil {
+				out = append(out, v.current)
+			}
 		}
 		l.mu.Unlock()
 	}
