@@ -556,13 +556,21 @@ func (s *Server) addLayer(st *stream, pc *webrtc.PeerConnection, remote *webrtc.
 	return true
 }
 
-// drainLayerRTCP reads one layer's RTCP (its sender reports) so the
-// interceptors see it and the buffer never fills.
-func drainLayerRTCP(r *webrtc.RTPReceiver, rid string) {
-	buf := make([]byte, 1500)
+// drainLayerRTCP reads one layer's RTCP so the interceptors see it and
+// the buffer never fills, and hands its sender reports to the layered
+// track it feeds (byRecv: see addLayer), for the recording.
+func drainLayerRTCP(r *webrtc.RTPReceiver, rid string, byRecv *sync.Map) {
 	for {
-		if _, _, err := r.ReadSimulcast(buf, rid); err != nil {
+		pkts, _, err := r.ReadSimulcastRTCP(rid)
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok {
+				if l, ok := byRecv.Load(r); ok {
+					l.(*layered).senderReport(sr)
+				}
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package rtc
 import (
 	"fmt"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -58,4 +59,22 @@ func (s *Server) recordLayered(st *stream) []*forwarder {
 		out = append(out, f)
 	}
 	return out
+}
+
+// senderReport passes a publisher's sender report for the layer a
+// recording viewer gets on to its recorder, its RTP time mapped like the
+// packets (the recording aligns audio and video with them).
+func (l *layered) senderReport(sr *rtcp.SenderReport) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for v := range l.viewers {
+		if v.rec == nil || !v.started || v.munger.pending {
+			continue
+		}
+		if ly := l.layers[v.current]; ly != nil && ly.ssrc == sr.SSRC {
+			if sink := v.rec.rec.Load(); sink != nil {
+				sink.senderReport(sr.NTPTime, sr.RTPTime+v.munger.tsOff)
+			}
+		}
+	}
 }

@@ -61,6 +61,10 @@ func TestSimulcastPublisherIsRecorded(t *testing.T) {
 	if err := rtctest.CheckPicture(img); err != nil {
 		t.Fatalf("first frame: %v", err)
 	}
+	// The layer's sender reports align it with the audio.
+	if d := (a.First - v.First).Abs(); d > 300*time.Millisecond {
+		t.Errorf("audio starts %s away from video", d)
+	}
 	if info.Duration < 3*time.Second || info.Duration > 8*time.Second {
 		t.Errorf("duration %s for a stream recorded about 5 s", info.Duration)
 	}
