@@ -656,14 +656,8 @@ func (s *Server) startRecording(st *stream) {
 	if st.pub == nil || !st.pub.grant.Record || s.events.StreamRecorded == nil || st.rec != nil {
 		return
 	}
-	if len(st.simulcast) > 0 {
-		// The recorder takes forwarded tracks; a simulcast video has a
-		// track per viewer. The web client sends a recorded stream in one
-		// layer; a publisher that sends layers anyway is not recorded.
-		s.log.Warn("rtc stream not recorded: its video is simulcast", "stream", st.id)
-		return
-	}
-	rec, err := newRecorder(s.cfg.RecordDir, st.id, st.tracks)
+	// A simulcast video is recorded by a viewer of its top layer.
+	rec, err := newRecorder(s.cfg.RecordDir, st.id, append(s.recordLayered(st), st.tracks...))
 	if err != nil {
 		s.log.Error("rtc recording not started", "stream", st.id, "error", err)
 		return

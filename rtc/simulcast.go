@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,20 +14,26 @@ import (
 )
 
 // Layer choice (the way LiveKit's forwarder latches onto a target layer at
-// its keyframe): a viewer drops to a layer that fits its estimate at once
-// (congestion hurts now), and climbs only when the next layer fits with a
-// margin for a while, so an estimate wobbling around a layer's bitrate
-// does not make it switch back and forth.
+// its keyframe): a viewer drops to a layer that fits its estimate as soon
+// as the estimate falls below its layer (congestion hurts now: the
+// sooner the switch, the fewer packets the bottleneck's queue drops), and
+// climbs only when the next layer fits with a margin for a while, so an
+// estimate wobbling around a layer's bitrate does not make it switch back
+// and forth.
 const (
-	layerTick       = 500 * time.Millisecond
-	layerIdle       = time.Second     // a layer without packets this long is paused
-	layerUpMargin   = 1.25            // estimate ≥ 1.25 × the higher layer's bitrate...
-	layerUpHold     = 2 * time.Second // ...for this long
+	layerTick       = 100 * time.Millisecond // how often a fall is looked for
+	layerRateTicks  = 5                      // layer bitrates and climbs: every 5 ticks
+	layerIdle       = time.Second            // a layer without packets this long is paused
+	layerUpMargin   = 1.25                   // estimate ≥ 1.25 × the higher layer's bitrate...
+	layerUpHold     = 2 * time.Second        // ...for this long
 	layerPLIEvery   = int64(500 * time.Millisecond)
 	layerBackoff    = 5 * time.Second  // no climb this long after a fall...
 	layerBackoffMax = time.Minute      // ...doubling while climbs keep failing
 	layerUpStable   = 20 * time.Second // a climb that held this long succeeded
-	layerDownTicks  = 2                // congestion seen this many ticks in a row moves down (one may be a hiccup)
+	layerFellFor    = time.Second      // an estimate that fell this recently...
+	layerFellBelow  = 0.75             // ...below this share of the layer's bitrate is congestion...
+	layerSettle     = time.Second      // ...unless it fell this soon after a switch
+	layerDownTicks  = 5                // or loss or growing delay seen this many ticks in a row
 	viewerStartBWE  = 2_500_000        // bits/s: a new viewer starts on the layer this fits
 	viewerMaxBWE    = 20_000_000
 )
@@ -73,8 +80,15 @@ type layerViewer struct {
 	target  string                // the layer switched to at its next keyframe
 	started bool                  // current is set
 	// cleanSince: since when the link shows neither loss nor growing
-	// delay; congested: for how many ticks in a row it has shown them
+	// delay; lastEst: the estimate at the previous tick; fellAt: when
+	// the estimate last fell (GCC lowers it only on growing delay or
+	// heavy loss); switchedAt: when current began; congested: for how
+	// many ticks in a row GCC has seen loss or growing delay below the
+	// layer
 	cleanSince time.Time
+	lastEst    int
+	fellAt     time.Time
+	switchedAt time.Time
 	congested  int
 	// After the estimate falls, climbing waits upBlocked (longer each time
 	// a climb soon fell back): without probing, a climb is the probe, and
@@ -84,7 +98,17 @@ type layerViewer struct {
 	backoff   time.Duration
 	upAt      time.Time
 	munger    munger
+	vp8       *vp8Munger // VP8 only
+	rec       *forwarder // a recording's viewer: the top layer, into rec
 	out       rtp.Packet
+}
+
+// switchInput prepares v's mungers for another layer's packets.
+func (v *layerViewer) switchInput() {
+	v.munger.switchInput()
+	if v.vp8 != nil {
+		v.vp8.switchInput()
+	}
 }
 
 func newLayered(codec webrtc.RTPCodecCapability, trackID, streamID string) *layered {
@@ -113,7 +137,7 @@ func (l *layered) attach(source *webrtc.PeerConnection, remote *webrtc.TrackRemo
 	l.layers[ly.rid] = ly
 	for v := range l.viewers {
 		if v.current == ly.rid && v.started {
-			v.munger.switchInput()
+			v.switchInput()
 		}
 	}
 	l.mu.Unlock()
@@ -141,7 +165,11 @@ func (l *layered) newViewer(bwe cc.BandwidthEstimator) (*layerViewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &layerViewer{local: local, bwe: bwe}, nil
+	v := &layerViewer{local: local, bwe: bwe}
+	if strings.EqualFold(l.codec.MimeType, webrtc.MimeTypeVP8) {
+		v.vp8 = &vp8Munger{}
+	}
+	return v, nil
 }
 
 // join starts forwarding to v once its connection is up, so that the
@@ -150,7 +178,7 @@ func (l *layered) newViewer(bwe cc.BandwidthEstimator) (*layerViewer, error) {
 func (l *layered) join(v *layerViewer) {
 	l.mu.Lock()
 	l.viewers[v] = struct{}{}
-	l.retarget(v, time.Now())
+	l.retarget(v, time.Now(), true)
 	l.mu.Unlock()
 }
 
@@ -197,8 +225,8 @@ func (l *layered) run(ly *layer) {
 				}
 				// The switch: the new layer's keyframe follows the old
 				// layer's last packet in the viewer's one stream.
-				v.current, v.started = ly.rid, true
-				v.munger.switchInput()
+				v.current, v.started, v.switchedAt = ly.rid, true, now
+				v.switchInput()
 			}
 			if v.current != ly.rid || !v.started {
 				continue
@@ -215,7 +243,14 @@ func (l *layered) run(ly *layer) {
 			ok, want := v.munger.rewrite(&v.out.Header, notKey, l.codec.ClockRate, now)
 			wantKey = wantKey || want
 			if ok {
-				_ = v.local.WriteRTP(&v.out)
+				if v.vp8 != nil {
+					v.out.Payload = v.vp8.rewrite(pkt.Payload)
+				}
+				if v.rec != nil {
+					l.record(v, ly)
+				} else {
+					_ = v.local.WriteRTP(&v.out)
+				}
 			}
 		}
 		l.mu.Unlock()
@@ -256,31 +291,26 @@ func (l *layered) viewerWantsKeyframe(v *layerViewer) {
 	}
 }
 
-// choose measures the layers' bitrates and re-chooses every viewer's
-// layer every layerTick.
+// choose looks every layerTick for viewers whose estimate fell below
+// their layer, and every layerRateTicks measures the layers' bitrates and
+// re-chooses every viewer's layer (climbs included).
 func (l *layered) choose() {
 	t := time.NewTicker(layerTick)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-l.stop:
 			return
 		case now := <-t.C:
+			full := n%layerRateTicks == 0
 			var ask []*layer
 			l.mu.Lock()
-			for _, ly := range l.layers {
-				b := ly.bytes.Load()
-				inst := float64(b-ly.seenBytes) * 8 / layerTick.Seconds()
-				ly.seenBytes = b
-				if ly.rate == 0 {
-					ly.rate = inst
-				} else {
-					ly.rate = 0.7*ly.rate + 0.3*inst
-				}
+			if full {
+				l.measure()
 			}
 			for v := range l.viewers {
 				before := v.target
-				l.retarget(v, now)
+				l.retarget(v, now, full)
 				if v.target != before && v.target != "" {
 					ask = append(ask, l.layers[v.target])
 				}
@@ -289,6 +319,21 @@ func (l *layered) choose() {
 			for _, ly := range ask {
 				l.requestKeyframe(ly)
 			}
+		}
+	}
+}
+
+// measure updates each layer's smoothed bitrate. Guarded by mu.
+func (l *layered) measure() {
+	every := (layerRateTicks * layerTick).Seconds()
+	for _, ly := range l.layers {
+		b := ly.bytes.Load()
+		inst := float64(b-ly.seenBytes) * 8 / every
+		ly.seenBytes = b
+		if ly.rate == 0 {
+			ly.rate = inst
+		} else {
+			ly.rate = 0.7*ly.rate + 0.3*inst
 		}
 	}
 }
@@ -327,60 +372,100 @@ func rank(rid string) int {
 
 // retarget sets v.target from v's estimate. Guarded by mu.
 //
-// The estimate only rises as fast as what is sent shows the link can
-// carry (Pion's GCC does not probe), so a viewer moved down would stay
-// down for minutes. Two rules make up for it: a viewer moves down only on
-// evidence of congestion (loss or growing delay, two ticks in a row) with
-// the estimate below its layer, and a viewer below the top layer whose link has been clean
-// for layerUpHold tries the next layer up (the climb is the probe); a
-// climb that soon fails blocks the next try twice as long.
-func (l *layered) retarget(v *layerViewer, now time.Time) {
+// Down: as soon as the estimate falls well below the viewer's layer, or
+// after loss or growing delay for layerDownTicks with the estimate below
+// it: a queue at the viewer's bottleneck fills within a second or two and
+// then drops packets, and every frame after a lost packet is undecodable
+// until the new layer's keyframe. GCC lowers its estimate to 0.85 × what
+// the viewer received, so a fall to under 0.75 × the layer's bitrate
+// means the link delivered clearly less than was sent, while a fall on a
+// link that delivers it all (a burst of delay) lands near 0.85 × and
+// waits for more evidence. An estimate that is low only because it has
+// not caught up (after a climb it rises ~8% a second from where it was)
+// is not congestion, nor is a fall in the first second on a layer (GCC's
+// first measurements after a start or a keyframe burst).
+//
+// Up (full ticks only): the estimate only rises as fast as what is sent
+// shows the link can carry (Pion's GCC does not probe), so a viewer below
+// the top layer whose link has been clean for layerUpHold tries the next
+// layer up (the climb is the probe); a climb that soon fails blocks the
+// next try twice as long.
+func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 	layers := l.active(now)
 	if len(layers) == 0 {
 		return
 	}
-	est, congested := float64(viewerStartBWE), false
+	if v.rec != nil {
+		v.target = layers[len(layers)-1].rid
+		return
+	}
+	est := viewerStartBWE
 	if v.bwe != nil {
-		est = float64(v.bwe.GetTargetBitrate())
-		st := v.bwe.GetStats()
-		loss, _ := st["averageLoss"].(float64)
-		usage, _ := st["usage"].(string)
-		congested = loss > 0.02 || usage == "overuse"
+		est = v.bwe.GetTargetBitrate()
+		if v.lastEst > 0 && est < v.lastEst*97/100 {
+			v.fellAt = now
+		}
+		v.lastEst = est
 	}
 	// The highest layer the estimate carries (the lowest if none does).
 	fit := 0
 	for i, ly := range layers {
-		if ly.rate <= est {
+		if ly.rate <= float64(est) {
 			fit = i
 		}
 	}
-	if congested {
-		v.cleanSince = time.Time{}
+	cur := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.target })
+	if cur < 0 {
+		// First choice, or the layer paused: now.
+		v.target = layers[fit].rid
+		return
+	}
+	if fit < cur && congested(v) {
 		v.congested++
 	} else {
 		v.congested = 0
-		if v.cleanSince.IsZero() {
-			v.cleanSince = now
-		}
 	}
-	cur := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.target })
-	switch {
-	case cur < 0:
-		// First choice, or the layer paused: now.
-		v.target = layers[fit].rid
-	case fit < cur && v.congested >= layerDownTicks:
+	fell := !v.fellAt.IsZero() && now.Sub(v.fellAt) < layerFellFor && v.fellAt.Sub(v.switchedAt) >= layerSettle &&
+		float64(est) < layerFellBelow*layers[cur].rate
+	if fit < cur && (fell || v.congested >= layerDownTicks) {
 		// The link cannot carry the layer: down now, up again only later.
-		v.target = layers[fit].rid
+		v.target, v.cleanSince = layers[fit].rid, time.Time{}
 		if v.backoff == 0 || now.Sub(v.upAt) > layerUpStable {
 			v.backoff = layerBackoff
 		} else {
 			v.backoff = min(2*v.backoff, layerBackoffMax)
 		}
 		v.upBlocked = now.Add(v.backoff)
-	case cur+1 == len(layers) || now.Before(v.upBlocked) || congested:
-	case layers[cur+1].rate*layerUpMargin <= est || now.Sub(v.cleanSince) >= layerUpHold:
+		return
+	}
+	if !full || cur+1 == len(layers) {
+		return
+	}
+	if congested(v) || now.Sub(v.fellAt) < layerFellFor {
+		v.cleanSince = time.Time{}
+		return
+	}
+	if v.cleanSince.IsZero() {
+		v.cleanSince = now
+	}
+	if now.Before(v.upBlocked) {
+		return
+	}
+	if layers[cur+1].rate*layerUpMargin <= float64(est) || now.Sub(v.cleanSince) >= layerUpHold {
 		v.target, v.upAt, v.cleanSince = layers[cur+1].rid, now, time.Time{}
 	}
+}
+
+// congested reports whether GCC sees loss above 2% or growing delay on
+// v's link now.
+func congested(v *layerViewer) bool {
+	if v.bwe == nil {
+		return false
+	}
+	st := v.bwe.GetStats()
+	loss, _ := st["averageLoss"].(float64)
+	usage, _ := st["usage"].(string)
+	return loss > 0.02 || usage == "overuse"
 }
 
 // Layers reports, for tests and monitoring, the layer (RID) each viewer of
@@ -397,7 +482,9 @@ func (s *Server) Layers(streamID string) []string {
 	for _, l := range ls {
 		l.mu.Lock()
 		for v := range l.viewers {
-			out = append(out, v.current)
+			if v.rec == nil {
+				out = append(out, v.current)
+			}
 		}
 		l.mu.Unlock()
 	}
@@ -469,13 +556,21 @@ func (s *Server) addLayer(st *stream, pc *webrtc.PeerConnection, remote *webrtc.
 	return true
 }
 
-// drainLayerRTCP reads one layer's RTCP (its sender reports) so the
-// interceptors see it and the buffer never fills.
-func drainLayerRTCP(r *webrtc.RTPReceiver, rid string) {
-	buf := make([]byte, 1500)
+// drainLayerRTCP reads one layer's RTCP so the interceptors see it and
+// the buffer never fills, and hands its sender reports to the layered
+// track it feeds (byRecv: see addLayer), for the recording.
+func drainLayerRTCP(r *webrtc.RTPReceiver, rid string, byRecv *sync.Map) {
 	for {
-		if _, _, err := r.ReadSimulcast(buf, rid); err != nil {
+		pkts, _, err := r.ReadSimulcastRTCP(rid)
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok {
+				if l, ok := byRecv.Load(r); ok {
+					l.(*layered).senderReport(sr)
+				}
+			}
 		}
 	}
 }

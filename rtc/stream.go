@@ -112,7 +112,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		if remote.RID() == "" {
 			go s.readPublisherRTCP(recv, st)
 		} else {
-			go drainLayerRTCP(recv, remote.RID())
+			go drainLayerRTCP(recv, remote.RID(), &layers)
 		}
 		// One REMB per video m-line: a simulcast publisher's layers share
 		// one cap (libwebrtc applies REMB to its whole send rate).
