@@ -488,7 +488,7 @@ const ja: Record<Key, string> = {
   'err.code.dm_off': 'このサロンではダイレクトメッセージが無効になっています。',
   'err.code.admin_only': 'ダイレクトメッセージは運営者宛てのみ送れます。',
   'err.code.dm_admin_only': 'ダイレクトメッセージは運営者宛てのみ送れます。',
-  'err.code.rank_too_low': 'この操作にはより高いランクが必要です。',
+  'err.code.rank_too_low': 'ランクが足りないため、この操作はできません。',
   'err.code.dm_rank_too_low': 'この会員にメッセージを送るにはランクが足りません。',
   'err.code.recipient_rank_too_low': 'この会員のランクでは、会員からのダイレクトメッセージを受け取れません。',
   'err.code.dm_recipient_rank_too_low': 'この会員のランクでは、会員からのダイレクトメッセージを受け取れません。',
