@@ -2,6 +2,7 @@ import DOMPurify from 'dompurify';
 import { pb, me } from './pb';
 import type { EventRec, RSVPRec } from './records';
 import { i18n, t, type Key } from './i18n.svelte';
+import { fileURL } from './session.svelte';
 
 // Events: what the list, the month calendar and the event page share.
 // Times are stored in UTC and shown in the browser's zone, which is the
@@ -151,6 +152,21 @@ export function richText(html: string): string {
   const div = document.createElement('div');
   div.appendChild(out);
   return div.innerHTML;
+}
+
+// An event's cover: an image of at most 5 MB (the field's own limits,
+// checked before uploading), served as a protected file.
+export const COVER_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+export const COVER_MAX = 5 << 20;
+
+export function coverProblem(file: File): string {
+  if (!COVER_TYPES.includes(file.type)) return t('events.coverNotImage');
+  if (file.size > COVER_MAX) return t('events.coverTooBig', { size: (file.size / (1 << 20)).toFixed(1) + ' MB' });
+  return '';
+}
+
+export function coverURL(ev: EventRec): string {
+  return ev.cover ? fileURL(ev, ev.cover, '600x300') : '';
 }
 
 // safeURL lets only web links through (an href is never javascript:).
