@@ -70,6 +70,7 @@ function fieldName(f: string): string {
     email: 'auth.email', password: 'auth.password', passwordConfirm: 'auth.passwordConfirm', name: 'auth.name',
     invite_code: 'auth.inviteCode', subject: 'dm.subject', body: 'dm.body', attachments: 'dm.attachments',
     bio: 'profile.bio', avatar: 'profile.avatar', recipient: 'dm.to',
+    stream: 'events.stream', cover: 'events.cover', ends_at: 'ui2.endsAt', timezone: 'ui2.timezone',
   };
   return map[f] ? t(map[f]) : f;
 }

@@ -93,6 +93,9 @@ export const en = {
   'events.watchLiveNow': 'The live stream is on now.',
   'events.streamNotYet': 'The live stream starts here when the host goes live.',
   'events.streamEnded': 'The live stream has ended.',
+  'err.validation_event_stream': "Pick one of the organizer's own live streams.",
+  'err.validation_event_end': 'The event cannot end before it starts.',
+  'err.validation_event_timezone': 'Use a time zone such as Asia/Tokyo.',
 } as const;
 
 export const ja: Record<keyof typeof en, string> = {
@@ -188,4 +191,7 @@ export const ja: Record<keyof typeof en, string> = {
   'events.watchLiveNow': 'ライブ配信中です。',
   'events.streamNotYet': '主催者が配信を始めると、ここから視聴できます。',
   'events.streamEnded': 'ライブ配信は終了しました。',
+  'err.validation_event_stream': '主催者自身のライブ配信を選んでください。',
+  'err.validation_event_end': '終了日時は開始日時より後にしてください。',
+  'err.validation_event_timezone': 'Asia/Tokyo のようなタイムゾーンを指定してください。',
 };
