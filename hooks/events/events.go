@@ -55,6 +55,15 @@ func bindEvents(app core.App) {
 		case organizer == "" && e.Auth.Collection().Name == "users":
 			e.Record.Set("organizer", e.Auth.Id)
 		}
+		if err := checkStream(e); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+	app.OnRecordUpdateRequest("events").BindFunc(func(e *core.RecordRequestEvent) error {
+		if err := checkStream(e); err != nil {
+			return err
+		}
 		return e.Next()
 	})
 

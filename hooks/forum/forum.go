@@ -87,6 +87,7 @@ func createTopic(e *core.RecordRequestEvent) error {
 		return e.BadRequestError("A topic needs an author.", nil)
 	}
 	e.Record.Set("answer", "")
+	e.Record.Set("edited_at", "")
 	e.Record.Set("post_count", 0)
 	e.Record.Set("last_post_at", "")
 	if err := normalizeTags(e.Record); err != nil {
@@ -134,6 +135,12 @@ func updateTopic(e *core.RecordRequestEvent) error {
 	}
 	if e.Record.GetString("client_id") != orig.GetString("client_id") {
 		return e.BadRequestError("The client_id of a topic cannot change.", nil)
+	}
+	// edited_at is the server's: set when the words change, kept when only
+	// tags, the answer or an admin's pin, lock or move change
+	e.Record.Set("edited_at", orig.GetDateTime("edited_at"))
+	if e.Record.GetString("title") != orig.GetString("title") || e.Record.GetString("body") != orig.GetString("body") {
+		e.Record.Set("edited_at", types.NowDateTime())
 	}
 	if !salon.IsAdmin(e.Auth) {
 		for _, f := range topicAdminFields {

@@ -7,12 +7,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Server, launch, personPage, loginAs, shot, repo } from './harness.mjs';
-import { waitText, waitCount } from './util.mjs';
+import { chromium } from 'playwright-core';
+import { Server, personPage, loginAs, shot, repo, chromiumPath } from './harness.mjs';
+import { waitText, waitCount, png } from './util.mjs';
 
 const WEBHOOK_SECRET = 'whsec_e2e_events';
 let s, browser, stripeMock, ranks = {};
-let admin, aiko, ben, chika, gold;
+let admin, aiko, ben, chika, gold, tomo;
 
 // startStripeMock runs stripe-mock on free loopback ports and returns its URL.
 async function startStripeMock() {
@@ -49,7 +50,14 @@ before(async () => {
   ben = await s.member('Ben', 'ben@example.com', { rank: ranks.Free });
   chika = await s.member('Chika', 'chika@example.com', { rank: ranks.Free, lang: 'ja' });
   gold = await s.member('Goro Gold', 'goro@example.com', { rank: ranks.Gold });
-  browser = await launch();
+  tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor', lang: 'ja' });
+  // the fake camera: a tutor goes live from the studio
+  browser = await chromium.launch({
+    executablePath: chromiumPath, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=user-gesture-required'],
+  });
 });
 
 after(async () => {
@@ -431,4 +439,153 @@ test('events and shop pages in ja and en, phone and desktop: no overflow, no mis
   }
   await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang: 'en' });
   assert.deepEqual(problems, []);
+});
+
+// patient: a person whose page waits longer (going live and uploads on a
+// busy 2-core machine)
+async function patient(email, opts = {}) {
+  const p = await personPage(browser, s, opts);
+  p.setDefaultTimeout(45000);
+  p.setDefaultNavigationTimeout(45000);
+  await loginAs(p, email);
+  return p;
+}
+
+// coverLoaded: the image at sel is drawn (a protected file needs the token)
+async function coverLoaded(p, sel) {
+  await p.locator(sel).first().waitFor();
+  await p.waitForFunction((q) => { const i = document.querySelector(q); return i && i.complete && i.naturalWidth > 0; }, sel);
+}
+
+test('event editor, admin on behalf of a tutor: picks the tutor as organizer and one of the tutor\'s streams, uploads a cover; the member sees the cover everywhere and "watch" once the tutor goes live', async () => {
+  const mine = await s.api('POST', '/api/collections/live_streams/records', { title: 'Admin own stream', host: admin.id });
+  const tutors = await s.api('POST', '/api/collections/live_streams/records', { title: 'Brush basics live', host: tomo.id });
+  const o = await patient('admin@example.com');
+  await o.goto('/events/new');
+  await o.locator('[data-testid=event-form]').waitFor();
+  await o.fill('#ev-title', 'Brush basics (online)');
+  await o.selectOption('#ev-kind', 'live');
+  const start = inDays(5);
+  await o.fill('#ev-start', new Date(start.getTime() + 9 * 3600_000).toISOString().slice(0, 16));
+  await o.selectOption('#ev-tz', 'Asia/Tokyo');
+  // the admin's own streams first; picking the tutor lists the tutor's instead
+  await o.locator(`#ev-stream option[value="${mine.id}"]`).waitFor({ state: 'attached' });
+  await o.selectOption('[data-testid=ev-organizer]', tomo.id);
+  await o.locator(`#ev-stream option[value="${tutors.id}"]`).waitFor({ state: 'attached' });
+  assert.equal(await o.locator(`#ev-stream option[value="${mine.id}"]`).count(), 0, 'another host\'s stream is not offered');
+  // the admin is not the organizer: no stream is created in the tutor's name
+  assert.equal(await o.locator('[data-testid=ev-stream-create]').count(), 0);
+  await o.selectOption('[data-testid=ev-stream]', tutors.id);
+  await o.setInputFiles('[data-testid=ev-cover]', { name: 'cover.png', mimeType: 'image/png', buffer: png(600, 300, [40, 110, 160]) });
+  await coverLoaded(o, '[data-testid=ev-cover-preview]');
+  const c = await check(o);
+  assert.equal(c.overflow, 0, 'no sideways scroll');
+  assert.deepEqual(c.keys, []);
+  assert.deepEqual(c.violations, []);
+  await o.locator('#ev-stream').scrollIntoViewIfNeeded();
+  await shot(o, 'events-editor-admin-en-desktop');
+  await o.click('[data-testid=event-save]');
+  await o.waitForURL((u) => /^\/events\/[a-z0-9]{15}$/.test(u.pathname));
+  const id = new URL(o.url()).pathname.split('/').pop();
+  const saved = await s.api('GET', '/api/collections/events/records/' + id);
+  assert.equal(saved.organizer, tomo.id);
+  assert.equal(saved.stream, tutors.id);
+  assert.ok(saved.cover, 'the cover was uploaded');
+  // a protected file: no token, no cover
+  assert.equal((await fetch(`${s.base}/api/files/events/${id}/${saved.cover}`)).status, 404);
+  await waitText(o.locator('[data-testid=event]'), 'Tomo Tutor');
+
+  // a member, in Japanese on a phone: the cover on the list, the calendar and the page
+  const m = await patient('chika@example.com', { lang: 'ja', phone: true });
+  await m.goto('/events');
+  await coverLoaded(m, `a[href="/events/${id}"] [data-testid=event-row-cover]`);
+  await m.locator(`a[href="/events/${id}"]`).scrollIntoViewIfNeeded();
+  await shot(m, 'events-list-cover-ja-phone');
+  const ym = `${start.getUTCFullYear()}-${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+  await m.goto('/events?view=month&m=' + ym);
+  await m.locator(`a[href="/events/${id}"] [data-testid=cal-cover]`).waitFor({ state: 'attached' });
+  await m.goto('/events/' + id);
+  await coverLoaded(m, '[data-testid=event-cover]');
+  await waitText(m.locator('[data-testid=event-stream-wait]'), '配信を始めると');
+  assert.equal(await m.locator('[data-testid=event-watch]').count(), 0, 'no watch button before the stream is live');
+
+  // the tutor goes live: the member's page offers "watch" without a reload
+  const host = await patient('tomo@example.com');
+  await host.goto('/live/' + tutors.id);
+  await host.locator('[data-testid=go-live]').waitFor();
+  await host.waitForFunction(() => document.querySelector('[data-testid=preview]')?.videoWidth > 0);
+  await host.click('[data-testid=go-live]');
+  await waitText(m.locator('[data-testid=event-watch]'), '視聴する', 60000);
+  assert.equal(await m.getAttribute('[data-testid=event-watch] a', 'href'), '/live/' + tutors.id);
+  const cm = await check(m);
+  assert.equal(cm.overflow, 0, 'no sideways scroll');
+  assert.deepEqual(cm.violations, []);
+  await shot(m, 'events-page-watch-ja-phone');
+  const d = await patient('aiko@example.com');
+  await d.goto('/events/' + id);
+  await coverLoaded(d, '[data-testid=event-cover]');
+  await waitText(d.locator('[data-testid=event-watch]'), 'Watch');
+  await shot(d, 'events-page-watch-en-desktop');
+  await d.click('[data-testid=event-watch] a');
+  await d.waitForURL('**/live/' + tutors.id);
+  await closeAll(o, m, host, d);
+});
+
+test('event editor, a tutor in Japanese on a phone: no organizer picker, creates a live stream for the event, a cover too large or not an image is refused before uploading', async () => {
+  const p = await patient('tomo@example.com', { lang: 'ja', phone: true });
+  await p.goto('/events/new');
+  await p.locator('[data-testid=event-form]').waitFor();
+  assert.equal(await p.locator('[data-testid=ev-organizer]').count(), 0, 'only admins pick the organizer');
+  await p.fill('#ev-title', '質問会ライブ');
+  await p.selectOption('#ev-kind', 'live');
+  await p.fill('#ev-start', new Date(inDays(6).getTime() + 9 * 3600_000).toISOString().slice(0, 16));
+  await p.click('[data-testid=ev-stream-create]');
+  await waitText(p.locator('[data-testid=ev-stream-note]'), '質問会ライブ');
+  const streamId = await p.inputValue('[data-testid=ev-stream]');
+  assert.match(streamId, /^[a-z0-9]{15}$/);
+
+  let uploads = 0;
+  p.on('request', (r) => { if (r.method() !== 'GET' && r.url().includes('/api/collections/events/records')) uploads++; });
+  await p.setInputFiles('[data-testid=ev-cover]', { name: 'big.png', mimeType: 'image/png', buffer: Buffer.concat([png(10, 10), Buffer.alloc(5 * 1024 * 1024 + 1)]) });
+  await waitText(p.locator('[data-testid=ev-cover-error]'), '5 MBまで');
+  await p.setInputFiles('[data-testid=ev-cover]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+  await waitText(p.locator('[data-testid=ev-cover-error]'), '画像');
+  await p.click('[data-testid=event-save]');
+  await waitText(p.locator('[data-testid=event-form-error]'), '画像');
+  assert.equal(uploads, 0, 'nothing was sent');
+  await p.setInputFiles('[data-testid=ev-cover]', { name: 'cover.png', mimeType: 'image/png', buffer: png(600, 300, [180, 90, 40]) });
+  await coverLoaded(p, '[data-testid=ev-cover-preview]');
+  assert.equal(await p.locator('[data-testid=ev-cover-error]').count(), 0);
+  const c = await check(p);
+  assert.equal(c.overflow, 0, 'no sideways scroll');
+  assert.deepEqual(c.keys, []);
+  assert.deepEqual(c.violations, []);
+  await p.locator('[data-testid=ev-cover-preview]').scrollIntoViewIfNeeded();
+  await shot(p, 'events-editor-tutor-ja-phone');
+  await p.click('[data-testid=event-save]');
+  await p.waitForURL((u) => /^\/events\/[a-z0-9]{15}$/.test(u.pathname));
+  const id = new URL(p.url()).pathname.split('/').pop();
+  await coverLoaded(p, '[data-testid=event-cover]');
+  await waitText(p.locator('[data-testid=event-stream-wait]'), '配信を始めると');
+  const ev = await s.api('GET', '/api/collections/events/records/' + id);
+  const st = await s.api('GET', '/api/collections/live_streams/records/' + streamId);
+  assert.equal(ev.organizer, tomo.id);
+  assert.equal(ev.stream, streamId);
+  assert.equal(st.host, tomo.id);
+  assert.equal(st.title, '質問会ライブ');
+  await shot(p, 'events-page-stream-ja-phone');
+
+  // the English editor on a desktop: the same form, the stream already linked
+  const e = await patient('tomo@example.com');
+  await e.goto(`/events/${id}/edit`);
+  await e.locator('[data-testid=event-form]').waitFor();
+  assert.equal(await e.inputValue('[data-testid=ev-stream]'), streamId);
+  await coverLoaded(e, 'img.cover');
+  const ce = await check(e);
+  assert.equal(ce.overflow, 0);
+  assert.deepEqual(ce.keys, []);
+  assert.deepEqual(ce.violations, []);
+  await e.locator('#ev-stream').scrollIntoViewIfNeeded();
+  await shot(e, 'events-editor-tutor-en-desktop');
+  await closeAll(p, e);
 });

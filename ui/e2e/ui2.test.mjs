@@ -112,6 +112,7 @@ test('topic edit: the author changes title, body and tags, a reader sees it live
   const b = await person('ben@example.com');
   await b.goto('/forum/topics/' + t.id);
   await waitText(b.locator('[data-testid=topic-title]'), 'Tea sets');
+  assert.equal(await b.locator('[data-testid=topic-edited]').count(), 0, 'a new topic is not marked edited');
   // only the author (and admins) are offered the edit
   assert.equal(await b.locator('[data-testid=edit-topic-open]').count(), 0);
 
@@ -125,8 +126,11 @@ test('topic edit: the author changes title, body and tags, a reader sees it live
   await waitText(a.locator('[data-testid=topic-title]'), 'Tea sets for beginners');
   await waitText(b.locator('[data-testid=topic-title]'), 'Tea sets for beginners');
   await waitText(b.locator('[data-testid=topic-body] strong'), 'first');
+  // the reader sees that the topic was edited, as with replies
+  await waitText(b.locator('[data-testid=topic-edited]'), 'edited');
   const saved = await s.api('GET', '/api/collections/forum_topics/records/' + t.id);
   assert.deepEqual(saved.tags, ['tea', 'beginners']);
+  assert.ok(saved.edited_at, 'the server set edited_at');
 
   const o = await person('admin@example.com');
   await o.goto('/forum/topics/' + t.id);

@@ -3,8 +3,8 @@ import { t, has, i18n, type Key } from './i18n.svelte';
 
 // Refusals carry a stable code ({data: {reason: {code, message}}}; older
 // routes: {data: {code}} or {data: {<field>: {code, message}}}). Each code
-// has a sentence in both languages; an unknown code falls back to the
-// server's own (English) message.
+// has a sentence in both languages (an English one may quote the server's
+// English detail); an unknown code falls back to the server's own message.
 
 // English messages of refusals that have no code yet.
 const byMessage: [RegExp, string][] = [
@@ -37,7 +37,11 @@ export function explain(err: any): string {
   const code = reasonCode(err);
   const msg = serverMessage(err);
   if (code === '__login') return t('err.login');
-  if (code && has('err.code.' + code)) return t(('err.code.' + code) as Key, { message: msg });
+  if (code && has('err.code.' + code)) {
+    // the server's detail is English: only an English sentence may carry it
+    if (i18n.lang === 'en') return t(('err.code.' + code) as Key, { message: msg });
+    return t(('err.code.' + code) as Key, { message: '' }).replace(/\s*[（(]\s*[）)]/g, '');
+  }
   if (status === 0) return t('err.network');
   // validation errors: {data: {field: {code, message}}}
   const data = err.response?.data ?? {};
@@ -66,6 +70,7 @@ function fieldName(f: string): string {
     email: 'auth.email', password: 'auth.password', passwordConfirm: 'auth.passwordConfirm', name: 'auth.name',
     invite_code: 'auth.inviteCode', subject: 'dm.subject', body: 'dm.body', attachments: 'dm.attachments',
     bio: 'profile.bio', avatar: 'profile.avatar', recipient: 'dm.to',
+    stream: 'events.stream', cover: 'events.cover', ends_at: 'ui2.endsAt', timezone: 'ui2.timezone',
   };
   return map[f] ? t(map[f]) : f;
 }

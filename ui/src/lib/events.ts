@@ -1,6 +1,8 @@
 import DOMPurify from 'dompurify';
-import { pb, me, type Rec } from './pb';
+import { pb, me } from './pb';
+import type { EventRec, RSVPRec } from './records';
 import { i18n, t, type Key } from './i18n.svelte';
+import { fileURL } from './session.svelte';
 
 // Events: what the list, the month calendar and the event page share.
 // Times are stored in UTC and shown in the browser's zone, which is the
@@ -47,7 +49,7 @@ export function fmtTime(iso: string): string {
 }
 
 // fmtRange: "Tue 1 Dec 2030, 19:00 – 21:00" (the end's date only when it differs)
-export function fmtRange(ev: Rec): string {
+export function fmtRange(ev: EventRec): string {
   const s = parse(ev.starts_at), e = parse(ev.ends_at);
   if (!s) return '';
   const start = fmtWhen(ev.starts_at);
@@ -92,25 +94,25 @@ export async function listUpcoming(page: number, kind: string, perPage = 20) {
   let filter = pb.filter("(ends_at >= {:now} || (ends_at = '' && starts_at >= {:hourAgo}))",
     { now: dbTime(now), hourAgo: dbTime(new Date(now.getTime() - 3600_000)) });
   if (kind) filter += ' && ' + pb.filter('kind = {:k}', { k: kind });
-  return pb.collection('events').getList(page, perPage, { filter, sort: 'starts_at,id', skipTotal: true });
+  return pb.collection('events').getList<EventRec>(page, perPage, { filter, sort: 'starts_at,id', skipTotal: true });
 }
 
-export async function listBetween(from: Date, to: Date): Promise<Rec[]> {
-  return pb.collection('events').getFullList({
+export async function listBetween(from: Date, to: Date): Promise<EventRec[]> {
+  return pb.collection('events').getFullList<EventRec>({
     filter: pb.filter('starts_at >= {:from} && starts_at < {:to}', { from: dbTime(from), to: dbTime(to) }),
     sort: 'starts_at,id', batch: 200,
-  }) as Promise<Rec[]>;
+  });
 }
 
 // myRSVPs maps event id → my RSVP (going or waitlist) for the given events.
-export async function myRSVPs(eventIds: string[]): Promise<Map<string, Rec>> {
-  const out = new Map<string, Rec>();
+export async function myRSVPs(eventIds: string[]): Promise<Map<string, RSVPRec>> {
+  const out = new Map<string, RSVPRec>();
   if (!eventIds.length || !me()) return out;
   const ids = eventIds.map((id, i) => pb.filter(`event = {:e${i}}`, { ['e' + i]: id })).join(' || ');
-  const rows = await pb.collection('event_rsvps').getFullList({
+  const rows = await pb.collection('event_rsvps').getFullList<RSVPRec>({
     filter: pb.filter('user = {:u}', { u: me()!.id }) + " && status != 'cancelled' && (" + ids + ')',
   });
-  for (const r of rows) out.set(r.event, r as Rec);
+  for (const r of rows) out.set(r.event, r);
   return out;
 }
 
@@ -150,6 +152,21 @@ export function richText(html: string): string {
   const div = document.createElement('div');
   div.appendChild(out);
   return div.innerHTML;
+}
+
+// An event's cover: an image of at most 5 MB (the field's own limits,
+// checked before uploading), served as a protected file.
+export const COVER_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+export const COVER_MAX = 5 << 20;
+
+export function coverProblem(file: File): string {
+  if (!COVER_TYPES.includes(file.type)) return t('events.coverNotImage');
+  if (file.size > COVER_MAX) return t('events.coverTooBig', { size: (file.size / (1 << 20)).toFixed(1) + ' MB' });
+  return '';
+}
+
+export function coverURL(ev: EventRec): string {
+  return ev.cover ? fileURL(ev, ev.cover, '600x300') : '';
 }
 
 // safeURL lets only web links through (an href is never javascript:).

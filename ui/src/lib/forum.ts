@@ -1,4 +1,5 @@
-import { pb, me, isAdmin, type Rec } from './pb';
+import { pb, me, isAdmin } from './pb';
+import type { CategoryRec, FollowRec, PostRec, TopicRec } from './records';
 
 // What the forum, group and member screens share: the member's rank level
 // (to show which categories they may write in before they try), topic
@@ -24,7 +25,7 @@ export function rankLevel(): Promise<number> {
 // 'topics' (open topics and reply), 'replies' (announcements: reply only)
 // or 'read' (the category's post_min_rank is above their rank).
 export type WriteState = 'topics' | 'replies' | 'read';
-export function writeState(cat: Rec, level: number): WriteState {
+export function writeState(cat: CategoryRec, level: number): WriteState {
   if (isAdmin()) return 'topics';
   const need = cat.expand?.post_min_rank;
   if (need && level < Number(need.level)) return 'read';
@@ -38,12 +39,12 @@ export function writeState(cat: Rec, level: number): WriteState {
 // page; an id tie-break would sort the whole category first. Rows sharing
 // the last row's time come again and are dropped by id (tieCursor serves
 // a page made only of such ties).
-export function topicCursor(last: Rec | undefined): string {
+export function topicCursor(last: TopicRec | undefined): string {
   if (!last) return '';
   return pb.filter(' && last_post_at <= {:at}', { at: last.last_post_at });
 }
 
-export function tieCursor(last: Rec): string {
+export function tieCursor(last: TopicRec): string {
   return pb.filter(' && (last_post_at < {:at} || (last_post_at = {:at} && id < {:id}))', { at: last.last_post_at, id: last.id });
 }
 
@@ -70,21 +71,21 @@ export function excerpt(s: string, n = 160): string {
 
 // quoteOf makes the quote stored with a reply: the selected text inside the
 // post if any, else the start of the post.
-export function quoteOf(post: Rec): string {
+export function quoteOf(post: PostRec): string {
   const sel = window.getSelection?.()?.toString().trim() ?? '';
   const src = sel && (post.body as string).includes(sel) ? sel : post.body;
   return excerpt(src, 300);
 }
 
 // The member's follow of a topic or a category (forum_follows), toggled.
-export async function findFollow(field: 'topic' | 'category', id: string): Promise<Rec | null> {
-  const res = await pb.collection('forum_follows').getList(1, 1, { filter: pb.filter('user = {:u} && ' + field + ' = {:id}', { u: me()?.id ?? '', id }), skipTotal: true });
-  return (res.items[0] as Rec) ?? null;
+export async function findFollow(field: 'topic' | 'category', id: string): Promise<FollowRec | null> {
+  const res = await pb.collection('forum_follows').getList<FollowRec>(1, 1, { filter: pb.filter('user = {:u} && ' + field + ' = {:id}', { u: me()?.id ?? '', id }), skipTotal: true });
+  return res.items[0] ?? null;
 }
 
-export async function toggleFollow(field: 'topic' | 'category', id: string, current: Rec | null): Promise<Rec | null> {
+export async function toggleFollow(field: 'topic' | 'category', id: string, current: FollowRec | null): Promise<FollowRec | null> {
   if (current) { await pb.collection('forum_follows').delete(current.id); return null; }
-  return (await pb.collection('forum_follows').create({ [field]: id })) as Rec;
+  return pb.collection('forum_follows').create<FollowRec>({ [field]: id });
 }
 
 // A topic page keeps at most MAX_POSTS replies in the DOM: paging on drops

@@ -12,6 +12,7 @@ import * as liveDict from './i18n/live';
 import * as ui2Dict from './i18n/ui2';
 import * as recordDict from './i18n/record';
 import refusals from './i18n/refusals';
+import codes from './i18n/codes';
 
 const en = {
   ...moderation.en,
@@ -285,6 +286,7 @@ const en = {
   ...ui2Dict.en,
   ...recordDict.en,
   ...refusals.en,
+  ...codes.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -486,8 +488,8 @@ const ja: Record<Key, string> = {
   'err.code.dm_off': 'このサロンではダイレクトメッセージが無効になっています。',
   'err.code.admin_only': 'ダイレクトメッセージは運営者宛てのみ送れます。',
   'err.code.dm_admin_only': 'ダイレクトメッセージは運営者宛てのみ送れます。',
-  'err.code.rank_too_low': 'ランクが足りません。（{message}）',
-  'err.code.dm_rank_too_low': 'この会員にメッセージを送るにはランクが足りません。（{message}）',
+  'err.code.rank_too_low': 'ランクが足りないため、この操作はできません。',
+  'err.code.dm_rank_too_low': 'この会員にメッセージを送るにはランクが足りません。',
   'err.code.recipient_rank_too_low': 'この会員のランクでは、会員からのダイレクトメッセージを受け取れません。',
   'err.code.dm_recipient_rank_too_low': 'この会員のランクでは、会員からのダイレクトメッセージを受け取れません。',
   'err.code.self': '自分自身にはメッセージを送れません。',
@@ -549,7 +551,7 @@ const ja: Record<Key, string> = {
   'err.code.product_not_on_sale': 'この商品はまだ販売されていません。',
   'err.code.product_sale_ended': 'この商品の販売は終了しました。',
   'err.code.product_sold_out': '売り切れです。',
-  'err.code.product_stock_low': '在庫が足りません。（{message}）',
+  'err.code.product_stock_low': '在庫が足りません。数量を減らしてください。',
   'err.code.checkout_not_cancelable': 'この決済はキャンセルできません（支払い済みの可能性があります）。',
   'err.msg.wrongPassword': 'パスワードが違います。',
   'err.msg.inviteOnly': 'このサロンは招待制です。登録には招待コードが必要です。',
@@ -561,6 +563,7 @@ const ja: Record<Key, string> = {
   ...ui2Dict.ja,
   ...recordDict.ja,
   ...refusals.ja,
+  ...codes.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };

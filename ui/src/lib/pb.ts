@@ -1,11 +1,13 @@
-import PocketBase from 'pocketbase';
+import PocketBase, { type RecordModel } from 'pocketbase';
 
 // One client for the whole app, on the same origin as the page.
 export const pb = new PocketBase(location.origin);
 // Screens load several lists at once; the SDK's auto-cancel would drop them.
 pb.autoCancellation(false);
 
-export type Rec = { id: string; collectionName?: string; created: string; updated?: string; [k: string]: any };
+// Rec is any record the SDK answers (RecordModel) with the timestamps every
+// salon collection has; screens name their collections' fields in records.ts.
+export interface Rec extends RecordModel { created: string; updated?: string }
 
 export function me(): Rec | null {
   return (pb.authStore.record as Rec | null) ?? null;

@@ -23,17 +23,21 @@ type Topic = { fns: Set<Listener>; off: Promise<(() => Promise<void>) | null>; t
 const topics = new Map<string, Topic>();
 const linger = 2000;
 
-export function listen(topic: string, fn: Listener): Unlisten {
-  let t = topics.get(topic);
+//
+// options are the SDK's subscription options ({filter, expand, ...}): the
+// same topic with other options is another subscription.
+export function listen(topic: string, fn: Listener, options?: Record<string, any>): Unlisten {
+  const key = options ? topic + '?' + JSON.stringify(options) : topic;
+  let t = topics.get(key);
   if (!t) {
     const fns = new Set<Listener>();
     const off = pb.realtime.subscribe(topic, (e) => {
       for (const f of [...fns]) {
         try { f(e); } catch (err) { console.error(err); }
       }
-    }).catch(() => null); // the SDK keeps the topic and sends it when it connects
+    }, options).catch(() => null); // the SDK keeps the topic and sends it when it connects
     t = { fns, off, timer: 0 };
-    topics.set(topic, t);
+    topics.set(key, t);
   }
   const topicState = t;
   clearTimeout(topicState.timer);
@@ -42,8 +46,8 @@ export function listen(topic: string, fn: Listener): Unlisten {
     if (!topicState.fns.delete(fn) || topicState.fns.size) return;
     clearTimeout(topicState.timer);
     topicState.timer = window.setTimeout(() => {
-      if (topicState.fns.size || topics.get(topic) !== topicState) return;
-      topics.delete(topic);
+      if (topicState.fns.size || topics.get(key) !== topicState) return;
+      topics.delete(key);
       topicState.off.then((off) => off?.()).catch(() => {});
     }, linger);
   };

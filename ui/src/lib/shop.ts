@@ -1,4 +1,5 @@
-import { pb, type Rec } from './pb';
+import { pb } from './pb';
+import type { ProductRec } from './records';
 import { i18n } from './i18n.svelte';
 import { parse } from './events';
 
@@ -20,7 +21,7 @@ export type SaleState = 'available' | 'not_yet' | 'ended' | 'sold_out' | 'inacti
 
 // saleState mirrors the server's rule, so a window that opens or closes
 // while the page is open shows without a reload.
-export function saleState(p: Rec, now = Date.now()): SaleState {
+export function saleState(p: ProductRec, now = Date.now()): SaleState {
   if (p.active === false) return 'inactive';
   const starts = parse(p.sale_starts), ends = parse(p.sale_ends);
   if (starts && now < starts.getTime()) return 'not_yet';
@@ -29,7 +30,7 @@ export function saleState(p: Rec, now = Date.now()): SaleState {
   return 'available';
 }
 
-export function maxQuantity(p: Rec): number {
+export function maxQuantity(p: ProductRec): number {
   const limit = p.max_per_order > 0 ? p.max_per_order : 100;
   return p.unlimited ? limit : Math.max(0, Math.min(limit, p.stock ?? 0));
 }
