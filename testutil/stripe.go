@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,15 +19,18 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
+
+	"salonbase/hooks/payments"
 )
 
 // StartStripeMock runs a real stripe-mock on a free port for this test and
-// points the Stripe client at it (STRIPE_API_BASE). stripe-mock is a Go tool
-// dependency pinned in go.mod, so the go command builds it (once, cached)
-// and the tests need nothing installed. sessionFields, when given, change
-// stripe-mock's Checkout Session fixture (e.g. a paid session), using
-// stripe-mock's own -fixtures option on a copy of its bundled fixtures.
-func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
+// points app's Stripe client at it (payments.Config's APIBase). stripe-mock
+// is a Go tool dependency pinned in go.mod, so the go command builds it
+// (once, cached) and the tests need nothing installed. sessionFields, when
+// given, change stripe-mock's Checkout Session fixture (e.g. a paid
+// session), using stripe-mock's own -fixtures option on a copy of its
+// bundled fixtures.
+func StartStripeMock(t testing.TB, app core.App, sessionFields map[string]any) string {
 	t.Helper()
 	// both listeners on free loopback ports: parallel test runs on one
 	// machine must not fight over stripe-mock's default HTTPS port 12112
@@ -81,12 +85,25 @@ func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
 	select {
 	case a := <-addr:
 		url := "http://" + a
-		t.Setenv("STRIPE_API_BASE", url)
+		c := payments.ConfigOf(app)
+		c.APIBase = url
+		payments.Configure(app, c)
 		return url
 	case <-time.After(30 * time.Second):
 		t.Fatal("stripe-mock did not start listening")
 		return ""
 	}
+}
+
+// StripeDown points app's Stripe client at a closed loopback port: from now
+// on every call to Stripe fails to connect, as when Stripe is unreachable.
+func StripeDown(t testing.TB, app core.App) {
+	t.Helper()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connections are refused from now on
+	c := payments.ConfigOf(app)
+	c.APIBase = down.URL
+	payments.Configure(app, c)
 }
 
 // patchedFixtures writes stripe-mock's bundled fixtures (from the pinned
@@ -124,13 +141,11 @@ const (
 	TestWebhookSecret = "whsec_salonbase_test"
 )
 
-// enablePayments starts stripe-mock and stores test keys in salon_settings,
-// as an operator would in the dashboard.
+// EnablePayments starts stripe-mock for app and stores test keys in
+// salon_settings, as an operator would in the dashboard.
 func EnablePayments(t testing.TB, app core.App) {
 	t.Helper()
-	t.Setenv("STRIPE_SECRET_KEY", "")
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
-	StartStripeMock(t, nil)
+	StartStripeMock(t, app, nil)
 	UpdateSettings(t, app, map[string]any{
 		"stripe_secret_key":     TestSecretKey,
 		"stripe_webhook_secret": TestWebhookSecret,

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"salonbase/hooks"
+	"salonbase/hooks/payments"
 	"salonbase/hooks/salon"
 )
 
@@ -49,6 +50,9 @@ func NewApp(t testing.TB) *tests.TestApp {
 
 	app.Settings().RateLimits.Enabled = false
 	hooks.Register(app)
+	// Stripe as the test sets it (StartStripeMock, EnablePayments), never
+	// the STRIPE_* variables of the shell that runs the tests
+	payments.Configure(app, payments.Config{})
 	return app
 }
 
