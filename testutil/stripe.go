@@ -152,7 +152,7 @@ func EnablePayments(t testing.TB, app core.App) {
 	})
 }
 
-// newProduct saves a product as an admin would in the dashboard.
+// NewProduct saves a product as an admin would in the dashboard.
 func NewProduct(t testing.TB, app core.App, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("products")
@@ -181,7 +181,7 @@ func Reload(t *testing.T, app core.App, r *core.Record) *core.Record {
 
 var eventSeq atomic.Int64
 
-// stripeEvent builds a webhook event as Stripe sends it.
+// StripeEvent builds a webhook event as Stripe sends it.
 func StripeEvent(typ string, object map[string]any) []byte {
 	raw, _ := json.Marshal(map[string]any{
 		"id":          fmt.Sprintf("evt_test_%d_%d", time.Now().UnixNano(), eventSeq.Add(1)),
@@ -195,20 +195,20 @@ func StripeEvent(typ string, object map[string]any) []byte {
 	return raw
 }
 
-// postWebhook signs payload with secret at time at and posts it.
+// PostWebhook signs payload with secret at time at and posts it.
 func PostWebhook(t testing.TB, srv *Server, payload []byte, secret string, at time.Time) (int, []byte) {
 	t.Helper()
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
 	return PostRaw(t, srv, payload, signed.Header)
 }
 
-// postWebhookHeader is a valid Stripe-Signature header for payload.
+// PostWebhookHeader is a valid Stripe-Signature header for payload.
 func PostWebhookHeader(t *testing.T, payload []byte) string {
 	t.Helper()
 	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: TestWebhookSecret}).Header
 }
 
-// postRaw posts body to the webhook with the given Stripe-Signature header.
+// PostRaw posts body to the webhook with the given Stripe-Signature header.
 func PostRaw(t testing.TB, srv *Server, body []byte, signature string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/salon/stripe/webhook", bytes.NewReader(body))

@@ -160,7 +160,7 @@ func roundForCurrency(amount float64, currency string) int64 {
 type payable struct {
 	collection string
 	// onPaid runs in the settling transaction when a record becomes paid
-	// (notify people); afterRelease when it gives back what it held.
+	// (notify people); onReleased when it gives back what it held.
 	onPaid     func(tx core.App, r *core.Record) error
 	onReleased func(tx core.App, r *core.Record) error
 	onLatePaid func(tx core.App, r *core.Record) error // paid after it was released
