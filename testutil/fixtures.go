@@ -15,7 +15,7 @@ import (
 
 const UsersURL = "/api/collections/users/records"
 
-// newEvent saves an event directly (as the dashboard would).
+// NewEvent saves an event directly (as the dashboard would).
 func NewEvent(t testing.TB, app core.App, organizer *core.Record, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("events")
@@ -51,7 +51,7 @@ const (
 	PostsURL  = "/api/collections/forum_posts/records"
 )
 
-// newCategory saves a category as an admin would in the dashboard.
+// NewCategory saves a category as an admin would in the dashboard.
 func NewCategory(t testing.TB, app core.App, name string, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("forum_categories")
@@ -104,7 +104,7 @@ func CountItems(t testing.TB, srv *Server, url, token string) int {
 	return Decode[List[map[string]any]](t, body).TotalItems
 }
 
-// member creates a member with a verified address in the given language.
+// Member creates a member with a verified address in the given language.
 func Member(t testing.TB, app core.App, u User, lang string) *core.Record {
 	t.Helper()
 	r := CreateUser(t, app, u)
@@ -127,7 +127,7 @@ func CountRecords(t testing.TB, app core.App, collection string, where dbx.Expre
 
 func Ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// newGuest saves a guest admitted to room by a fresh link.
+// NewGuest saves a guest admitted to room by a fresh link.
 func NewGuest(t testing.TB, app core.App, room *core.Record, valid time.Duration) *core.Record {
 	t.Helper()
 	links, _ := app.FindCollectionByNameOrId("guest_links")
@@ -149,7 +149,7 @@ const (
 	MessagesURL = "/api/collections/room_messages/records"
 )
 
-// newRoom saves a room as an admin would in the dashboard.
+// NewRoom saves a room as an admin would in the dashboard.
 func NewRoom(t testing.TB, app core.App, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("rooms")
@@ -166,7 +166,7 @@ func NewRoom(t testing.TB, app core.App, values map[string]any) *core.Record {
 	return r
 }
 
-// post writes a message as token and returns status and body.
+// Post writes a message as token and returns status and body.
 func Post(t testing.TB, srv *Server, token, room, body string) (int, map[string]any) {
 	t.Helper()
 	status, raw := srv.Do(t, http.MethodPost, MessagesURL, token, map[string]any{"room": room, "body": body})

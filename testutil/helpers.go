@@ -20,7 +20,7 @@ func NewRecord(c *core.Collection, values map[string]any) *core.Record {
 	return r
 }
 
-// decode unmarshals a JSON response body or fails the test.
+// Decode unmarshals a JSON response body or fails the test.
 func Decode[T any](t testing.TB, body []byte) T {
 	t.Helper()
 	var v T
@@ -44,7 +44,7 @@ func Urlq(s string) string { return url.QueryEscape(s) }
 
 func DbxHash(k string, v any) dbx.Expression { return dbx.HashExp{k: v} }
 
-// uploadVideo posts a message with an MP4 attachment of size bytes, streamed
+// UploadVideo posts a message with an MP4 attachment of size bytes, streamed
 // from a pipe so the test never holds it in memory.
 func UploadVideo(t testing.TB, srv *Server, token, room string, size int) (int, []byte) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,15 +19,18 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
+
+	"salonbase/hooks/payments"
 )
 
 // StartStripeMock runs a real stripe-mock on a free port for this test and
-// points the Stripe client at it (STRIPE_API_BASE). stripe-mock is a Go tool
-// dependency pinned in go.mod, so the go command builds it (once, cached)
-// and the tests need nothing installed. sessionFields, when given, change
-// stripe-mock's Checkout Session fixture (e.g. a paid session), using
-// stripe-mock's own -fixtures option on a copy of its bundled fixtures.
-func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
+// points app's Stripe client at it (payments.Config's APIBase). stripe-mock
+// is a Go tool dependency pinned in go.mod, so the go command builds it
+// (once, cached) and the tests need nothing installed. sessionFields, when
+// given, change stripe-mock's Checkout Session fixture (e.g. a paid
+// session), using stripe-mock's own -fixtures option on a copy of its
+// bundled fixtures.
+func StartStripeMock(t testing.TB, app core.App, sessionFields map[string]any) string {
 	t.Helper()
 	// both listeners on free loopback ports: parallel test runs on one
 	// machine must not fight over stripe-mock's default HTTPS port 12112
@@ -81,12 +85,25 @@ func StartStripeMock(t testing.TB, sessionFields map[string]any) string {
 	select {
 	case a := <-addr:
 		url := "http://" + a
-		t.Setenv("STRIPE_API_BASE", url)
+		c := payments.ConfigOf(app)
+		c.APIBase = url
+		payments.Configure(app, c)
 		return url
 	case <-time.After(30 * time.Second):
 		t.Fatal("stripe-mock did not start listening")
 		return ""
 	}
+}
+
+// StripeDown points app's Stripe client at a closed loopback port: from now
+// on every call to Stripe fails to connect, as when Stripe is unreachable.
+func StripeDown(t testing.TB, app core.App) {
+	t.Helper()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connections are refused from now on
+	c := payments.ConfigOf(app)
+	c.APIBase = down.URL
+	payments.Configure(app, c)
 }
 
 // patchedFixtures writes stripe-mock's bundled fixtures (from the pinned
@@ -124,20 +141,18 @@ const (
 	TestWebhookSecret = "whsec_salonbase_test"
 )
 
-// enablePayments starts stripe-mock and stores test keys in salon_settings,
-// as an operator would in the dashboard.
+// EnablePayments starts stripe-mock for app and stores test keys in
+// salon_settings, as an operator would in the dashboard.
 func EnablePayments(t testing.TB, app core.App) {
 	t.Helper()
-	t.Setenv("STRIPE_SECRET_KEY", "")
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
-	StartStripeMock(t, nil)
+	StartStripeMock(t, app, nil)
 	UpdateSettings(t, app, map[string]any{
 		"stripe_secret_key":     TestSecretKey,
 		"stripe_webhook_secret": TestWebhookSecret,
 	})
 }
 
-// newProduct saves a product as an admin would in the dashboard.
+// NewProduct saves a product as an admin would in the dashboard.
 func NewProduct(t testing.TB, app core.App, values map[string]any) *core.Record {
 	t.Helper()
 	c, err := app.FindCollectionByNameOrId("products")
@@ -166,7 +181,7 @@ func Reload(t *testing.T, app core.App, r *core.Record) *core.Record {
 
 var eventSeq atomic.Int64
 
-// stripeEvent builds a webhook event as Stripe sends it.
+// StripeEvent builds a webhook event as Stripe sends it.
 func StripeEvent(typ string, object map[string]any) []byte {
 	raw, _ := json.Marshal(map[string]any{
 		"id":          fmt.Sprintf("evt_test_%d_%d", time.Now().UnixNano(), eventSeq.Add(1)),
@@ -180,20 +195,20 @@ func StripeEvent(typ string, object map[string]any) []byte {
 	return raw
 }
 
-// postWebhook signs payload with secret at time at and posts it.
+// PostWebhook signs payload with secret at time at and posts it.
 func PostWebhook(t testing.TB, srv *Server, payload []byte, secret string, at time.Time) (int, []byte) {
 	t.Helper()
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
 	return PostRaw(t, srv, payload, signed.Header)
 }
 
-// postWebhookHeader is a valid Stripe-Signature header for payload.
+// PostWebhookHeader is a valid Stripe-Signature header for payload.
 func PostWebhookHeader(t *testing.T, payload []byte) string {
 	t.Helper()
 	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: TestWebhookSecret}).Header
 }
 
-// postRaw posts body to the webhook with the given Stripe-Signature header.
+// PostRaw posts body to the webhook with the given Stripe-Signature header.
 func PostRaw(t testing.TB, srv *Server, body []byte, signature string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/salon/stripe/webhook", bytes.NewReader(body))

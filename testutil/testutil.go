@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"salonbase/hooks"
+	"salonbase/hooks/payments"
 	"salonbase/hooks/salon"
 )
 
@@ -49,6 +50,9 @@ func NewApp(t testing.TB) *tests.TestApp {
 
 	app.Settings().RateLimits.Enabled = false
 	hooks.Register(app)
+	// Stripe as the test sets it (StartStripeMock, EnablePayments), never
+	// the STRIPE_* variables of the shell that runs the tests
+	payments.Configure(app, payments.Config{})
 	return app
 }
 
@@ -63,10 +67,18 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// EnableRateLimits turns on the limits our migration configured.
+// EnableRateLimits turns on the limits our migration configured (call it
+// before Serve), each over a window 60 times as long: the tests count the
+// requests a limit lets through, and under the race detector on a loaded
+// machine 61 requests took longer than the one-minute window, which then
+// let the 61st through.
 func EnableRateLimits(t testing.TB, app core.App) {
 	t.Helper()
-	app.Settings().RateLimits.Enabled = true
+	limits := &app.Settings().RateLimits
+	limits.Enabled = true
+	for i := range limits.Rules {
+		limits.Rules[i].Duration *= 60
+	}
 }
 
 // Factory adapts NewApp to tests.ApiScenario.TestAppFactory; setup runs on

@@ -59,7 +59,7 @@ func TestDMAccessDecisions(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Benchmarks (figures in BENCHMARKS.md). Run with:
-//   go test ./hooks -run '^$' -bench BenchmarkDM -benchtime 2s
+//   go test ./hooks/dm -run '^$' -bench BenchmarkDM -benchtime 2s
 // ---------------------------------------------------------------------------
 
 const dmBenchMessages = 100_000

@@ -21,7 +21,7 @@ import (
 // the triggers still maintain counters and the search index, as in
 // production. Run:
 //
-//	go test ./hooks/ -run '^$' -bench 'BenchmarkForum' -benchtime 200x
+//	go test ./hooks/forum -run '^$' -bench 'BenchmarkForum' -benchtime 200x
 //
 // SALON_BENCH_TOPICS / SALON_BENCH_POSTS scale the data down for a quick
 // look (defaults 100000 topics, 1000000 posts).

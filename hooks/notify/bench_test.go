@@ -23,7 +23,7 @@ import (
 // written, and how long the outbox takes to hand the queued e-mails to a
 // local SMTP server (go-smtp) with the rate limit off.
 //
-//	go test ./hooks -run '^$' -bench AnnouncementTo10k -benchtime 1x
+//	go test ./hooks/notify -run '^$' -bench AnnouncementTo10k -benchtime 1x
 func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
 	benchAnnouncement(b, 10000, 0, 0)
 }

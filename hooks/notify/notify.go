@@ -263,7 +263,7 @@ func SignToken(secret, purpose string, parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// checkToken compares in constant time.
+// CheckToken compares in constant time.
 func CheckToken(secret, token, purpose string, parts ...string) bool {
 	if secret == "" || token == "" {
 		return false

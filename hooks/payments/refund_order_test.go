@@ -17,6 +17,7 @@ import (
 // state: refunded, the full amount counted, paid_at set, stock not
 // returned.
 func TestRefundsWithoutMetadataInEveryOrder(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)

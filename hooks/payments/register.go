@@ -5,8 +5,10 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
-// Register binds Stripe Checkout, the shop and tips.
+// Register binds Stripe Checkout, the shop and tips, reaching Stripe as the
+// environment says (Config; Configure changes it).
 func Register(app core.App) {
+	configureFromEnv(app)
 	app.OnRecordCreate("salon_settings").BindFunc(encryptStripeSecrets)
 	app.OnRecordUpdate("salon_settings").BindFunc(encryptStripeSecrets)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {

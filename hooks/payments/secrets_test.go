@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"salonbase/hooks/payments"
 	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
@@ -14,7 +15,8 @@ import (
 // secrets an operator saves in salon_settings are encrypted in data.db with
 // PocketBase's key, payments keep working with them, and plain values saved
 // before the key was set keep working and are sealed when the server starts.
-// Sequential: it sets the test apps' encryption key in the environment.
+// Sequential: PocketBase reads an app's encryption key from the process
+// environment (the variable its --encryptionEnv names).
 func TestStripeSecretsEncryptedAtRest(t *testing.T) {
 	app := testutil.NewApp(t)
 	t.Setenv(app.EncryptionEnv(), "0123456789abcdef0123456789abcdef")
@@ -62,7 +64,7 @@ func TestStripeSecretsEncryptedAtRest(t *testing.T) {
 		t.Fatalf("a forged webhook must still be refused: %d", status)
 	}
 	// and the environment still wins
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_from_env")
+	payments.Configure(app, payments.Config{WebhookSecret: "whsec_from_env"})
 	if status, _ := testutil.PostWebhook(t, srv, ev, testutil.TestWebhookSecret, time.Now()); status != http.StatusBadRequest {
 		t.Fatalf("the environment must win over the encrypted field: %d", status)
 	}

@@ -3,7 +3,6 @@ package payments_test
 import (
 	"encoding/csv"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -65,8 +64,7 @@ func TestFormatAmount(t *testing.T) {
 }
 
 func TestShopWithoutKeys(t *testing.T) {
-	t.Setenv("STRIPE_SECRET_KEY", "")
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})
@@ -191,6 +189,7 @@ func TestShopCatalogue(t *testing.T) {
 }
 
 func TestShopCheckout(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -293,6 +292,7 @@ func TestShopCheckout(t *testing.T) {
 // 50 members race for the last 3 items over real HTTP: exactly 3 get a
 // reservation, the others hear "sold out", and the stock ends at 0.
 func TestShopNoOverselling(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -333,6 +333,7 @@ func TestShopNoOverselling(t *testing.T) {
 }
 
 func TestShopOrdersVisibilityAndCSV(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -435,12 +436,11 @@ func TestShopProductValidation(t *testing.T) {
 // If Stripe cannot create the session, the member hears it and nothing
 // stays reserved.
 func TestShopCheckoutWhenStripeFails(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	t.Setenv("STRIPE_API_BASE", down.URL)
+	testutil.StripeDown(t, app)
 	buyer := testutil.CreateUser(t, app, testutil.User{})
 	p := testutil.NewProduct(t, app, map[string]any{"stock": 1})
 
@@ -482,8 +482,7 @@ func TestProductSaleState(t *testing.T) {
 
 // The shop asks first whether payments can work, and says so.
 func TestShopStatus(t *testing.T) {
-	t.Setenv("STRIPE_SECRET_KEY", "")
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	member := testutil.CreateUser(t, app, testutil.User{})

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -34,15 +34,17 @@ import (
 var errPaymentsOff = &router.ApiError{Status: http.StatusServiceUnavailable, Message: "payments are not configured",
 	Data: map[string]any{"reason": map[string]string{"code": "payments_off", "message": "payments are not configured"}}}
 
-// stripeKeys are the Stripe credentials in effect: the environment wins over
-// salon_settings so that operators can keep secrets out of the database.
+// stripeKeys are the Stripe credentials in effect: the app's Config (from
+// the environment) wins over salon_settings so that operators can keep
+// secrets out of the database.
 type stripeKeys struct {
 	Secret        string
 	WebhookSecret string
 }
 
 func loadStripeKeys(app core.App) (stripeKeys, error) {
-	k := stripeKeys{Secret: os.Getenv("STRIPE_SECRET_KEY"), WebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET")}
+	c := ConfigOf(app)
+	k := stripeKeys{Secret: c.SecretKey, WebhookSecret: c.WebhookSecret}
 	if k.Secret != "" && k.WebhookSecret != "" {
 		return k, nil
 	}
@@ -63,10 +65,9 @@ func loadStripeKeys(app core.App) (stripeKeys, error) {
 	return k, nil
 }
 
-// stripeClient returns a Stripe client for key. STRIPE_API_BASE points it at
-// another API server (stripe-mock in tests and local development).
-func stripeClient(key string) *stripe.Client {
-	base := os.Getenv("STRIPE_API_BASE")
+// stripeClient returns a Stripe client for key, talking to base (another API
+// server, such as stripe-mock) when it is set.
+func stripeClient(key, base string) *stripe.Client {
 	if base == "" {
 		return stripe.NewClient(key)
 	}
@@ -87,7 +88,7 @@ func paymentsClient(app core.App) (*stripe.Client, error) {
 	if k.Secret == "" {
 		return nil, errPaymentsOff
 	}
-	return stripeClient(k.Secret), nil
+	return stripeClient(k.Secret, ConfigOf(app).APIBase), nil
 }
 
 // stripeTimeout bounds every call to Stripe so a slow API never pins a
@@ -159,17 +160,19 @@ func roundForCurrency(amount float64, currency string) int64 {
 type payable struct {
 	collection string
 	// onPaid runs in the settling transaction when a record becomes paid
-	// (notify people); afterRelease when it gives back what it held.
+	// (notify people); onReleased when it gives back what it held.
 	onPaid     func(tx core.App, r *core.Record) error
 	onReleased func(tx core.App, r *core.Record) error
 	onLatePaid func(tx core.App, r *core.Record) error // paid after it was released
 }
 
 // state is the payments feature's state of one app: the collections paid
-// through Stripe Checkout, registered by the shop and tips when they bind.
-// It lives in the app's store, so two apps in one process never share it.
+// through Stripe Checkout, registered by the shop and tips when they bind,
+// and how to reach Stripe. It lives in the app's store, so two apps in one
+// process never share it.
 type state struct {
 	payables map[string]*payable
+	config   atomic.Pointer[Config] // how to reach Stripe (config.go)
 }
 
 func stateOf(app core.App) *state {

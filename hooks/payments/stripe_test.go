@@ -3,7 +3,6 @@ package payments_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +53,7 @@ func countNotes(t *testing.T, app core.App, user, kind string) int {
 }
 
 func TestStripeWebhook(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -218,12 +218,18 @@ func TestStripeWebhook(t *testing.T) {
 }
 
 func TestStripeKeysFromEnvironment(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
-	testutil.StartStripeMock(t, nil)
+	mock := testutil.StartStripeMock(t, app, nil)
 	srv := testutil.Serve(t, app)
 	testutil.UpdateSettings(t, app, map[string]any{"stripe_webhook_secret": testutil.TestWebhookSecret})
-	t.Setenv("STRIPE_SECRET_KEY", testutil.TestSecretKey)
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_from_env")
+	// the operator's environment: the keys there win over the settings
+	env := map[string]string{
+		"STRIPE_SECRET_KEY":     testutil.TestSecretKey,
+		"STRIPE_WEBHOOK_SECRET": "whsec_from_env",
+		"STRIPE_API_BASE":       mock,
+	}
+	payments.Configure(app, payments.ConfigFromEnv(func(k string) string { return env[k] }))
 	buyer := testutil.CreateUser(t, app, testutil.User{})
 	order := checkout(t, srv, app, buyer, testutil.NewProduct(t, app, nil).Id, 1) // key from the environment only
 
@@ -240,6 +246,7 @@ func TestStripeKeysFromEnvironment(t *testing.T) {
 }
 
 func TestStripeReconcile(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -287,10 +294,9 @@ func TestStripeReconcile(t *testing.T) {
 // A payment whose webhook was lost is found by asking Stripe: stripe-mock
 // answers with a paid session for the order.
 func TestStripeReconcileFindsMissedPayment(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
-	t.Setenv("STRIPE_SECRET_KEY", "")
-	t.Setenv("STRIPE_WEBHOOK_SECRET", "")
-	testutil.StartStripeMock(t, map[string]any{"status": "complete", "payment_status": "paid", "amount_total": 4500, "currency": "jpy"})
+	testutil.StartStripeMock(t, app, map[string]any{"status": "complete", "payment_status": "paid", "amount_total": 4500, "currency": "jpy"})
 	testutil.UpdateSettings(t, app, map[string]any{"stripe_secret_key": testutil.TestSecretKey})
 	srv := testutil.Serve(t, app)
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
@@ -314,6 +320,7 @@ func TestStripeReconcileFindsMissedPayment(t *testing.T) {
 // When Stripe cannot be reached, reservations long past their Checkout
 // expiry still give their stock back; recent ones wait for Stripe.
 func TestStripeReconcileWhileStripeIsDown(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -329,9 +336,7 @@ func TestStripeReconcileWhileStripeIsDown(t *testing.T) {
 		}
 	}
 
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close() // connections are refused from now on
-	t.Setenv("STRIPE_API_BASE", down.URL)
+	testutil.StripeDown(t, app)
 
 	status, body := srv.Do(t, http.MethodPost, "/api/salon/stripe/reconcile", testutil.Token(t, admin), nil)
 	if status != http.StatusOK {
@@ -371,6 +376,7 @@ func TestCheckoutExpiresAt(t *testing.T) {
 // payment ends where payment-then-refund ends (refunded, the full amount
 // counted), not as a paid order with its money returned.
 func TestRefundBeforePayment(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)

@@ -61,6 +61,7 @@ func TestCheckTip(t *testing.T) {
 }
 
 func TestTips(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.EnablePayments(t, app)
 	srv := testutil.Serve(t, app)
@@ -242,7 +243,7 @@ func TestTips(t *testing.T) {
 }
 
 func TestTipsWithoutKeysOrStreams(t *testing.T) {
-	t.Setenv("STRIPE_SECRET_KEY", "")
+	t.Parallel()
 	app := testutil.NewApp(t)
 	srv := testutil.Serve(t, app)
 	fan := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))

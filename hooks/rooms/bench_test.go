@@ -26,7 +26,7 @@ import (
 // Room fan-out benchmark: one member posts into a room while N members are
 // subscribed over real SSE connections to a real server.
 //
-//	ROOM_BENCH_N=10,100,1000,5000 go test ./hooks -run '^$' -bench BenchmarkRoomFanout -benchtime 20x -timeout 60m
+//	ROOM_BENCH_N=10,100,1000,5000 go test ./hooks/rooms -run '^$' -bench BenchmarkRoomFanout -benchtime 20x -timeout 60m
 //
 // Modes: "bare" is a plain collection with room_messages' rules and no
 // Salonbase hooks, subscribed the stock way (the baseline); "stock" is
@@ -264,7 +264,7 @@ func benchSubscribe(ctx context.Context, client *http.Client, base, token, topic
 // rooms, seeded with raw SQL in one transaction (the FTS triggers index
 // them), then searches in one room through the HTTP route.
 //
-//	go test ./hooks -run '^$' -bench BenchmarkRoomSearch -benchtime 50x -timeout 60m
+//	go test ./hooks/rooms -run '^$' -bench BenchmarkRoomSearch -benchtime 50x -timeout 60m
 func BenchmarkRoomSearch(b *testing.B) {
 	total := 1_000_000
 	if env := os.Getenv("ROOM_BENCH_MESSAGES"); env != "" {

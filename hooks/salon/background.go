@@ -7,7 +7,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/routine"
 )
 
-// background runs f after the request without making it wait (an
+// Background runs f after the request without making it wait (an
 // announcement may reach every member); OnTerminate waits for it.
 func Background(app core.App, what string, f func() error) {
 	g := backgroundGroup(app)

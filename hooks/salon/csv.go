@@ -2,7 +2,7 @@ package salon
 
 import "strings"
 
-// csvSafe keeps spreadsheet programs from running member-written text as a
+// CsvSafe keeps spreadsheet programs from running member-written text as a
 // formula (CSV injection): a cell that starts with = + - @ or a tab or
 // carriage return is prefixed with a quote, as OWASP advises.
 func CsvSafe(s string) string {
@@ -12,7 +12,7 @@ func CsvSafe(s string) string {
 	return s
 }
 
-// csvRow applies csvSafe to every field of a row.
+// CsvRow applies csvSafe to every field of a row.
 func CsvRow(fields ...string) []string {
 	for i, f := range fields {
 		fields[i] = CsvSafe(f)

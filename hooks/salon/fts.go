@@ -11,7 +11,7 @@ const ftsMinRunes = 3
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// ftsTerm turns one word a member typed into a quoted FTS5 phrase, so the
+// FtsTerm turns one word a member typed into a quoted FTS5 phrase, so the
 // input cannot inject FTS syntax, or, for a word too short for the trigram
 // index, into a LIKE pattern escaped for ESCAPE '\'. Exactly one is set.
 func FtsTerm(word string) (phrase, like string) {

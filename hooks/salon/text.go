@@ -1,6 +1,6 @@
 package salon
 
-// truncate cuts s to at most max runes, so long user text never makes a
+// Truncate cuts s to at most max runes, so long user text never makes a
 // notification fail validation.
 func Truncate(s string, max int) string {
 	r := []rune(s)

@@ -8,7 +8,7 @@ import (
 
 func NowUTC() types.DateTime { return types.NowDateTime() }
 
-// dbTime formats t as PocketBase stores dates, for filters and raw SQL.
+// DbTime formats t as PocketBase stores dates, for filters and raw SQL.
 func DbTime(t time.Time) string {
 	return t.UTC().Format(types.DefaultDateLayout)
 }
