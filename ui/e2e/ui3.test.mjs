@@ -102,9 +102,15 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
   assert.ok(fps > 0, 'the viewer decodes frames');
   assert.ok(kbps > 0, 'the host sends video');
 
-  // payments are not configured: no tip button, even on a stream with tips on
-  await vera.waitForTimeout(1000);
+  // payments are not configured: no tip button, even on a stream with tips
+  // on, once the page has the server's answer (not after some time)
+  const options = vera.waitForResponse((r) => r.url().includes(`/api/salon/live/${streamId}/tips/options`));
+  await vera.reload();
+  assert.equal((await (await options).json()).available, false);
+  await vera.locator('[data-testid=watch]').waitFor();
   assert.equal(await vera.locator('[data-testid=tip-button]').count(), 0);
+  await vera.click('[data-testid=watch]');
+  await decoding(vera);
 
   // Mina may not fetch the chat list any more: Vera's line reaches her
   // through the realtime event alone (the page does not poll either)
