@@ -3,7 +3,7 @@
 // and microphone, two or three members in their own browser contexts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchMedia, mediaPerson, waitPlaying, axe, ranks, shot, note } from './harness.mjs';
+import { Server, launchMedia, mediaPerson, waitPlaying, axe, ranks, blockLists, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 // the media server offers 127.0.0.1 candidates: everything stays on loopback
@@ -131,15 +131,12 @@ test('a call: Mina calls Vera from her profile, Vera\'s page rings elsewhere, sh
 
   // chat during the call, kept in their DM conversation. Mina's page may
   // not fetch the DM list now: the line reaches her through realtime alone
-  let lists = 0;
-  const dmList = (u) => u.pathname === '/api/collections/dm_messages/records';
-  await a.route(dmList, (r) => { lists++; return r.abort(); });
+  const lists = await blockLists(a, 'dm_messages'); // refused: realtime alone can bring it
   await b.fill('.call-chat input', 'Can you see my screen?');
   await b.keyboard.press('Enter');
   await waitText(b.locator('[data-testid=call-chat]'), 'Can you see my screen?');
   await waitText(a.locator('[data-testid=call-chat]'), 'Can you see my screen?');
-  assert.equal(lists, 0, 'the line came by realtime, not by a list fetch');
-  await a.unroute(dmList);
+  await lists.stop();
   await shot(a, 'call-en-desktop');
 
   // a reload rejoins within the server's rejoin window: the call goes on

@@ -112,14 +112,16 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
   await vera.click('[data-testid=watch]');
   await decoding(vera);
 
-  // Mina may not fetch the chat list any more: Vera's line reaches her
-  // through the realtime event alone (the page does not poll either)
+  // Mina may not fetch the chat list any more (every such fetch is refused):
+  // Vera's line can reach her through the realtime event alone. The page
+  // may still try a catch-up (its subscription got ready late on a loaded
+  // machine, or the realtime connection came back): that fetch fails and
+  // proves nothing either way, so it is not counted against the page.
   const minaLists = await blockLists(mina, 'live_chat_messages');
   await vera.fill('.live-chat input', 'Lovely colours tonight');
   await vera.keyboard.press('Enter');
   await waitText(mina.locator('[data-testid=live-chat]'), 'Lovely colours tonight');
   await waitText(host.locator('[data-testid=live-chat]'), 'Lovely colours tonight');
-  assert.equal(minaLists.n, 0, 'the line came by realtime, not by a list fetch');
   await minaLists.stop();
 });
 
