@@ -40,7 +40,7 @@ async function mediaError(url: string, res: Response): Promise<ClientResponseErr
 // given up: after a network drop, a request sent into the void would hold
 // the reconnection up until TCP gives up on it (and the server waits for a
 // dropped party only so long).
-const openTimeout = 10000;
+const openTimeout = 20000;
 const restartTimeout = 5000;
 
 export class MediaSession {
