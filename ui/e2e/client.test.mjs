@@ -2,7 +2,7 @@
 // data dir, driven from Debian's Chromium, two people per feature.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, personPage, loginAs, shot, PASSWORD } from './harness.mjs';
+import { Server, launch, personPage, loginAs, shot, axe, PASSWORD } from './harness.mjs';
 import { waitText, waitCount, png } from './util.mjs';
 
 let s, browser, admin, aiko, ben, lounge;
@@ -551,9 +551,6 @@ test('a suspended member sees why they were logged out', async () => {
 });
 
 test('every page in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
-  const { createRequire } = await import('node:module');
-  const { readFileSync } = await import('node:fs');
-  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   const pages = [
     ['rooms', '/rooms'], ['room', '/rooms/' + lounge.id], ['dm-list', '/dm'], ['dm', '/dm/' + ben.id],
     ['notifications', '/notifications'], ['prefs', '/settings/notifications'], ['search', '/search?q=' + encodeURIComponent('勉強会')],
@@ -575,19 +572,13 @@ test('every page in ja and en, at 375 px and 1280 px: no overflow, no missing wo
         await p.waitForLoadState('networkidle');
         await p.waitForTimeout(300);
         await shot(p, `${name}-${tag}`);
-        const check = await p.evaluate(async (src) => {
-          const text = document.body.innerText;
-          const keys = text.match(/\b(nav|auth|rooms|dm|common|notif|profile|admin|search|guest|err|report)\.[a-zA-Z_.]+\b/g) || [];
-          if (!window.axe) eval(src);
-          const res = await window.axe.run(document, { resultTypes: ['violations'] });
-          return {
-            overflow: document.documentElement.scrollWidth - window.innerWidth,
-            keys,
-            violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-              .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+        const check = {
+          ...(await axe(p)),
+          ...(await p.evaluate(() => ({
+            keys: document.body.innerText.match(/\b(nav|auth|rooms|dm|common|notif|profile|admin|search|guest|err|report)\.[a-zA-Z_.]+\b/g) || [],
             lang: document.documentElement.lang,
-          };
-        }, axeSource);
+          }))),
+        };
         if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
         if (check.keys.length) problems.push(`${name} ${tag}: untranslated ${check.keys.join(', ')}`);
         if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);

@@ -1,7 +1,8 @@
 // The e2e harness: builds the binary, starts it on a temp data dir, seeds
 // members and rooms through the real API, and drives Debian's Chromium.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,10 @@ export function buildBinary() {
 }
 
 export class Server {
-  constructor() {
+  // host: the address it listens on (a test in its own network namespace
+  // serves on an address a second namespace can reach)
+  constructor({ host = '127.0.0.1' } = {}) {
+    this.host = host;
     this.bin = buildBinary();
     this.dir = mkdtempSync(join(tmpdir(), 'salon-e2e-data-'));
     this.proc = null;
@@ -48,8 +52,8 @@ export class Server {
       this.port = await freePort();
       execFileSync(this.bin, ['superuser', 'upsert', 'root@example.com', PASSWORD, '--dir', this.dir]);
     }
-    this.base = `http://127.0.0.1:${this.port}`;
-    this.proc = spawn(this.bin, ['serve', '--http', `127.0.0.1:${this.port}`, '--dir', this.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.base = `http://${this.host}:${this.port}`;
+    this.proc = spawn(this.bin, ['serve', '--http', `${this.host}:${this.port}`, '--dir', this.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => { if (process.env.E2E_VERBOSE) process.stderr.write(d); });
     for (let i = 0; i < 300; i++) {
       try { const r = await fetch(this.base + '/api/health'); if (r.ok) break; } catch { /* not up yet */ }
@@ -181,4 +185,112 @@ export async function startMailCapture(server) {
     },
     close() { proc.kill(); rmSync(dir, { recursive: true, force: true }); },
   };
+}
+
+// --- media pages (live streams, calls): shared by live, ui3, record, netdrop
+
+// launchMedia starts Chromium with its fake camera and microphone; autoplay
+// with sound needs a click unless autoplay is true. executablePath: another
+// way to start Chromium (e.g. in another network namespace); args: more flags.
+export async function launchMedia({ autoplay = false, executablePath = chromiumPath, args = [] } = {}) {
+  return chromium.launch({
+    executablePath, headless: true,
+    args: [...chromiumArgs, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      `--autoplay-policy=${autoplay ? 'no-user-gesture-required' : 'user-gesture-required'}`, ...args],
+  });
+}
+
+// mediaPerson: a signed-in member with camera and microphone allowed, whose
+// peer connections the test can read (window.__pcs, for rtp below).
+export async function mediaPerson(browser, server, email, { timeout = 30000, ...opts } = {}) {
+  const p = await personPage(browser, server, opts);
+  p.setDefaultTimeout(timeout); // media pages on a shared two-core machine
+  await p.context().grantPermissions(['camera', 'microphone']);
+  await p.addInitScript(() => {
+    const Orig = window.RTCPeerConnection;
+    window.__pcs = [];
+    window.RTCPeerConnection = function (...args) { const pc = new Orig(...args); window.__pcs.push(pc); return pc; };
+    window.RTCPeerConnection.prototype = Orig.prototype;
+  });
+  await loginAs(p, email);
+  return p;
+}
+
+// rtp sums an RTP counter over every peer connection the page made (a
+// closed one counts with its last value: the sum never goes back when a
+// reconnection replaces a connection)
+export function rtp(page, type, kind, field) {
+  return page.evaluate(async ([type, kind, field]) => {
+    let n = 0;
+    const key = type + kind + field;
+    for (const pc of window.__pcs) {
+      pc.__last ??= {};
+      if (pc.connectionState !== 'closed') {
+        let v = 0;
+        try { (await pc.getStats()).forEach((r) => { if (r.type === type && r.kind === kind) v += r[field] ?? 0; }); } catch { v = pc.__last[key] ?? 0; }
+        pc.__last[key] = Math.max(v, pc.__last[key] ?? 0);
+      }
+      n += pc.__last[key] ?? 0;
+    }
+    return n;
+  }, [type, kind, field]);
+}
+
+export const framesDecoded = (page) => rtp(page, 'inbound-rtp', 'video', 'framesDecoded');
+
+// decoding: framesDecoded rises by more than n within the timeout
+export async function decoding(page, n = 10, timeout = 60000) {
+  const first = await framesDecoded(page);
+  const end = Date.now() + timeout;
+  let now = first;
+  while (Date.now() < end) {
+    await page.waitForTimeout(500);
+    now = await framesDecoded(page);
+    if (now - first > n) return now;
+  }
+  throw new Error(`frames decoded stayed at ${first} → ${now}`);
+}
+
+// waitPlaying: the <video> shows frames and its clock runs (the decoder works)
+export async function waitPlaying(page, selector, timeout = 20000) {
+  await page.waitForFunction((sel) => {
+    const v = document.querySelector(sel);
+    if (!v || v.videoWidth === 0) return false;
+    const now = v.currentTime;
+    if (!v.dataset.t0) { v.dataset.t0 = String(now); return false; }
+    return now > Number(v.dataset.t0) + 0.5;
+  }, selector, { timeout, polling: 250 });
+  return page.$eval(selector, (v) => { delete v.dataset.t0; return { w: v.videoWidth, h: v.videoHeight, t: v.currentTime }; });
+}
+
+let axeSource = '';
+// axe runs axe-core on the page: its serious and critical violations, and
+// how far the page is wider than the screen.
+export async function axe(page) {
+  axeSource ||= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  return page.evaluate(async (src) => {
+    if (!window.axe) eval(src);
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return {
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+    };
+  }, axeSource);
+}
+
+// blockLists: list fetches of a collection are counted and refused, so
+// that a line that shows up anyway can only have come through realtime
+export async function blockLists(page, collection) {
+  const seen = { n: 0 };
+  const match = (u) => u.pathname === `/api/collections/${collection}/records`;
+  await page.route(match, (r) => { seen.n++; return r.abort(); });
+  seen.stop = () => page.unroute(match);
+  return seen;
+}
+
+// ranks: rank name → id, for s.member(..., { rank: rank('Gold') })
+export async function ranks(server) {
+  const list = await server.api('GET', '/api/collections/ranks/records?perPage=50');
+  return (name) => list.items.find((r) => r.name === name).id;
 }

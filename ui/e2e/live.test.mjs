@@ -3,33 +3,23 @@
 // and microphone, two or three members in their own browser contexts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { Server, personPage, loginAs, shot, note, chromiumPath } from './harness.mjs';
+import { Server, launchMedia, mediaPerson, waitPlaying, axe, ranks, blockLists, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 // the media server offers 127.0.0.1 candidates: everything stays on loopback
 process.env.SALON_RTC_LOOPBACK = '1';
 
 let s, browser, tomo, vera, mina, rin;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 before(async () => {
   s = new Server();
   await s.start();
-  const ranks = await s.api('GET', '/api/collections/ranks/records?perPage=50');
-  const rank = (name) => ranks.items.find((r) => r.name === name).id;
+  const rank = await ranks(s);
   tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
   vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
   mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold') });
   rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
-  browser = await chromium.launch({
-    executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=user-gesture-required'],
-  });
+  browser = await launchMedia();
 });
 
 after(async () => {
@@ -37,37 +27,7 @@ after(async () => {
   await s?.close();
 });
 
-async function person(email, opts = {}) {
-  const p = await personPage(browser, s, opts);
-  p.setDefaultTimeout(30000); // media pages on a shared two-core machine
-  await p.context().grantPermissions(['camera', 'microphone']);
-  await loginAs(p, email);
-  return p;
-}
-
-// playing: the <video> shows frames and its clock runs (the decoder works)
-async function waitPlaying(page, selector, timeout = 20000) {
-  await page.waitForFunction((sel) => {
-    const v = document.querySelector(sel);
-    if (!v || v.videoWidth === 0) return false;
-    const now = v.currentTime;
-    if (!v.dataset.t0) { v.dataset.t0 = String(now); return false; }
-    return now > Number(v.dataset.t0) + 0.5;
-  }, selector, { timeout, polling: 250 });
-  return page.$eval(selector, (v) => { delete v.dataset.t0; return { w: v.videoWidth, h: v.videoHeight, t: v.currentTime }; });
-}
-
-async function axe(page) {
-  return page.evaluate(async (src) => {
-    if (!window.axe) eval(src);
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    };
-  }, axeSource);
-}
+const person = (email, opts = {}) => mediaPerson(browser, s, email, opts);
 
 let streamId = '';
 
@@ -171,15 +131,12 @@ test('a call: Mina calls Vera from her profile, Vera\'s page rings elsewhere, sh
 
   // chat during the call, kept in their DM conversation. Mina's page may
   // not fetch the DM list now: the line reaches her through realtime alone
-  let lists = 0;
-  const dmList = (u) => u.pathname === '/api/collections/dm_messages/records';
-  await a.route(dmList, (r) => { lists++; return r.abort(); });
+  const lists = await blockLists(a, 'dm_messages'); // refused: realtime alone can bring it
   await b.fill('.call-chat input', 'Can you see my screen?');
   await b.keyboard.press('Enter');
   await waitText(b.locator('[data-testid=call-chat]'), 'Can you see my screen?');
   await waitText(a.locator('[data-testid=call-chat]'), 'Can you see my screen?');
-  assert.equal(lists, 0, 'the line came by realtime, not by a list fetch');
-  await a.unroute(dmList);
+  await lists.stop();
   await shot(a, 'call-en-desktop');
 
   // a reload rejoins within the server's rejoin window: the call goes on

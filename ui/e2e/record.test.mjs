@@ -4,34 +4,23 @@
 // and the host deletes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { Server, personPage, loginAs, shot, note, chromiumPath } from './harness.mjs';
+import { Server, launchMedia, mediaPerson, axe, ranks, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 process.env.SALON_RTC_LOOPBACK = '1';
 
 let s, browser;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 before(async () => {
   s = new Server();
   await s.start();
-  const ranks = await s.api('GET', '/api/collections/ranks/records?perPage=50');
-  const rank = (name) => ranks.items.find((r) => r.name === name).id;
+  const rank = await ranks(s);
   await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
   await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
   await s.member('Mina', 'mina@example.com', { rank: rank('Gold'), lang: 'ja' });
   await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
-  browser = await chromium.launch({
-    executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      // the replay is started from the test, with sound
-      '--autoplay-policy=no-user-gesture-required'],
-  });
+  // the replay is started from the test, with sound
+  browser = await launchMedia({ autoplay: true });
 });
 
 after(async () => {
@@ -39,25 +28,7 @@ after(async () => {
   await s?.close();
 });
 
-async function person(email, opts = {}) {
-  const p = await personPage(browser, s, opts);
-  p.setDefaultTimeout(30000);
-  await p.context().grantPermissions(['camera', 'microphone']);
-  await loginAs(p, email);
-  return p;
-}
-
-async function axe(page) {
-  return page.evaluate(async (src) => {
-    if (!window.axe) eval(src);
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    };
-  }, axeSource);
-}
+const person = (email, opts = {}) => mediaPerson(browser, s, email, opts);
 
 // replays plays the recording: its clock runs, pictures and sound decode.
 async function replays(page) {
@@ -119,6 +90,12 @@ test('a tutor records a live; a Gold member replays it with sound; a Free member
   }
   const viewer = await person('vera@example.com');
   await viewer.goto('/live/' + id);
+  // an ended stream says when it was streamed and how long, not "0 watching"
+  // (the span from the record's started_at to its ended_at, as m:ss)
+  const span = Math.round((Date.parse(rec.ended_at) - Date.parse(rec.started_at)) / 1000);
+  const streamed = await waitText(viewer.locator('[data-testid=streamed]'), /^Streamed .+ · \d+:\d\d$/);
+  assert.equal(streamed.split(' · ')[1], `${Math.floor(span / 60)}:${String(span % 60).padStart(2, '0')}`, `"${streamed}" for ${rec.started_at} → ${rec.ended_at}`);
+  assert.equal(await viewer.locator('[data-testid=viewer-count]').count(), 0, 'no viewer count once it has ended');
   const played = await replays(viewer);
   assert.ok(played.w > 0 && played.h > 0, 'the replay shows the host\'s picture');
   assert.ok(played.audioBytes > 0, 'the replay has sound that decodes');
@@ -135,6 +112,8 @@ test('a tutor records a live; a Gold member replays it with sound; a Free member
   const mina = await person('mina@example.com', { lang: 'ja', phone: true });
   await mina.goto('/live/' + id);
   await replays(mina);
+  await waitText(mina.locator('[data-testid=streamed]'), /に配信 · \d+:\d\d$/);
+  assert.doesNotMatch(await mina.locator('main').innerText(), /視聴中/, 'no viewer count once it has ended');
   const b = await axe(mina);
   assert.deepEqual(b.violations, []);
   assert.ok(b.overflow <= 0, 'nothing wider than a phone');

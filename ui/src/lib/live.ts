@@ -7,7 +7,9 @@ import { pb } from './pb';
 
 export async function iceServers(): Promise<RTCIceServer[]> {
   try {
-    const res = await pb.send('/api/rtc/ice-servers', {});
+    // two sessions ask at once (a call's sending and receiving): no
+    // auto-cancellation; and no waiting on a network that is not there
+    const res = await pb.send('/api/rtc/ice-servers', { requestKey: null, signal: AbortSignal.timeout(5000) });
     return res.iceServers ?? [];
   } catch {
     return []; // host candidates still work on the same network
@@ -34,6 +36,13 @@ async function mediaError(url: string, res: Response): Promise<ClientResponseErr
   return new ClientResponseError({ url, status: res.status, response: data });
 }
 
+// A request to the media server that gets no answer within this time is
+// given up: after a network drop, a request sent into the void would hold
+// the reconnection up until TCP gives up on it (and the server waits for a
+// dropped party only so long).
+const openTimeout = 20000;
+const restartTimeout = 5000;
+
 export class MediaSession {
   pc: RTCPeerConnection;
   location = '';
@@ -51,7 +60,7 @@ export class MediaSession {
     let res: Response;
     try {
       res = await fetch(url, {
-        method: 'POST', body: this.pc.localDescription!.sdp,
+        method: 'POST', body: this.pc.localDescription!.sdp, signal: AbortSignal.timeout(openTimeout),
         headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer ' + token },
       });
     } catch (err) {
@@ -77,14 +86,17 @@ export class MediaSession {
     if (next < 0) next = lines.length;
     const cands = lines.slice(m, next).filter((l) => l.startsWith('a=candidate:'));
     const frag = [first('a=ice-ufrag:'), first('a=ice-pwd:'), lines[m], first('a=mid:'), ...cands, 'a=end-of-candidates', ''].join('\r\n');
-    const res = await fetch(this.location, {
-      method: 'PATCH', body: frag,
-      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' },
-    });
-    if (res.status !== 200) {
+    let res: Response | null = null;
+    try {
+      res = await fetch(this.location, {
+        method: 'PATCH', body: frag, signal: AbortSignal.timeout(restartTimeout),
+        headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' },
+      });
+    } catch { /* no answer: the same as a refusal */ }
+    if (!res || res.status !== 200) {
       // put the connection back in a stable state before giving up
       try { await this.pc.setLocalDescription({ type: 'rollback' }); } catch { /* closed */ }
-      throw await mediaError(this.location, res);
+      throw res ? await mediaError(this.location, res) : new ClientResponseError({ url: this.location, status: 0 });
     }
     this.etag = res.headers.get('ETag') ?? this.etag;
     const got = (await res.text()).split('\r\n');
@@ -211,7 +223,7 @@ export class Resilient {
   private retryLater() {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    const wait = Math.min(500 * 2 ** this.attempt, 5000);
+    const wait = Math.min(500 * 2 ** this.attempt, 3000);
     this.attempt++;
     this.timer = window.setTimeout(() => this.open(false), wait);
   }

@@ -9,6 +9,7 @@ export const en = {
   'record.confirmDelete': 'Delete the recording for good? Members will no longer be able to replay it.',
   'record.deleted': 'The recording was deleted.',
   'record.unavailable': 'The recording cannot be played.',
+  'record.when': 'Streamed {when} · {d}',
 };
 
 export const ja: Record<keyof typeof en, string> = {
@@ -20,4 +21,5 @@ export const ja: Record<keyof typeof en, string> = {
   'record.confirmDelete': '録画を完全に削除しますか？メンバーはアーカイブを見られなくなります。',
   'record.deleted': '録画を削除しました。',
   'record.unavailable': '録画を再生できません。',
+  'record.when': '{when}に配信 · {d}',
 };
