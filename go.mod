@@ -25,6 +25,7 @@ require (
 	github.com/stripe/stripe-go/v85 v85.0.0
 	golang.org/x/crypto v0.57.0
 	golang.org/x/image v0.46.0
+	modernc.org/sqlite v1.57.0
 )
 
 require (
@@ -78,7 +79,6 @@ require (
 	modernc.org/libc v1.74.4 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.0 // indirect
-	modernc.org/sqlite v1.57.0 // indirect
 )
 
 tool (

@@ -12,8 +12,8 @@ import (
 	"salonbase/testutil"
 )
 
-// An announcement writes the notices of members who are offline as plain
-// rows and saves those of members online as records (for their realtime
+// An announcement (ten recipients or more) writes the notices of members
+// who are offline as plain rows and saves those of members online as records (for their realtime
 // event): both must be the same notice. The member online gets theirs
 // live, the member who turned announcements off gets nothing (no row, no
 // event, no mail), the others get their e-mail, and the worker sends it.
@@ -28,6 +28,9 @@ func TestAnnouncementOnlineAndOfflineMembersGetTheSameNotice(t *testing.T) {
 	online := testutil.Member(t, app, testutil.User{Email: "online@example.com"}, "ja")
 	offline := testutil.Member(t, app, testutil.User{Email: "offline@example.com"}, "ja")
 	quiet := testutil.Member(t, app, testutil.User{Email: "quiet@example.com"}, "ja")
+	for range 10 { // enough recipients for the chunk to be written as rows
+		testutil.CreateUser(t, app, testutil.User{}) // unverified: no e-mail
+	}
 	if status, out := srv.Do(t, "POST", "/api/salon/notifications/prefs", testutil.Token(t, quiet), map[string]any{"announcement": "off"}); status != 200 {
 		t.Fatalf("prefs: %d %s", status, out)
 	}

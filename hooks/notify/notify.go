@@ -172,10 +172,16 @@ type recipient struct {
 	Channel   string `db:"channel"`
 }
 
+// bulkFrom is the number of recipients from which a chunk is written as
+// rows: fewer (a DM, a mention, a reply) are saved as records, with every
+// record hook, as any other write.
+const bulkFrom = 10
+
 // deliver writes the notices (and e-mails) of one chunk of recipients in
 // tx. A record save per member (validation, hooks, a realtime offer per
-// record) cost ~1 ms each, so 10,000 members took seconds of the single
-// writer: only the members online now get their notice saved as a record,
+// record) made an announcement to 10,000 members hold the single writer
+// for seconds: from bulkFrom recipients on, only the members online now get
+// their notice saved as a record,
 // which runs PocketBase's realtime broadcast for them; everyone else's
 // notice, and every e-mail, is inserted as the same row a save writes, 100
 // rows per statement. One of each kind of row is validated as a save would.
@@ -194,7 +200,11 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 	if err != nil {
 		return fmt.Errorf("notify: load recipients: %w", err)
 	}
-	online := onlineMembers(tx)
+	bulk := len(rows) >= bulkFrom
+	online := map[string]bool{}
+	if bulk {
+		online = onlineMembers(tx)
+	}
 	now := types.NowDateTime()
 	validated := map[string]bool{} // "notice/en", "mail/ja" ...
 	var notices, mails []*core.Record
@@ -219,7 +229,7 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		r.Set("url", n.URL)
 		r.Set("source_collection", n.SourceCollection)
 		r.Set("source_id", n.SourceID)
-		if online[u.ID] {
+		if !bulk || online[u.ID] {
 			if err := tx.Save(r); err != nil {
 				return fmt.Errorf("notify %s: %w", u.ID, err)
 			}
@@ -235,6 +245,12 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		if err != nil {
 			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 		}
+		if !bulk {
+			if err := tx.Save(m); err != nil {
+				return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
+			}
+			continue
+		}
 		if err := prepareRow(tx, m, now, validated, "mail/"+mailLang(u.Lang)); err != nil {
 			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 		}
@@ -246,7 +262,7 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 	if err := insertRows(tx, mails); err != nil {
 		return fmt.Errorf("notify: queue e-mails: %w", err)
 	}
-	if len(mails) > 0 {
+	if len(mails) > 0 { // a saved outbox record wakes the worker itself
 		nudgeOutboxAfter(tx)
 	}
 	return nil
