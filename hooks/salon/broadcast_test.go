@@ -2,6 +2,7 @@ package salon_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,71 @@ func TestSuperuserOnlyBroadcastsReachSuperusers(t *testing.T) {
 	if ev, ok := mem.Next(10 * time.Second); !ok || ev.Topic != "notifications" {
 		t.Fatalf("member: want their notification first, got %v %s %s", ok, ev.Topic, ev.Data)
 	}
+}
+
+// A client's broadcasts follow its current subscriptions: PocketBase
+// replaces them on each subscription request, and the index of
+// subscribers that narrows every broadcast must follow, and must not
+// narrow anything for the rooms' own fan-out (topic rooms/ID).
+func TestBroadcastsFollowAClientsCurrentSubscriptions(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	room := testutil.NewRoom(t, app, map[string]any{"name": "Lounge"})
+	reader := testutil.CreateUser(t, app, testutil.User{})
+	poster := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{}))
+	token := testutil.Token(t, reader)
+	rt := srv.Subscribe(t, token, "notifications")
+	topic := srv.Subscribe(t, token, "rooms/"+room.Id)
+
+	next := func(rt *testutil.Realtime, want string) {
+		t.Helper()
+		for {
+			ev, ok := rt.Next(10 * time.Second)
+			if !ok {
+				t.Fatalf("want a %s event, got none", want)
+			}
+			if ev.Topic == want && !strings.Contains(string(ev.Data), `"presence"`) {
+				return
+			}
+			if ev.Topic != want {
+				t.Fatalf("want a %s event, got %s %s", want, ev.Topic, ev.Data)
+			}
+		}
+	}
+	none := func(rt *testutil.Realtime) {
+		t.Helper()
+		if ev, ok := rt.Next(500 * time.Millisecond); ok {
+			t.Fatalf("want no event, got %s %s", ev.Topic, ev.Data)
+		}
+	}
+	notice := func() {
+		t.Helper()
+		if err := notify.Notify(app, []string{reader.Id}, notify.Notification{Kind: "test", Title: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post := func() {
+		t.Helper()
+		if status, out := testutil.Post(t, srv, poster, room.Id, "hello"); status != 200 {
+			t.Fatalf("post: %d %v", status, out)
+		}
+	}
+
+	post()
+	next(topic, "rooms/"+room.Id)
+	none(rt)
+	notice()
+	next(rt, "notifications")
+
+	// the same client now follows the room's messages instead
+	if status, out := srv.Do(t, "POST", "/api/realtime", token, map[string]any{
+		"clientId": rt.ClientID, "subscriptions": []string{"room_messages"}}); status != 204 {
+		t.Fatalf("re-subscribe: %d %s", status, out)
+	}
+	notice()
+	none(rt)
+	post()
+	next(rt, "room_messages")
+	next(topic, "rooms/"+room.Id)
 }

@@ -146,3 +146,20 @@ func Status(pid int, field string) (int64, error) {
 
 // MiB is b in mebibytes.
 func MiB(b int64) float64 { return float64(b) / (1 << 20) }
+
+// DataDir is the server's pb_data directory (a bench may seed data.db
+// directly while the server runs: SQLite in WAL mode takes turns).
+func (s *Server) DataDir() string { return filepath.Join(s.work, "pb_data") }
+
+// CPUTicks is utime+stime of pid, in clock ticks (1/100 s on Linux).
+func CPUTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// fields after the command name, which is in parentheses
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + st, nil
+}

@@ -15,7 +15,3 @@ func Build(dir string) (string, error) {
 	}
 	return bin, nil
 }
-
-// DataDir is the server's pb_data: a bench may seed its SQLite database
-// directly (WAL mode lets another process write while the server runs).
-func (s *Server) DataDir() string { return filepath.Join(s.work, "pb_data") }
