@@ -1,67 +1,11 @@
 package scaling
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path"
-	"path/filepath"
-	"runtime"
-	"strings"
+	"salonbase/testutil"
 )
 
-// toolBinary returns the path of a server pinned in tools/go.mod, building
-// it the first time a given version is asked for. The binaries live in a
-// cache folder keyed by module version (SALONBASE_TOOLS_CACHE, default
-// $XDG_CACHE_HOME/salonbase-tools), so only a version bump rebuilds them.
+// toolBinary returns the path of a server pinned in tools/go.mod, built once
+// per version into the shared tools cache.
 func toolBinary(pkg string) (string, error) {
-	toolsDir, err := filepath.Abs("../tools")
-	if err != nil {
-		return "", err
-	}
-	list := exec.Command("go", "list", "-f", "{{.Module.Version}}", pkg)
-	list.Dir = toolsDir
-	out, err := list.Output()
-	if err != nil {
-		return "", fmt.Errorf("go list %s (in tools/): %w", pkg, err)
-	}
-	version := strings.TrimSpace(string(out))
-
-	cache, err := toolsCache()
-	if err != nil {
-		return "", err
-	}
-	name := path.Base(pkg)
-	bin := filepath.Join(cache, fmt.Sprintf("%s-%s-%s-%s", name, version, runtime.GOOS, runtime.GOARCH), name)
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		return "", err
-	}
-	// build next to the final path and rename, so that a concurrent run
-	// never sees a half-written binary
-	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
-	build := exec.Command("go", "build", "-trimpath", "-o", tmp, pkg)
-	build.Dir = toolsDir
-	if out, err := build.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		return "", err
-	}
-	return bin, nil
-}
-
-func toolsCache() (string, error) {
-	if dir := os.Getenv("SALONBASE_TOOLS_CACHE"); dir != "" {
-		return dir, nil
-	}
-	userCache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("tools cache: %w", err)
-	}
-	return filepath.Join(userCache, "salonbase-tools"), nil
+	return testutil.ToolBinary("../tools", pkg)
 }
