@@ -30,6 +30,7 @@ func bindRTC(app core.App) {
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
+	a.bindLiveKit(app)
 }
 
 // rtcConfig reads the media server settings from salon_settings when the
@@ -69,6 +70,11 @@ type rtcAuthz struct {
 	countTimers map[string]*time.Timer // their writes, by stream
 	countsOff   bool                   // the app has terminated
 	countSaves  sync.WaitGroup         // writes under way
+
+	lkMu     sync.Mutex             // LiveKit backend (livekit*.go)
+	lkTimers map[string]*time.Timer // "room/identity" → the end of its grace after leaving
+	lkOff    bool                   // the app has terminated
+	lkWork   sync.WaitGroup         // calls to LiveKit under way
 }
 
 // member returns the member whose PocketBase token the request carries
