@@ -18,7 +18,7 @@ import (
 func TestLitestreamKill9(t *testing.T) {
 	t.Run("file replica", func(t *testing.T) {
 		replica := filepath.Join(t.TempDir(), "replica")
-		litestreamDrill(t, fmt.Sprintf("    replica:\n      type: file\n      path: %s\n      sync-interval: 1s\n", replica))
+		litestreamDrill(t, fmt.Sprintf("    replica:\n      type: file\n      path: %s\n      sync-interval: 1s\n", replica), nil)
 	})
 	t.Run("s3 replica", func(t *testing.T) {
 		s3 := startS3(t)
@@ -32,7 +32,7 @@ func TestLitestreamKill9(t *testing.T) {
       access-key-id: %s
       secret-access-key: %s
       sync-interval: 1s
-`, s3.Bucket, s3.Endpoint, s3.Region, s3.AccessKey, s3.Secret))
+`, s3.Bucket, s3.Endpoint, s3.Region, s3.AccessKey, s3.Secret), nil)
 		if len(s3.keys(t, "litestream/")) == 0 {
 			t.Error("no litestream objects in the bucket")
 		}
@@ -45,7 +45,9 @@ func TestLitestreamKill9(t *testing.T) {
 // are in BENCHMARKS.md.
 const replicationLagAllowed = 5 * time.Second
 
-func litestreamDrill(t *testing.T, replicaYAML string) {
+// litestreamDrill runs the drill; midway, when not nil, runs against
+// data.db while the members write, halfway to the kill.
+func litestreamDrill(t *testing.T, replicaYAML string, midway func(t *testing.T, db string, writes *ackLog)) {
 	dir := newDataDir(t)
 	cfg := filepath.Join(t.TempDir(), "litestream.yml")
 	db := filepath.Join(dir, "data.db")
@@ -64,7 +66,12 @@ func litestreamDrill(t *testing.T, replicaYAML string) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	writes := writeContinuously(ctx, members, room.Id)
-	time.Sleep(6 * time.Second)
+	started := time.Now()
+	if midway != nil {
+		time.Sleep(3 * time.Second)
+		midway(t, db, writes)
+	}
+	time.Sleep(6*time.Second - time.Since(started))
 	killed := time.Now()
 	salon.proc.kill9()
 	stop()
@@ -88,7 +95,7 @@ func litestreamDrill(t *testing.T, replicaYAML string) {
 	if len(lost) > 0 {
 		window = killed.Sub(lost[0].At)
 	}
-	rate := float64(len(writes.before(killed))) / 6
+	rate := float64(len(writes.before(killed))) / killed.Sub(started).Seconds()
 	t.Logf("%d writes acknowledged (%.0f/s), %d lost: the last %v before kill -9; restore took %v",
 		len(acked), rate, len(lost), window.Round(time.Millisecond), restoreTook.Round(time.Millisecond))
 	if len(acked) == 0 {
