@@ -120,7 +120,7 @@ logging:
 
 // joined is a member connected to a LiveKit room with the SDK.
 type joined struct {
-	room     *lksdk.Room
+	room    *lksdk.Room
 	packets atomic.Int64 // RTP packets received from others
 }
 
