@@ -11,10 +11,12 @@ import (
 // optimize. Under Litestream that checkpoint of data.db fights Litestream:
 // Litestream keeps a read transaction open on data.db so that nothing is
 // checkpointed before it has copied it, and a TRUNCATE checkpoint waits for
-// every reader while holding SQLite's write lock. So every night writers
-// stood still for PocketBase's busy timeout (10 s), then the checkpoint gave
-// up with SQLITE_BUSY. Litestream checkpoints data.db itself, so when it
-// manages the database we leave data.db to it and keep the rest of the job.
+// every reader to leave the WAL while it blocks new writers (SQLite's
+// documented behaviour of RESTART and TRUNCATE). So the nightly job could hold
+// every write for up to PocketBase's busy timeout (10 s) and then give up with
+// SQLITE_BUSY, having truncated nothing. Litestream checkpoints data.db
+// itself, so when it manages the database we leave data.db to it and keep
+// the rest of the job.
 
 // nightlyOptimizeJob is the id PocketBase gives its job; adding a job with
 // the same id replaces it.
