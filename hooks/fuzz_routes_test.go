@@ -22,6 +22,7 @@ var salonGETRoutes = []struct {
 	{"/dm/conversations", []string{"page", "perPage"}},
 	{"/dm/unread", nil},
 	{"/dm/can-write/{user}", nil},
+	{"/events/can-create", nil},
 	{"/events/{event}/ics", nil},
 	{"/events/{event}/attendees", nil},
 	{"/events/{event}/attendees.csv", nil},

@@ -43,6 +43,10 @@ func Register(app core.App) {
 		se.Router.BindFunc(members.GuardMemberCreates) // invite codes, blocks, follows, reports
 		se.Router.BindFunc(live.GuardCallCreates)      // a call without its caller
 		se.Router.BindFunc(forum.GuardAuthorFields)    // a topic or post in another's name
+		// the reasons behind update and delete rules, which PocketBase answers with a 404
+		se.Router.BindFunc(salon.ExplainStockWrites(members.WriteRefusals(), dm.WriteRefusals(),
+			forum.WriteRefusals(), events.WriteRefusals(), live.WriteRefusals(), rooms.WriteRefusals(),
+			notify.WriteRefusals()))
 		return se.Next()
 	})
 

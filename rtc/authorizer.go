@@ -25,6 +25,7 @@ type Grant struct {
 	Resource string // stream or call id ("" for KindICEConfig)
 	User     string // the member acting (for a stream key: the host); counted per member
 	Peer     string // calls: the other party's member id
+	Record   bool   // publish: record the stream (see Events.StreamRecorded)
 }
 
 // Authorizer is how the application (hooks/) decides who may publish, view
@@ -56,8 +57,14 @@ type Events struct {
 	// StreamLive: the publisher's media arrived; viewers can join.
 	StreamLive func(streamID string, publisher Grant)
 	// StreamEnded: the publisher left (DELETE, disconnect, cut off) after
-	// the stream was live.
+	// the stream was live, or did not come back after a restart
+	// (AwaitStream). Closing the server does not end streams.
 	StreamEnded func(streamID string)
+	// StreamRecorded: a recorded stream (its publisher's Grant.Record)
+	// ended and its WebM file is complete at path, in Config.RecordDir.
+	// The callee owns the file and must remove it. Without this callback
+	// nothing is recorded.
+	StreamRecorded func(streamID, path string)
 	// ViewerCount: the number of connected viewers changed.
 	ViewerCount func(streamID string, viewers int)
 	// CallJoined: a party's media reached the server.

@@ -43,6 +43,10 @@ type Config struct {
 	// IncludeLoopback offers 127.0.0.1 candidates (tests, local demos).
 	IncludeLoopback bool
 
+	// RecordDir holds the files of recordings under way (default: the
+	// system's temporary directory).
+	RecordDir string
+
 	// Limits; a value <= 0 takes the default.
 	MaxStreams         int   // concurrent live streams (503 beyond)
 	MaxViewers         int   // viewers per stream (503 beyond)

@@ -30,6 +30,7 @@ type forwarder struct {
 	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
 	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
 	packets     atomic.Uint64
+	rec         atomic.Pointer[recordSink] // the stream's recording, if any
 }
 
 func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {
@@ -101,6 +102,9 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 		// (a subscriber closing) are ignored; its own cleanup removes it.
 		_ = f.local.WriteRTP(&pkt)
 		f.packets.Add(1)
+		if sink := f.rec.Load(); sink != nil {
+			sink.push(&pkt)
+		}
 	}
 }
 

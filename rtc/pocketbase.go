@@ -79,3 +79,11 @@ func (v *Service) EndCall(id string) {
 		srv.EndCall(id)
 	}
 }
+
+// AwaitStream gives the publisher of a stream that was live before a
+// restart the rejoin window to come back (no-op when not serving).
+func (v *Service) AwaitStream(id string) {
+	if srv := v.Server(); srv != nil {
+		srv.AwaitStream(id)
+	}
+}

@@ -112,3 +112,39 @@ func doWith(t *testing.T, method, url, ct, body string, hdr map[string]string) r
 	defer res.Body.Close()
 	return rtctest.Result{Status: res.StatusCode, Header: res.Header}
 }
+
+// A restart (Close, then a new server) does not end a live stream: the
+// new server awaits its publisher for RejoinGrace. The host publishes
+// again and viewers watch; a stream whose host does not come back ends.
+func TestRestartKeepsLiveStream(t *testing.T) {
+	cfg := rtc.Config{RejoinGrace: 3 * time.Second}
+	old := newEnv(t, cfg)
+	old.stream("rs", "host", "ann")
+	old.goLive(t, "rs", "host")
+	if err := old.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if old.log.has("ended rs") {
+		t.Fatalf("closing the server ended the stream: %v", old.log.events_())
+	}
+
+	e := newEnv(t, cfg)
+	e.stream("rs", "host", "ann")
+	e.stream("gone", "host2", "ann")
+	e.srv.AwaitStream("rs")
+	e.srv.AwaitStream("gone")
+	// not live again yet: viewers are told to wait
+	if v := rtctest.View(t, e.url+"/api/rtc/live/rs/whep", "ann"); v.Result.Status != http.StatusConflict {
+		t.Fatalf("view before the host is back: %d", v.Result.Status)
+	}
+	e.goLive(t, "rs", "host")
+	ann := rtctest.View(t, e.url+"/api/rtc/live/rs/whep", "ann")
+	waitPicture(t, ann, "ann")
+	rtctest.Eventually(t, 10*time.Second, "the stream whose host stayed away ends", func() bool { return e.log.has("ended gone") })
+	time.Sleep(cfg.RejoinGrace) // past the window of the one that came back
+	if e.log.has("ended rs") {
+		t.Fatalf("the resumed stream ended: %v", e.log.events_())
+	}
+	frames := ann.Stats().Frames
+	rtctest.Eventually(t, 10*time.Second, "ann keeps decoding", func() bool { return ann.Stats().Frames > frames+10 })
+}

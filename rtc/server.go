@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -28,6 +29,7 @@ type Server struct {
 	mu       sync.Mutex
 	closed   bool
 	streams  map[string]*stream
+	awaited  map[string]*time.Timer // live before a restart, publisher not back yet (AwaitStream)
 	calls    map[string]*call
 	sessions map[string]*session // by resource id
 	perUser  map[string]int
@@ -50,6 +52,7 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	s := &Server{
 		cfg: cfg, authz: authz, events: events, log: log,
 		streams:  map[string]*stream{},
+		awaited:  map[string]*time.Timer{},
 		calls:    map[string]*call{},
 		sessions: map[string]*session{},
 		perUser:  map[string]int{},
@@ -96,7 +99,9 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	return s, nil
 }
 
-// Close ends every session and stops the server.
+// Close ends every session and stops the server. Live streams are not
+// reported ended: a stop is often a restart, after which the application
+// calls AwaitStream for them and their publishers come back.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -121,6 +126,10 @@ func (s *Server) Close() error {
 	var calls []string
 	for id := range s.calls {
 		calls = append(calls, id)
+	}
+	for id, t := range s.awaited {
+		t.Stop()
+		delete(s.awaited, id)
 	}
 	s.mu.Unlock()
 	for _, st := range streams {
@@ -163,6 +172,9 @@ func (s *Server) Stats() Stats {
 		for _, f := range str.tracks {
 			st.Forwarded += f.packets.Load()
 		}
+		for _, l := range str.simulcast {
+			st.Forwarded += l.packets.Load()
+		}
 	}
 	for _, c := range s.calls {
 		for _, p := range c.parties {
@@ -187,6 +199,10 @@ func (s *Server) Viewers(streamID string) int {
 func (s *Server) EndStream(streamID string) {
 	s.mu.Lock()
 	st := s.streams[streamID]
+	if t := s.awaited[streamID]; t != nil {
+		t.Stop()
+		delete(s.awaited, streamID)
+	}
 	s.mu.Unlock()
 	if st != nil {
 		s.endStream(st, 0)
@@ -387,6 +403,24 @@ func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrt
 	}
 	ss.pc = pc
 	return pc, nil
+}
+
+// newViewerPC is newPC for a viewer; with estimate, the connection also
+// estimates the viewer's downlink (see newPeerConnectionBWE).
+func (ss *session) newViewerPC(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	pc, bwe, err := ss.srv.newPeerConnectionBWE(liveCodecs, nil, estimate)
+	if err != nil {
+		ss.close("peer connection failed")
+		return nil, nil, fmt.Errorf("peer connection: %w", err)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		_ = pc.Close()
+		return nil, nil, Conflict("the session ended before it started (stream or call over)")
+	}
+	ss.pc = pc
+	return pc, bwe, nil
 }
 
 // watch closes the session when its peer goes away, or never connects.

@@ -16,11 +16,15 @@ type stream struct {
 	pub      *session // nil while the publisher is away (see publisherLeft)
 	expected int      // tracks the publisher announced
 	tracks   []*forwarder
-	live     bool
-	viewers  map[*session]struct{}
-	grace    *time.Timer // LiveGrace: go live with the tracks that arrived
-	away     *time.Timer // RejoinGrace: end unless the publisher comes back
-	awayGen  int
+	// simulcast: video the publisher sends in several layers (RIDs);
+	// each viewer gets one layer on its own track.
+	simulcast []*layered
+	live      bool
+	viewers   map[*session]struct{}
+	grace     *time.Timer // LiveGrace: go live with the tracks that arrived
+	away      *time.Timer // RejoinGrace: end unless the publisher comes back
+	awayGen   int
+	rec       *recorder // nil unless recorded (record.go)
 }
 
 func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +47,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	var st *stream
 	var replaced *session
 	var rejoin []*forwarder // the live stream's tracks the new connection feeds
+	var rejoinLayered []*layered
 	ss, err := s.register(g, func(ss *session) error {
 		cur := s.streams[id]
 		switch {
@@ -53,6 +58,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 			// tracks and the stream continues.
 			st, replaced = cur, cur.pub
 			rejoin = append(rejoin, cur.tracks...)
+			rejoinLayered = append(rejoinLayered, cur.simulcast...)
 			if cur.away != nil {
 				cur.away.Stop()
 				cur.away = nil
@@ -62,6 +68,9 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 			replaced, cur.pub = cur.pub, nil
 			if cur.grace != nil {
 				cur.grace.Stop()
+			}
+			for _, l := range cur.simulcast {
+				l.close()
 			}
 			delete(s.streams, id)
 		}
@@ -87,17 +96,34 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	for _, f := range rejoin {
 		only = append(only, f.codec)
 	}
+	for _, l := range rejoinLayered {
+		only = append(only, l.codec)
+	}
 	pc, err := ss.newPC(liveCodecs, only)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	var claimed sync.Map // rejoin forwarders already fed by this connection
+	var layers sync.Map  // *webrtc.RTPReceiver → its *layered (a simulcast track's RIDs share one receiver)
+	var remb sync.Map    // receivers whose REMB is being sent
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-		go drainReceiverRTCP(recv)
 		kind := remote.Kind()
-		if kind == webrtc.RTPCodecTypeVideo {
+		if remote.RID() == "" {
+			go s.readPublisherRTCP(recv, st)
+		} else {
+			go drainLayerRTCP(recv, remote.RID())
+		}
+		// One REMB per video m-line: a simulcast publisher's layers share
+		// one cap (libwebrtc applies REMB to its whole send rate).
+		if _, sent := remb.LoadOrStore(recv, true); !sent && kind == webrtc.RTPCodecTypeVideo {
 			go s.sendREMB(ss, pc, remote.SSRC())
+		}
+		// Simulcast layers; also a single-layer video that rejoins a
+		// simulcast stream (the host moved from a browser to OBS).
+		layeredVideo := remote.RID() != "" || (kind == webrtc.RTPCodecTypeVideo && len(rejoinLayered) > 0)
+		if layeredVideo && s.addLayer(st, pc, remote, recv, &layers, rejoinLayered, len(rejoin)+len(rejoinLayered) > 0) {
+			return
 		}
 		if len(rejoin) > 0 {
 			for _, f := range rejoin {
@@ -133,21 +159,37 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 // trackArrived adds a publisher track; the stream goes live when every
 // announced track has media, or LiveGrace after the first one.
 func (s *Server) trackArrived(st *stream, f *forwarder) {
+	s.arrived(st, func() {
+		st.tracks = append(st.tracks, f)
+		s.recordTrack(st, f)
+	})
+}
+
+// layeredArrived adds a publisher's simulcast video (one announced track).
+func (s *Server) layeredArrived(st *stream, l *layered) {
+	if !s.arrived(st, func() { st.simulcast = append(st.simulcast, l) }) {
+		l.close()
+	}
+}
+
+// arrived adds a track with add unless the stream ended already.
+func (s *Server) arrived(st *stream, add func()) bool {
 	s.mu.Lock()
 	if s.streams[st.id] != st {
 		s.mu.Unlock()
-		return // already ended
+		return false // already ended
 	}
-	st.tracks = append(st.tracks, f)
-	if len(st.tracks) < st.expected {
+	add()
+	if len(st.tracks)+len(st.simulcast) < st.expected {
 		if st.grace == nil {
 			st.grace = time.AfterFunc(s.cfg.LiveGrace, func() { s.goLive(st) })
 		}
 		s.mu.Unlock()
-		return
+		return true
 	}
 	s.mu.Unlock()
 	s.goLive(st)
+	return true
 }
 
 // goLive lets viewers in and tells the application, once.
@@ -160,6 +202,11 @@ func (s *Server) goLive(st *stream) {
 	st.live = true
 	if st.grace != nil {
 		st.grace.Stop()
+	}
+	s.startRecording(st)
+	if t := s.awaited[st.id]; t != nil {
+		t.Stop()
+		delete(s.awaited, st.id)
 	}
 	pub := st.pub.grant
 	if fn := s.events.StreamLive; fn != nil {
@@ -175,6 +222,9 @@ func (s *Server) publisherLeft(st *stream, ss *session, final bool) {
 	pc := ss.peer()
 	for _, f := range st.tracks {
 		f.detach(pc)
+	}
+	for _, l := range st.simulcast {
+		l.detach(pc)
 	}
 	s.mu.Lock()
 	if st.pub != ss {
@@ -207,13 +257,17 @@ func (s *Server) endStream(st *stream, awayGen int) {
 			t.Stop()
 		}
 	}
-	pub := st.pub
-	st.pub = nil
+	for _, l := range st.simulcast {
+		l.close()
+	}
+	pub, rec := st.pub, st.rec
+	st.pub, st.rec = nil, nil
 	viewers := make([]*session, 0, len(st.viewers))
 	for v := range st.viewers {
 		viewers = append(viewers, v)
 	}
-	if fn := s.events.StreamEnded; fn != nil && st.live {
+	// while the server closes, a live stream is paused, not ended (see Close)
+	if fn := s.events.StreamEnded; fn != nil && st.live && !s.closed {
 		s.emit(func() { fn(st.id) })
 	}
 	s.mu.Unlock()
@@ -222,6 +276,9 @@ func (s *Server) endStream(st *stream, awayGen int) {
 	}
 	for _, v := range viewers {
 		v.close("stream ended")
+	}
+	if rec != nil {
+		s.finishRecording(st, rec)
 	}
 }
 
@@ -240,6 +297,7 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 	g.Kind, g.Resource = KindView, id
 	var st *stream
 	var tracks []*forwarder
+	var simulcast []*layered
 	ss, err := s.register(g, func(ss *session) error {
 		st = s.streams[id]
 		if st == nil || !st.live {
@@ -249,6 +307,7 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 			return Errorf(http.StatusServiceUnavailable, "the stream has %d viewers, its limit; try again later", len(st.viewers))
 		}
 		tracks = append(tracks, st.tracks...)
+		simulcast = append(simulcast, st.simulcast...)
 		st.viewers[ss] = struct{}{}
 		s.viewerCount(id, len(st.viewers))
 		ss.detach = func(bool) {
@@ -265,10 +324,31 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	pc, err := ss.newPC(liveCodecs, nil)
+	// A simulcast stream's layer is chosen per viewer from the estimate
+	// of the viewer's downlink; plain streams skip the estimator's cost.
+	pc, bwe, err := ss.newViewerPC(len(simulcast) > 0)
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	var joins []func()
+	for _, l := range simulcast {
+		v, err := l.newViewer(bwe)
+		var sender *webrtc.RTPSender
+		if err == nil {
+			sender, err = pc.AddTrack(v.local)
+		}
+		if err != nil {
+			ss.close("add track failed")
+			writeError(w, fmt.Errorf("add track: %w", err))
+			return
+		}
+		go readLayerRTCP(sender, l, v)
+		joins = append(joins, func() {
+			l.join(v)
+			<-ss.done
+			l.removeViewer(v)
+		})
 	}
 	for _, f := range tracks {
 		sender, err := pc.AddTrack(f.local)
@@ -284,6 +364,9 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		for _, f := range tracks {
 			f.requestKeyframe()
 		}
+		for _, join := range joins {
+			go join()
+		}
 	})
 	s.answer(w, r, ss, pc, o)
 }
@@ -292,4 +375,32 @@ func (s *Server) viewerCount(id string, n int) {
 	if fn := s.events.ViewerCount; fn != nil {
 		s.emit(func() { fn(id, n) })
 	}
+}
+
+// AwaitStream: the stream was live when the media server last stopped
+// (Close does not end live streams). Its publisher has RejoinGrace to
+// publish again, as after a dropped connection; if it does not, the stream
+// ends (Events.StreamEnded). Viewers get 409 until it is live again.
+func (s *Server) AwaitStream(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.awaited[id] != nil || s.streams[id] != nil {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(s.cfg.RejoinGrace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || s.awaited[id] != t {
+			return
+		}
+		delete(s.awaited, id)
+		if s.streams[id] != nil {
+			return // the publisher is back (going live)
+		}
+		if fn := s.events.StreamEnded; fn != nil {
+			s.emit(func() { fn(id) })
+		}
+	})
+	s.awaited[id] = t
 }

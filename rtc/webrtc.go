@@ -10,6 +10,8 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
@@ -82,6 +84,15 @@ func registerCodecs(m *webrtc.MediaEngine, set codecSet, only []webrtc.RTPCodecC
 			return fmt.Errorf("register transport-cc extension: %w", err)
 		}
 	}
+	if set == liveCodecs {
+		// Simulcast: each layer's packets carry the m-line's mid and the
+		// layer's RTP stream id (RID), which is how the layers are told apart.
+		for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+				return fmt.Errorf("register %s extension: %w", uri, err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -149,15 +160,44 @@ func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
 // interceptor registry (interceptors keep per-connection state: NACK
 // buffers, RTCP report statistics).
 func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
+	pc, _, err := s.newPeerConnectionBWE(set, only, false)
+	return pc, err
+}
+
+// newPeerConnectionBWE is newPeerConnection, with estimate also a
+// send-side bandwidth estimator (Google congestion control over the
+// transport-wide CC feedback the peer sends) of the connection's downlink.
+func (s *Server) newPeerConnectionBWE(set codecSet, only []webrtc.RTPCodecCapability, estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m, set, only); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ir := &interceptor.Registry{}
+	var bwe cc.BandwidthEstimator
+	if estimate {
+		// No pacer: the forwarder sends what the publisher sent, as it
+		// comes; the estimate only chooses the layer.
+		f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+			return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(viewerStartBWE),
+				gcc.SendSideBWEMaxBitrate(viewerMaxBWE), gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { bwe = e })
+		ir.Add(f)
+		// The transport-wide sequence number on what we send, added
+		// before the estimator records each packet (so registered after it).
+		hx, err := twcc.NewHeaderExtensionInterceptor()
+		if err != nil {
+			return nil, nil, err
+		}
+		ir.Add(hx)
+	}
 	// Transport-wide CC feedback on what a publisher sends, every 100 ms.
 	fb, err := twcc.NewSenderInterceptor(twcc.SendInterval(100 * time.Millisecond))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ir.Add(fb)
 	// NACK: ask the publisher to resend what we lost, and resend to a viewer
@@ -165,22 +205,22 @@ func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapabilit
 	// within a round trip); the buffer is most of a viewer's memory.
 	gen, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ir.Add(gen)
 	ir.Add(resp)
 	// RTCP sender and receiver reports (round trip, loss, jitter).
 	rr, err := report.NewReceiverInterceptor()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sr, err := report.NewSenderInterceptor()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ir.Add(rr)
 	ir.Add(sr)
@@ -189,5 +229,6 @@ func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapabilit
 		webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(s.settings),
 	)
-	return api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	return pc, bwe, err
 }

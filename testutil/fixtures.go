@@ -137,7 +137,7 @@ func NewGuest(t testing.TB, app core.App, room *core.Record, valid time.Duration
 	}
 	guests, _ := app.FindCollectionByNameOrId("guests")
 	g := NewRecord(guests, map[string]any{"name": "Guest", "room": room.Id, "guest_link": link.Id})
-	g.SetPassword("1234567890")
+	g.SetRaw("password", &core.PasswordFieldValue{Hash: passwordHash(t, "1234567890")})
 	if err := app.Save(g); err != nil {
 		t.Fatal(err)
 	}

@@ -249,7 +249,10 @@ func walkParts(contentType, encoding string, body io.Reader, out *ReceivedMail) 
 
 // UseMailServer points app's SMTP settings at ms with a real settings save
 // (as the dashboard's Mail settings page does: the app reloads them, and the
-// outbox worker, which may already run, learns them from that reload). On a
+// outbox worker learns them from that reload). Call it before Serve starts
+// the worker: PocketBase v0.40.4 changes its logger's level at each settings
+// reload without the lock the logger's readers take, so a save while the
+// worker logs is a data race inside PocketBase (the race detector says so). On a
 // tests.TestApp it also undoes the test mailer swap (tests.TestApp replaces
 // the mailer with its TestMailer in an OnMailerSend hook): the mailer the
 // product chose is put back, so mail goes through the product's path and

@@ -19,10 +19,10 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"golang.org/x/crypto/bcrypt"
 
 	"salonbase/hooks"
 	"salonbase/hooks/salon"
-	_ "salonbase/pb_migrations"
 )
 
 // NewApp returns a fresh test app with the Salonbase schema and hooks: a
@@ -52,39 +52,12 @@ func NewApp(t testing.TB) *tests.TestApp {
 	return app
 }
 
-// The template: one migrated data dir per test binary, made on first use,
-// the way PocketBase's own tests copy their test_pb_data.
-var template struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func templateDir() (string, error) {
-	template.once.Do(func() {
-		empty, err := os.MkdirTemp("", "salonbase_template_")
-		if err != nil {
-			template.err = err
-			return
-		}
-		defer os.RemoveAll(empty)
-		app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: empty, EncryptionEnv: "pb_test_env"})
-		if err != nil {
-			template.err = fmt.Errorf("migrate: %w", err)
-			return
-		}
-		// keep the migrated clone: close it without deleting it
-		template.dir = app.DataDir()
-		template.err = app.ClearBootstrap()
-	})
-	return template.dir, template.err
-}
-
-// Main runs a package's tests and then removes the template data dir; call
-// it from each test package's TestMain.
+// Main runs a package's tests and then removes the template data dir if it
+// was this binary's own (see templateDir); call it from each test package's
+// TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	if template.dir != "" {
+	if template.private && template.dir != "" {
 		os.RemoveAll(template.dir)
 	}
 	os.Exit(code)
@@ -145,7 +118,7 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 	}
 	r := core.NewRecord(users)
 	r.SetEmail(u.Email)
-	r.SetPassword(u.Password)
+	r.SetRaw("password", &core.PasswordFieldValue{Hash: passwordHash(t, u.Password)})
 	r.Set("name", u.Name)
 	r.Set("role", u.Role)
 	r.Set("suspended", u.Suspended)
@@ -162,6 +135,27 @@ func CreateUser(t testing.TB, app core.App, u User) *core.Record {
 		t.Fatalf("create user %s: %v", u.Email, err)
 	}
 	return r
+}
+
+// passwordHashes caches the bcrypt hash of each test password.
+var passwordHashes sync.Map // password → hash
+
+// passwordHash returns a bcrypt hash of password at the lowest cost, made
+// once per password: saving a member through SetPassword hashes at
+// PocketBase's cost (10), which under the race detector took most of the
+// time of tests that create many members. Logging in checks the hash as
+// for any member; passwords set through the API are hashed as in production.
+func passwordHash(t testing.TB, password string) string {
+	t.Helper()
+	if h, ok := passwordHashes.Load(password); ok {
+		return h.(string)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatalf("hash password: %v", err)
+	}
+	passwordHashes.Store(password, string(h))
+	return string(h)
 }
 
 // RankID returns the id of the rank with the given name.
@@ -193,7 +187,7 @@ func CreateSuperuser(t testing.TB, app core.App) *core.Record {
 	}
 	r := core.NewRecord(c)
 	r.SetEmail(fmt.Sprintf("root%d@example.com", userSeq.Add(1)))
-	r.SetPassword(DefaultPassword)
+	r.SetRaw("password", &core.PasswordFieldValue{Hash: passwordHash(t, DefaultPassword)})
 	if err := app.Save(r); err != nil {
 		t.Fatal(err)
 	}

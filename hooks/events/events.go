@@ -124,6 +124,7 @@ func bindEvents(app core.App) {
 }
 
 func eventRoutes(g *router.RouterGroup[*core.RequestEvent]) {
+	g.GET("/events/can-create", canCreate).Bind(apis.RequireAuth())
 	ev := g.Group("/events/{id}")
 	ev.GET("/rsvp", myRSVP).Bind(apis.RequireAuth("users"))
 	ev.POST("/rsvp", rsvp).Bind(apis.RequireAuth("users"))
@@ -429,6 +430,9 @@ func rsvp(e *core.RequestEvent) error {
 	if err != nil {
 		return fmt.Errorf("rsvp: %w", err)
 	}
+	if err := publishSeats(e.App, ev.Id); err != nil {
+		e.App.Logger().Warn("event seats", "event", ev.Id, "error", err)
+	}
 	return e.JSON(http.StatusOK, out)
 }
 
@@ -459,6 +463,9 @@ func cancelRSVP(e *core.RequestEvent) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := publishSeats(e.App, ev.Id); err != nil {
+		e.App.Logger().Warn("event seats", "event", ev.Id, "error", err)
 	}
 	return e.JSON(http.StatusOK, rsvpResult{Status: RSVPCancelled})
 }

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -63,5 +64,54 @@ func TestCanCreateEvent(t *testing.T) {
 		if got := events.CanManageEvent(c.who, c.ev); got != c.want {
 			t.Fatalf("CanManageEvent %s = %v", name, got)
 		}
+	}
+}
+
+// GET /api/salon/events/can-create tells a client whether to offer "New
+// event": yes for admins and tutors, and for members once
+// event_create_min_rank is set and their rank reaches it; otherwise no, with
+// the reason the create would give. Anonymous callers get 401.
+func TestCanCreateRoute(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	type answer struct {
+		Allowed bool
+		Reason  *struct{ Code, Message string }
+	}
+	ask := func(token string) answer {
+		t.Helper()
+		status, out := srv.Do(t, "GET", "/api/salon/events/can-create", token, nil)
+		if status != 200 {
+			t.Fatalf("can-create: %d %s", status, out)
+		}
+		return testutil.Decode[answer](t, out)
+	}
+	admin := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
+	tutor := testutil.Member(t, app, testutil.User{Role: "tutor"}, "en")
+	gold := testutil.Member(t, app, testutil.User{Rank: "Gold"}, "en")
+	silver := testutil.Member(t, app, testutil.User{Rank: "Silver"}, "en")
+	for name, u := range map[string]string{"admin": testutil.Token(t, admin), "tutor": testutil.Token(t, tutor)} {
+		if a := ask(u); !a.Allowed || a.Reason != nil {
+			t.Fatalf("%s: %+v", name, a)
+		}
+	}
+	if a := ask(testutil.Token(t, gold)); a.Allowed || a.Reason == nil || a.Reason.Code != "organizers_only" {
+		t.Fatalf("member without an event rank: %+v", a)
+	}
+	testutil.UpdateSettings(t, app, map[string]any{"event_create_min_rank": testutil.RankID(t, app, "Gold")})
+	if a := ask(testutil.Token(t, gold)); !a.Allowed {
+		t.Fatalf("gold member with the event rank at Gold: %+v", a)
+	}
+	if a := ask(testutil.Token(t, silver)); a.Allowed || a.Reason == nil || a.Reason.Code != "rank_too_low" {
+		t.Fatalf("silver member: %+v", a)
+	}
+	// what the route says is what the create does
+	status, _ := srv.Do(t, "POST", "/api/collections/events/records", testutil.Token(t, silver), map[string]any{"title": "Tea", "kind": "other", "starts_at": "2030-12-01T19:00:00+09:00"})
+	if status != 403 {
+		t.Fatalf("silver member creates: %d", status)
+	}
+	if status, out := srv.Do(t, "GET", "/api/salon/events/can-create", "", nil); status != 401 || strings.Contains(string(out), "allowed") {
+		t.Fatalf("anonymous: %d %s", status, out)
 	}
 }

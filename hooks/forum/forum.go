@@ -101,13 +101,27 @@ func createTopic(e *core.RecordRequestEvent) error {
 			return salon.Answer(e.RequestEvent, err)
 		}
 	}
+	// a retry of a topic already saved answers the first one (checked
+	// after the category, so it never shows a topic its author can no
+	// longer read)
+	owner := dbx.HashExp{"author": e.Record.GetString("author")}
+	if replay, err := salon.ReplayCreate(e, owner, "category"); replay || err != nil {
+		return err
+	}
 	// the followers' notices are a job committed with the topic
-	return salon.ChainInTx(&e.App, func(tx core.App) error {
+	err := salon.ChainInTx(&e.App, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
 		return salon.Enqueue(tx, topicFollowersJob, topicJob{Topic: e.Record.Id})
 	})
+	if err != nil && e.Record.GetString("client_id") != "" {
+		// a concurrent retry with the same client_id won the race
+		if replay, rerr := salon.ReplayCreate(e, owner, "category"); replay || rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 func updateTopic(e *core.RecordRequestEvent) error {
@@ -117,6 +131,9 @@ func updateTopic(e *core.RecordRequestEvent) error {
 	e.Record.Set("last_post_at", orig.GetDateTime("last_post_at"))
 	if err := normalizeTags(e.Record); err != nil {
 		return e.BadRequestError(err.Error(), nil)
+	}
+	if e.Record.GetString("client_id") != orig.GetString("client_id") {
+		return e.BadRequestError("The client_id of a topic cannot change.", nil)
 	}
 	if !salon.IsAdmin(e.Auth) {
 		for _, f := range topicAdminFields {

@@ -110,7 +110,7 @@ func TestForumCategoriesByRank(t *testing.T) {
 	mineURL := testutil.TopicsURL + "/" + mine["id"].(string)
 	testutil.WantStatus(t, srv, http.MethodPatch, mineURL, ft, map[string]any{"pinned": true}, 403, "Only admins")
 	testutil.WantStatus(t, srv, http.MethodPatch, mineURL, ft, map[string]any{"category": news.Id}, 403, "Only admins")
-	testutil.WantStatus(t, srv, http.MethodPatch, mineURL, gt, map[string]any{"title": "hijack"}, 404, "")
+	testutil.WantStatus(t, srv, http.MethodPatch, mineURL, gt, map[string]any{"title": "hijack"}, 403, `"code":"not_yours"`)
 	edited := testutil.Decode[map[string]any](t, testutil.WantStatus(t, srv, http.MethodPatch, mineURL, ft, map[string]any{"title": "Mine, edited", "tags": []string{" Go ", "#golang", "go"}}, 200, ""))
 	if edited["title"] != "Mine, edited" || fmt.Sprint(edited["tags"]) != "[go golang]" {
 		t.Fatalf("author edit: %v", edited)
@@ -193,7 +193,7 @@ func TestForumRepliesQuotesAnswers(t *testing.T) {
 
 	// best answer: only the topic author or an admin, only a post of this topic
 	qURL := testutil.TopicsURL + "/" + q["id"].(string)
-	testutil.WantStatus(t, srv, http.MethodPatch, qURL, ht, map[string]any{"answer": answer["id"]}, 404, "")
+	testutil.WantStatus(t, srv, http.MethodPatch, qURL, ht, map[string]any{"answer": answer["id"]}, 403, `"code":"not_yours"`)
 	testutil.WantStatus(t, srv, http.MethodPatch, qURL, as, map[string]any{"answer": otherPost["id"]}, 400, "this topic")
 	solved := testutil.Decode[map[string]any](t, testutil.WantStatus(t, srv, http.MethodPatch, qURL, as, map[string]any{"answer": answer["id"]}, 200, ""))
 	if solved["answer"] != answer["id"] || solved["post_count"] != float64(2) {
@@ -213,16 +213,16 @@ func TestForumRepliesQuotesAnswers(t *testing.T) {
 	if edited["edited_at"] == "" {
 		t.Fatalf("edited_at not set: %v", edited)
 	}
-	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ot, map[string]any{"body": "vandal"}, 404, "")
+	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ot, map[string]any{"body": "vandal"}, 403, `"code":"not_yours"`)
 	testutil.WantStatus(t, srv, http.MethodPatch, testutil.PostsURL+"/"+answer["id"].(string), ht, map[string]any{"topic": elsewhere["id"]}, 400, "")
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ot, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ot, nil, 403, `"code":"not_yours"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.PostsURL+"/"+answer["id"].(string), ht, nil, 204, "")
 	after := testutil.Decode[map[string]any](t, testutil.WantStatus(t, srv, http.MethodGet, qURL, ot, nil, 200, ""))
 	if after["answer"] != "" || after["post_count"] != float64(1) {
 		t.Fatalf("after deleting the answer: %v", after)
 	}
 	// an author deletes their own topic only while nobody replied
-	testutil.WantStatus(t, srv, http.MethodDelete, qURL, as, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, qURL, as, nil, 403, `"code":"topic_has_replies"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, qURL, at, nil, 204, "")
 }
 

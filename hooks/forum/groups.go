@@ -238,21 +238,22 @@ func joinGroup(e *core.RequestEvent) error {
 			return salon.Deny("group_invitation_only", "This group is joined by invitation only.")
 		}
 	}
+	// the request and its notice to the managers commit together
 	var rec *core.Record
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		rec, err = saveMembership(tx, group.Id, e.Auth.Id, GroupMember, status, "")
-		return err
-	})
-	if err != nil {
-		return e.BadRequestError("Could not join the group.", err)
-	}
-	if status == MemberPending {
-		notifyManagers(e.App, group, notify.Notification{
+		var err error
+		if rec, err = saveMembership(tx, group.Id, e.Auth.Id, GroupMember, status, ""); err != nil || status != MemberPending {
+			return err
+		}
+		return notifyManagers(tx, group, notify.Notification{
 			Kind:  "group_request",
 			Title: fmt.Sprintf("%s asks to join %s", e.Auth.GetString("name"), group.GetString("name")),
 			URL:   "/groups/" + group.Id + "/members?status=pending", SourceCollection: "group_members", SourceID: rec.Id,
 			Vars: map[string]string{"MEMBER": e.Auth.GetString("name"), "GROUP": group.GetString("name")},
 		})
+	})
+	if err != nil {
+		return e.BadRequestError("Could not join the group.", err)
 	}
 	return e.JSON(http.StatusOK, membershipJSON(rec))
 }
@@ -299,17 +300,27 @@ func inviteToGroup(e *core.RequestEvent) error {
 	case MemberPending:
 		status = MemberActive // they asked; the invitation approves them
 	}
-	rec, err := saveMembership(e.App, group.Id, user.Id, GroupMember, status, salon.AuthID(e))
+	// an invitation to one who had asked to join approves their request
+	notice := notify.Notification{Kind: "group_invite",
+		Title: fmt.Sprintf("You are invited to the group %s", group.GetString("name")),
+		URL:   "/groups/" + group.Id, SourceCollection: "groups", SourceID: group.Id,
+		Vars: map[string]string{"GROUP": group.GetString("name")}}
+	if status == MemberActive {
+		notice.Kind = "group_approved"
+		notice.Title = fmt.Sprintf("Your request to join %s was approved", group.GetString("name"))
+	}
+	// the invitation and its notice commit together: an invitee is never
+	// left without the notice that tells them, nor told of nothing
+	var rec *core.Record
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		var err error
+		if rec, err = saveMembership(tx, group.Id, user.Id, GroupMember, status, salon.AuthID(e)); err != nil {
+			return err
+		}
+		return notify.Notify(tx, []string{user.Id}, notice)
+	})
 	if err != nil {
 		return e.BadRequestError("Could not invite the member.", err)
-	}
-	title := fmt.Sprintf("You are invited to the group %s", group.GetString("name"))
-	if status == MemberActive {
-		title = fmt.Sprintf("You joined the group %s", group.GetString("name"))
-	}
-	if err := notify.Notify(e.App, []string{user.Id}, notify.Notification{Kind: "group_invite", Title: title,
-		URL: "/groups/" + group.Id, SourceCollection: "groups", SourceID: group.Id}); err != nil {
-		e.App.Logger().Warn("groups: notify invite", "error", err)
 	}
 	return e.JSON(http.StatusOK, membershipJSON(rec))
 }
@@ -398,16 +409,18 @@ func manageMember(e *core.RequestEvent) error {
 	}
 	rec.Set("status", status)
 	rec.Set("role", role)
-	if err := e.App.Save(rec); err != nil {
-		return e.BadRequestError("Could not update the membership.", err)
-	}
-	if notice != "" {
-		if err := notify.Notify(e.App, []string{rec.GetString("user")}, notify.Notification{Kind: "group_approved",
+	// the change and its notice (an approval's) commit together
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(rec); err != nil || notice == "" {
+			return err
+		}
+		return notify.Notify(tx, []string{rec.GetString("user")}, notify.Notification{Kind: "group_approved",
 			Title: fmt.Sprintf(notice, group.GetString("name")), URL: "/groups/" + group.Id,
 			SourceCollection: "groups", SourceID: group.Id,
-			Vars: map[string]string{"GROUP": group.GetString("name")}}); err != nil {
-			e.App.Logger().Warn("groups: notify approval", "error", err)
-		}
+			Vars: map[string]string{"GROUP": group.GetString("name")}})
+	})
+	if err != nil {
+		return e.BadRequestError("Could not update the membership.", err)
 	}
 	return e.JSON(http.StatusOK, membershipJSON(rec))
 }
@@ -463,15 +476,16 @@ func transferGroup(e *core.RequestEvent) error {
 			}
 		}
 		group.Set("owner", body.User)
-		return tx.Save(group)
+		if err := tx.Save(group); err != nil {
+			return err
+		}
+		return notify.Notify(tx, []string{body.User}, notify.Notification{Kind: "group_owner",
+			Title: fmt.Sprintf("You now own the group %s", group.GetString("name")), URL: "/groups/" + group.Id,
+			SourceCollection: "groups", SourceID: group.Id,
+			Vars: map[string]string{"GROUP": group.GetString("name")}})
 	})
 	if err != nil {
 		return e.BadRequestError("Could not hand over the group.", err)
-	}
-	if err := notify.Notify(e.App, []string{body.User}, notify.Notification{Kind: "group_owner",
-		Title: fmt.Sprintf("You now own the group %s", group.GetString("name")), URL: "/groups/" + group.Id,
-		SourceCollection: "groups", SourceID: group.Id}); err != nil {
-		e.App.Logger().Warn("groups: notify transfer", "error", err)
 	}
 	return e.JSON(http.StatusOK, map[string]any{"id": group.Id, "owner": body.User})
 }
@@ -502,17 +516,15 @@ func groupThemes(e *core.RequestEvent) error {
 }
 
 // notifyManagers tells a group's owner and moderators.
-func notifyManagers(app core.App, group *core.Record, n notify.Notification) {
+func notifyManagers(app core.App, group *core.Record, n notify.Notification) error {
 	var ids []string
 	err := app.DB().Select("user").From("group_members").
 		Where(dbx.HashExp{"group": group.Id, "status": MemberActive, "role": []any{GroupOwner, GroupModerator}}).
 		Column(&ids)
-	if err == nil {
-		err = notify.Notify(app, ids, n)
-	}
 	if err != nil {
-		app.Logger().Warn("groups: notify managers", "group", group.Id, "error", err)
+		return fmt.Errorf("managers of group %s: %w", group.Id, err)
 	}
+	return notify.Notify(app, ids, n)
 }
 
 // SetUpGroup gives a group saved from Go (the demo data) what the API's

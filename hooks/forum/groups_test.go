@@ -188,7 +188,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.MembersURL+"/"+banRow.Id, bt, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.MembersURL+"/"+banRow.Id, bt, nil, 403, `"code":"banned"`)
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+bob.Id+"/unban"), mt, nil, 204, "")
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/join"), bt, nil, 200, "pending")
 
@@ -200,13 +200,13 @@ func TestGroupJoinAndModeration(t *testing.T) {
 	// leaving: a member deletes their own row; the owner cannot
 	aliceRow, _ := app.FindFirstRecordByFilter("group_members", "user = {:u} && group = {:g}", map[string]any{"u": alice.Id, "g": gid})
 	ownerRow, _ := app.FindFirstRecordByFilter("group_members", "user = {:u} && group = {:g}", map[string]any{"u": owner.Id, "g": gid})
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.MembersURL+"/"+ownerRow.Id, ow, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.MembersURL+"/"+ownerRow.Id, ow, nil, 403, `"code":"owner_cannot_leave"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.MembersURL+"/"+aliceRow.Id, al, nil, 204, "")
 
 	// settings: only the owner (or an admin) changes visibility
 	testutil.WantStatus(t, srv, http.MethodPatch, testutil.GroupsURL+"/"+gid, mt, map[string]any{"visibility": "open"}, 403, "visibility")
 	testutil.WantStatus(t, srv, http.MethodPatch, testutil.GroupsURL+"/"+gid, mt, map[string]any{"description": "For founders"}, 200, "")
-	testutil.WantStatus(t, srv, http.MethodPatch, testutil.GroupsURL+"/"+gid, al, map[string]any{"description": "hijack"}, 404, "")
+	testutil.WantStatus(t, srv, http.MethodPatch, testutil.GroupsURL+"/"+gid, al, map[string]any{"description": "hijack"}, 403, `"code":"group_moderators_only"`)
 	testutil.WantStatus(t, srv, http.MethodPatch, testutil.GroupsURL+"/"+gid, ow, map[string]any{"owner": mod.Id}, 400, "transfer")
 	// a save of a stale copy (as the dashboard may do) keeps the count right
 	stale, _ := app.FindRecordById("groups", gid)
@@ -241,7 +241,7 @@ func TestGroupJoinAndModeration(t *testing.T) {
 
 	// admins manage any group; deleting a group removes its board
 	testutil.WantStatus(t, srv, http.MethodPost, testutil.GroupAction(gid, "/members/"+bob.Id+"/approve"), at, nil, 200, "")
-	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, ow, nil, 404, "")
+	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, ow, nil, 403, `"code":"group_owner_only"`)
 	testutil.WantStatus(t, srv, http.MethodDelete, testutil.GroupsURL+"/"+gid, at, nil, 204, "")
 	if _, err := app.FindRecordById("forum_categories", g["category"].(string)); err == nil {
 		t.Fatal("the board outlived its group")

@@ -221,6 +221,7 @@ func notifyMissed(app core.App, call *core.Record) {
 		Kind:             "missed_call",
 		Title:            "Missed call from " + name,
 		URL:              "/calls/" + call.Id,
+		Vars:             map[string]string{"CALLER": name},
 		SourceCollection: "calls",
 		SourceID:         call.Id,
 	})

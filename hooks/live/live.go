@@ -43,6 +43,9 @@ func bindLive(app core.App, svc *rtc.Service) {
 		if err := CanBroadcast(e.App, host); err != nil {
 			return err
 		}
+		if err := checkRecordFields(e, nil); err != nil {
+			return err
+		}
 		key, err := newStreamKey()
 		if err != nil {
 			return err
@@ -63,6 +66,9 @@ func bindLive(app core.App, svc *rtc.Service) {
 					return e.BadRequestError(fmt.Sprintf("%s is set by the server.", f), nil)
 				}
 			}
+		}
+		if err := checkRecordFields(e, orig); err != nil {
+			return err
 		}
 		from, to := orig.GetString("status"), e.Record.GetString("status")
 		ending := from != to && to == "ended"
@@ -95,6 +101,7 @@ func liveRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 	l := g.Group("/live")
 	l.GET("/{id}/key", streamKey(false)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 	l.POST("/{id}/key", streamKey(true)).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
+	l.DELETE("/{id}/recording", deleteRecording).Bind(apis.RequireAuth("users", core.CollectionNameSuperusers))
 }
 
 // streamKey shows (or, with rotate, replaces) the key the host pastes into
@@ -171,7 +178,7 @@ func (a *rtcAuthz) authorizePublish(r *http.Request, id string) (rtc.Grant, erro
 	if err := CanBroadcast(a.app, host); err != nil {
 		return rtc.Grant{}, rtcError(err)
 	}
-	return rtc.Grant{User: host.Id}, nil
+	return rtc.Grant{User: host.Id, Record: stream.GetBool("record")}, nil
 }
 
 // AuthorizeView: members whose rank reaches the stream's minimum.
@@ -208,6 +215,8 @@ func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
 	if err != nil || stream.GetString("status") == "ended" {
 		return // deleted or ended meanwhile
 	}
+	// live again after a server restart: the followers heard it already
+	resumed := stream.GetString("status") == "live" && !stream.GetDateTime("started_at").IsZero()
 	stream.Set("status", "live")
 	stream.Set("viewer_count", 0)
 	if stream.GetDateTime("started_at").IsZero() {
@@ -215,6 +224,9 @@ func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
 	}
 	if err := a.app.Save(stream); err != nil {
 		a.app.Logger().Error("live: mark live", "stream", id, "error", err)
+		return
+	}
+	if resumed {
 		return
 	}
 	host, err := a.app.FindRecordById("users", stream.GetString("host"))

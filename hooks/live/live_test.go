@@ -270,7 +270,7 @@ func TestLiveStreamRules(t *testing.T) {
 		{"viewer_count", testutil.Token(t, tutor), map[string]any{"viewer_count": 5}, 400},
 		{"status live", testutil.Token(t, tutor), map[string]any{"status": "live"}, 400},
 		{"host", testutil.Token(t, tutor), map[string]any{"host": gold.Id}, 400},
-		{"not the host", testutil.Token(t, gold), map[string]any{"title": "Hijacked"}, 404},
+		{"not the host", testutil.Token(t, gold), map[string]any{"title": "Hijacked"}, 403},
 		{"title by host", testutil.Token(t, tutor), map[string]any{"title": "Gold only (v2)"}, 200},
 		{"ended by host", testutil.Token(t, tutor), map[string]any{"status": "ended"}, 200},
 		{"live once ended", testutil.Token(t, tutor), map[string]any{"status": "live"}, 400},

@@ -3,12 +3,15 @@ package live
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"salonbase/hooks/salon"
@@ -24,9 +27,12 @@ func bindRTC(app core.App) {
 	a.svc = rtc.Register(app, a, rtc.Events{
 		StreamLive:  a.streamLive,
 		StreamEnded: a.streamEnded,
-		ViewerCount: a.viewerCount,
-		CallLeft:    a.callLeft,
+		// Recordings (recording.go) are attached when the stream ends.
+		StreamRecorded: a.streamRecorded,
+		ViewerCount:    a.viewerCount,
+		CallLeft:       a.callLeft,
 	}, rtcConfig)
+	app.OnServe().BindFunc(a.resumeStreams) // after rtc.Register's: the media server runs
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
@@ -44,7 +50,14 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		app.Logger().Warn("rtc: settings unreadable, using defaults", "error", err)
 		s = core.NewRecord(core.NewBaseCollection("salon_settings"))
 	}
+	// Recordings under way are written next to the database, not to a
+	// temporary directory that may be small (tmpfs) or cleaned.
+	recDir := filepath.Join(app.DataDir(), "recordings_tmp")
+	if err := os.MkdirAll(recDir, 0o700); err != nil {
+		return rtc.Config{}, fmt.Errorf("recordings dir: %w", err)
+	}
 	return rtc.Config{
+		RecordDir:       recDir,
 		STUNURLs:        strings.Fields(s.GetString("rtc_stun_urls")),
 		TURNURLs:        strings.Fields(s.GetString("rtc_turn_urls")),
 		TURNSecret:      s.GetString("rtc_turn_secret"),
@@ -178,4 +191,27 @@ func rtcError(err error) error {
 		return rtc.Forbidden(d.Reason)
 	}
 	return err
+}
+
+// resumeStreams: a stream still live in the database was live when the
+// server last stopped (the media server does not end streams when it
+// stops). Its host's studio publishes again by itself; the media server
+// gives it the rejoin window and otherwise ends it (streamEnded). The old
+// viewer count is gone with the old connections.
+func (a *rtcAuthz) resumeStreams(e *core.ServeEvent) error {
+	live, err := e.App.FindAllRecords("live_streams", dbx.HashExp{"status": "live"})
+	if err != nil {
+		e.App.Logger().Error("live: streams to resume", "error", err)
+		return e.Next()
+	}
+	for _, st := range live {
+		if st.GetInt("viewer_count") != 0 {
+			st.Set("viewer_count", 0)
+			if err := e.App.Save(st); err != nil {
+				e.App.Logger().Error("live: reset viewer count", "stream", st.Id, "error", err)
+			}
+		}
+		a.svc.AwaitStream(st.Id)
+	}
+	return e.Next()
 }

@@ -23,7 +23,12 @@ import (
 //   - a new address gets an account that cannot log in until the link mailed
 //     to it is followed (users.signup_pending), so a login right after the
 //     signup tells nothing either;
-//   - an existing address changes nothing; its member gets a mail saying
+//   - an address whose earlier signup is still unconfirmed is signed up
+//     anew: the newer signup replaces the pending one (its name, password,
+//     invite code and rank), so whoever signed up first with someone else's
+//     address gains nothing, and the address's owner gets an account that is
+//     wholly their own; links mailed for the replaced signup stop working;
+//   - an address of a member changes nothing; its member gets a mail saying
 //     someone tried to sign up with it (at most one an hour), with a link to
 //     set a new password in case it was them.
 //
@@ -58,15 +63,36 @@ func anonymousSignup(e *core.RecordRequestEvent) error {
 	}
 	app := e.App
 	existing, _ := app.FindAuthRecordByEmail("users", e.Record.Email())
-	if existing == nil {
-		return newSignup(app, e)
+	if existing == nil || unconfirmedSignup(existing) {
+		return newSignup(app, e, existing)
 	}
 	return duplicateSignup(app, e, existing, cast.ToString(info.Body["invite_code"]))
 }
 
-func newSignup(app core.App, e *core.RecordRequestEvent) error {
+// unconfirmedSignup reports whether user is an anonymous signup whose
+// address nobody has confirmed yet.
+func unconfirmedSignup(user *core.Record) bool {
+	return user.GetBool("signup_pending") && !user.Verified()
+}
+
+// newSignup creates the account of a signup, in place of replaced (an
+// unconfirmed signup of the same address) when there is one: both in one
+// transaction, so a refused signup leaves the pending one as it was.
+func newSignup(app core.App, e *core.RecordRequestEvent, replaced *core.Record) error {
 	e.Record.Set("signup_pending", true)
-	if err := withDiscardedAnswer(e, e.Next); err != nil {
+	// the answer is swallowed until the transaction is over: PocketBase
+	// writes it when the transaction completes
+	err := withDiscardedAnswer(e, func() error {
+		return salon.ChainInTx(&e.App, func(tx core.App) error {
+			if replaced != nil {
+				if err := tx.Delete(replaced); err != nil {
+					return fmt.Errorf("replace the unconfirmed signup %s: %w", replaced.Id, err)
+				}
+			}
+			return e.Next()
+		})
+	})
+	if err != nil {
 		return err
 	}
 	if err := queueVerification(app, e.Record); err != nil {

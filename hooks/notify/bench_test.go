@@ -2,6 +2,9 @@ package notify_test
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,25 +25,32 @@ import (
 //
 //	go test ./hooks -run '^$' -bench AnnouncementTo10k -benchtime 1x
 func BenchmarkAnnouncementTo10kMembers(b *testing.B) {
-	benchAnnouncement(b, 10000, 0)
+	benchAnnouncement(b, 10000, 0, 0)
 }
 
 // The same with 200 of the members online, subscribed to their
 // notifications over realtime (SSE): PocketBase checks the notifications
 // list rule for every subscribed client and every new record.
 func BenchmarkAnnouncementTo10kMembers200Online(b *testing.B) {
-	benchAnnouncement(b, 10000, 200)
+	benchAnnouncement(b, 10000, 200, 0)
+}
+
+// The case: 500 members online, and four other members posting
+// room messages one after another while the notices are written (their
+// latency is the write-p50/p99-ms metrics).
+func BenchmarkAnnouncementTo10kMembers500OnlineWriting(b *testing.B) {
+	benchAnnouncement(b, 10000, 500, 4)
 }
 
 func BenchmarkAnnouncementTo1kMembers200Online(b *testing.B) {
-	benchAnnouncement(b, 1000, 200)
+	benchAnnouncement(b, 1000, 200, 0)
 }
 
-func benchAnnouncement(b *testing.B, members, online int) {
+func benchAnnouncement(b *testing.B, members, online, writers int) {
 	app := testutil.NewApp(b)
-	srv := testutil.Serve(b, app)
 	ms := testutil.StartMailServer(b)
 	testutil.UseMailServer(b, app, ms)
+	srv := testutil.Serve(b, app)
 	testutil.UpdateSettings(b, app, map[string]any{"email_rate_per_minute": 0})
 	// the worker started by Serve would race DeliverOutbox below for the rows
 	if w, ok := app.Store().Get("salon.outbox").(*notify.OutboxWorker); ok {
@@ -62,6 +72,7 @@ func benchAnnouncement(b *testing.B, members, online int) {
 	for i := 0; i < b.N; i++ {
 		ev := testutil.NewEvent(b, app, admin, map[string]any{"published": false, "title": fmt.Sprintf("Announcement %d", i)})
 		before := testutil.CountRecords(b, app, "notifications", nil)
+		stopWriters := startWriters(b, app, srv, writers)
 		start := time.Now()
 		status, out := srv.Do(b, "PATCH", "/api/collections/events/records/"+ev.Id, testutil.Token(b, admin), map[string]any{"published": true})
 		requestTook := time.Since(start)
@@ -70,9 +81,11 @@ func benchAnnouncement(b *testing.B, members, online int) {
 		}
 		salon.WaitBackground(app)
 		allThere := time.Since(start)
+		writes := stopWriters()
 		written := testutil.CountRecords(b, app, "notifications", nil) - before
 		queued := testutil.CountRecords(b, app, "email_outbox", dbx.HashExp{"status": "pending"})
-		if written != members || queued != members {
+		// the writers are members too, with unverified addresses (no e-mail)
+		if written != members+writers*(i+1) || queued != members {
 			b.Fatalf("written %d notifications, queued %d e-mails; want %d each", written, queued, members)
 		}
 
@@ -94,6 +107,12 @@ func benchAnnouncement(b *testing.B, members, online int) {
 		b.ReportMetric(float64(written), "notifications")
 		b.ReportMetric(float64(queued), "emails-queued")
 		b.ReportMetric(float64(members)/drain.Seconds(), "emails/s-over-smtp")
+		b.ReportMetric(float64(len(writes)), "writes-meanwhile")
+		if len(writes) > 0 {
+			slices.Sort(writes)
+			b.ReportMetric(testutil.Ms(writes[len(writes)/2]), "write-p50-ms")
+			b.ReportMetric(testutil.Ms(writes[len(writes)*99/100]), "write-p99-ms")
+		}
 	}
 }
 
@@ -131,5 +150,48 @@ func insertMembers(b *testing.B, app core.App, n int) {
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// startWriters has n other members post room messages over HTTP one after
+// another, each 20 ms after its previous answer, until stop is called;
+// stop returns every post's latency.
+func startWriters(b *testing.B, app core.App, srv *testutil.Server, n int) (stop func() []time.Duration) {
+	b.Helper()
+	room := testutil.NewRoom(b, app, map[string]any{"name": "Lobby"})
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		wg   sync.WaitGroup
+		done = make(chan struct{})
+	)
+	for i := 0; i < n; i++ {
+		token := testutil.Token(b, testutil.CreateUser(b, app, testutil.User{}))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				t0 := time.Now()
+				status, _ := srv.Do(b, http.MethodPost, testutil.MessagesURL, token, map[string]any{"room": room.Id, "body": fmt.Sprintf("meanwhile %d", k)})
+				took := time.Since(t0)
+				if status != http.StatusOK {
+					b.Errorf("a post during the announcement: %d", status)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, took)
+				mu.Unlock()
+			}
+		}()
+	}
+	return func() []time.Duration {
+		close(done)
+		wg.Wait()
+		return lat
 	}
 }

@@ -75,7 +75,7 @@ func TestMailNotConfiguredIsLoggedOnce(t *testing.T) {
 	}
 
 	ms := testutil.StartMailServer(t)
-	testutil.UseMailServer(t, app, ms)
+	saveSettingsWithOutboxStopped(t, app, func() { testutil.UseMailServer(t, app, ms) })
 	deliver(t, app, time.Now())
 	ms.WaitFor(t, 3)
 	deliver(t, app, time.Now())
@@ -85,9 +85,11 @@ func TestMailNotConfiguredIsLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	off.SMTP.Enabled = false
-	if err := app.Save(off); err != nil {
-		t.Fatal(err)
-	}
+	saveSettingsWithOutboxStopped(t, app, func() {
+		if err := app.Save(off); err != nil {
+			t.Fatal(err)
+		}
+	})
 	for i := 0; i < 3; i++ {
 		deliver(t, app, time.Now())
 	}

@@ -94,9 +94,9 @@ func TestJapaneseMemberGetsEveryMailInJapanese(t *testing.T) {
 func TestDirectMessageMailAndNoticeInTheRecipientsLanguage(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	bob := testutil.Member(t, app, testutil.User{Name: "Bob", Role: salon.RoleAdmin}, "en")
 	hana := testutil.Member(t, app, testutil.User{Name: "Hana", Email: "hana@example.com"}, "ja")
 
@@ -138,9 +138,9 @@ func templateRow(t *testing.T, srv *testutil.Server, token, kind, lang string) m
 func TestEditedMailTemplateIsWhatIsSent(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	admin := testutil.Member(t, app, testutil.User{Name: "Bob", Role: salon.RoleAdmin}, "en")
 	adminToken := testutil.Token(t, admin)
 	hana := testutil.Member(t, app, testutil.User{Name: "Hana", Email: "hana@example.com"}, "ja")

@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,27 @@ import (
 	"salonbase/hooks/salon"
 	"salonbase/testutil"
 )
+
+// saveSettingsWithOutboxStopped runs save, a save of the app settings,
+// while the outbox worker is stopped, and then starts a new one, as a restart
+// would; the new worker sends with what the settings reload published.
+// PocketBase v0.40.4 sets its logger's level at every settings reload without
+// the lock its Enabled reads take (core/base.go's reload hook calls
+// tools/logger BatchHandler.SetLevel), so a worker logging during the save
+// (as it does when mail turns on or off) is a data race inside PocketBase
+// that the race detector reports. Tests that need SMTP from the start set it
+// before testutil.Serve starts the worker instead.
+func saveSettingsWithOutboxStopped(t testing.TB, app core.App, save func()) {
+	t.Helper()
+	w := notify.RunningOutbox(app)
+	if w == nil {
+		t.Fatal("no outbox worker runs")
+	}
+	w.Stop()
+	save()
+	w2 := notify.StartOutbox(app)
+	t.Cleanup(w2.Stop)
+}
 
 func deliver(t testing.TB, app core.App, now time.Time) (sent, failed int) {
 	t.Helper()
@@ -95,9 +117,9 @@ func TestNotifySendsMailThroughSMTPInTheMembersLanguage(t *testing.T) {
 func TestNotifyPreferenceSwitches(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	m := testutil.Member(t, app, testutil.User{Email: "pref@example.com"}, "en")
 	token := testutil.Token(t, m)
 
@@ -206,9 +228,9 @@ func TestNotifySkipsUnverifiedAddressesAndSuspendedMembers(t *testing.T) {
 func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	m := testutil.Member(t, app, testutil.User{}, "ja")
 	if err := notify.Notify(app, []string{m.Id}, notify.Notification{Kind: "follow_post", Title: "x"}); err != nil {
 		t.Fatal(err)
@@ -545,5 +567,52 @@ func TestAdminAnnouncementReachesMembersOfTheRank(t *testing.T) {
 	salon.WaitBackground(app)
 	if n := testutil.CountRecords(t, app, "notifications", dbx.HashExp{"kind": "announcement"}); n != 2 {
 		t.Fatalf("refused announcements wrote notices: %d in total", n)
+	}
+}
+
+// Notices shown in the app only (tips, orders, missed calls, group
+// invitations and hand-overs) have their
+// title in the member's language too, filled with the sender's values; a
+// notice whose values are missing keeps the sender's own title.
+func TestAppOnlyNoticeTitlesInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	en := testutil.Member(t, app, testutil.User{}, "en")
+	ja := testutil.Member(t, app, testutil.User{}, "ja")
+	cases := []struct {
+		n      notify.Notification
+		en, ja string
+	}{
+		{notify.Notification{Kind: "tip_received", Title: "x", Vars: map[string]string{"FROM": "Aki"}},
+			"Aki sent you a tip", "Akiさんから投げ銭が届きました"},
+		{notify.Notification{Kind: "order_paid", Title: "x", Vars: map[string]string{"PRODUCT": "Tea"}},
+			"Payment received: Tea", "お支払いを受け付けました: Tea"},
+		{notify.Notification{Kind: "order_sold", Title: "x", Vars: map[string]string{"PRODUCT": "Tea"}},
+			"You sold Tea", "Teaが売れました"},
+		{notify.Notification{Kind: "missed_call", Title: "x", Vars: map[string]string{"CALLER": "Aki"}},
+			"Missed call from Aki", "Akiさんからの不在着信"},
+		{notify.Notification{Kind: "room_post", Title: "x", Vars: map[string]string{"AUTHOR": "Aki", "ROOM": "Lounge"}},
+			"Aki in Lounge", "LoungeにAkiさんの新しい投稿"},
+		{notify.Notification{Kind: "group_invite", Title: "x", Vars: map[string]string{"GROUP": "Tea club"}},
+			"You are invited to the group Tea club", "グループ「Tea club」に招待されました"},
+		{notify.Notification{Kind: "group_owner", Title: "x", Vars: map[string]string{"GROUP": "Tea club"}},
+			"You now own the group Tea club", "グループ「Tea club」のオーナーになりました"},
+		{notify.Notification{Kind: "missed_call", Title: "Missed call"}, "Missed call", "Missed call"},
+	}
+	for i, c := range cases {
+		c.n.SourceCollection, c.n.SourceID = "calls", fmt.Sprintf("case%d", i)
+		if err := notify.Notify(app, []string{en.Id, ja.Id}, c.n); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []*core.Record{en, ja} {
+			n, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && source_id = {:s}", dbx.Params{"u": u.Id, "s": c.n.SourceID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"en": c.en, "ja": c.ja}[u.GetString("lang")]
+			if got := n.GetString("title"); got != want {
+				t.Errorf("%s for %s: title %q, want %q", c.n.Kind, u.GetString("lang"), got, want)
+			}
+		}
 	}
 }

@@ -162,8 +162,8 @@ func TestNotifyingRequestDoesNotWaitForSMTP(t *testing.T) {
 	}()
 
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app) // starts the outbox worker too
 	testutil.UseMailServer(t, app, &testutil.MailServer{Host: "127.0.0.1", Port: hang.Addr().(*net.TCPAddr).Port})
+	srv := testutil.Serve(t, app) // starts the outbox worker too
 	admin := testutil.Member(t, app, testutil.User{Role: "admin"}, "en")
 	reporter := testutil.Member(t, app, testutil.User{}, "en")
 	offender := testutil.Member(t, app, testutil.User{}, "en")

@@ -15,9 +15,9 @@ import (
 func TestSalonNameIsTheApplicationName(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
-	srv := testutil.Serve(t, app)
 	ms := testutil.StartMailServer(t)
 	testutil.UseMailServer(t, app, ms)
+	srv := testutil.Serve(t, app)
 	root := testutil.SuperuserToken(t, app)
 	admin := testutil.Token(t, testutil.CreateUser(t, app, testutil.User{Role: salon.RoleAdmin}))
 	testutil.Member(t, app, testutil.User{}, "en")

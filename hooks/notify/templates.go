@@ -78,6 +78,17 @@ var mailKinds = map[string]mailKind{
 		"ja": "新しい通報: {TARGET}"}},
 }
 
+// appKinds are the titles of the kinds that are shown in the app only
+// (never e-mailed, so they have no mail_templates row), per language.
+var appKinds = map[string]map[string]string{
+	"tip_received": {"en": "{FROM} sent you a tip", "ja": "{FROM}さんから投げ銭が届きました"},
+	"order_paid":   {"en": "Payment received: {PRODUCT}", "ja": "お支払いを受け付けました: {PRODUCT}"},
+	"order_sold":   {"en": "You sold {PRODUCT}", "ja": "{PRODUCT}が売れました"},
+	"missed_call":  {"en": "Missed call from {CALLER}", "ja": "{CALLER}さんからの不在着信"},
+	"group_invite": {"en": "You are invited to the group {GROUP}", "ja": "グループ「{GROUP}」に招待されました"},
+	"group_owner":  {"en": "You now own the group {GROUP}", "ja": "グループ「{GROUP}」のオーナーになりました"},
+}
+
 // MailLangs are the languages every e-mail exists in (users.lang).
 var MailLangs = []string{"en", "ja"}
 
@@ -123,11 +134,14 @@ func mailLang(lang string) string {
 // the values its sender filled in; the sender's own title where the kind
 // has no wording or a value is missing.
 func localizedTitle(lang string, n Notification) string {
-	k, ok := mailKinds[n.Kind]
-	if !ok || k.Title[mailLang(lang)] == "" {
+	wording := mailKinds[n.Kind].Title
+	if wording == nil {
+		wording = appKinds[n.Kind]
+	}
+	if wording[mailLang(lang)] == "" {
 		return n.Title
 	}
-	out, ok := expandLine(k.Title[mailLang(lang)], n.Vars, plainText)
+	out, ok := expandLine(wording[mailLang(lang)], n.Vars, plainText)
 	if !ok {
 		return n.Title
 	}

@@ -6,5 +6,5 @@ import (
 	"salonbase/testutil"
 )
 
-// TestMain removes the shared migrated data dir after the tests.
+// TestMain removes the test data template if this binary made its own.
 func TestMain(m *testing.M) { testutil.Main(m) }

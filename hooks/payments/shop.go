@@ -409,6 +409,7 @@ func orderPaid(tx core.App, order *core.Record) error {
 	if err := notify.Notify(tx, []string{order.GetString("user")}, notify.Notification{
 		Kind: "order_paid", Title: "Payment received: " + order.GetString("product_name"),
 		Body: what + ", " + total + ".", URL: url, SourceCollection: "orders", SourceID: order.Id,
+		Vars: map[string]string{"PRODUCT": order.GetString("product_name")},
 	}); err != nil {
 		return err
 	}
@@ -416,6 +417,7 @@ func orderPaid(tx core.App, order *core.Record) error {
 		return notify.Notify(tx, []string{seller}, notify.Notification{
 			Kind: "order_sold", Title: "You sold " + order.GetString("product_name"),
 			Body: what + ", " + total + ".", URL: url, SourceCollection: "orders", SourceID: order.Id,
+			Vars: map[string]string{"PRODUCT": order.GetString("product_name")},
 		})
 	}
 	return nil

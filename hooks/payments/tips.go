@@ -223,8 +223,9 @@ func tipPaid(tx core.App, tip *core.Record) error {
 		return err
 	}
 	return notify.Notify(tx, []string{tip.GetString("to")}, notify.Notification{
-		Kind: "tip_received", Title: "You received a tip", Body: body,
-		URL: "/live/" + tip.GetString("stream"), SourceCollection: "tips", SourceID: tip.Id,
+		Kind: "tip_received", Title: from + " sent you a tip", Body: body,
+		Vars: map[string]string{"FROM": from},
+		URL:  "/live/" + tip.GetString("stream"), SourceCollection: "tips", SourceID: tip.Id,
 	})
 }
 

@@ -259,7 +259,7 @@ func queueRoomNotices(tx core.App, room, msg *core.Record, mentioned []string) e
 
 // sendRoomNotices is the job: a "mention" notification to each mentioned
 // member (unless they muted the room), and, when the room notifies its
-// members, a "room_message" notification to every member who chose "all"
+// members, a "room_post" notification to every member who chose "all"
 // (written in chunks by notify.Later).
 func sendRoomNotices(tx core.App, payload json.RawMessage) error {
 	var job roomNotices
@@ -309,7 +309,8 @@ func sendRoomNotices(tx core.App, payload json.RawMessage) error {
 		return fmt.Errorf("room notices: %w", err)
 	}
 	return notify.Later(tx, all, notify.Notification{
-		Kind: "room_message", Title: fmt.Sprintf("%s in %s", name, room.GetString("name")),
+		Kind: "room_post", Title: fmt.Sprintf("%s in %s", name, room.GetString("name")),
 		Body: body, URL: url, SourceCollection: "room_messages", SourceID: msg.Id,
+		Vars: map[string]string{"AUTHOR": name, "ROOM": room.GetString("name")},
 	})
 }

@@ -118,9 +118,7 @@ func TestRoomMessageEdit(t *testing.T) {
 		t.Fatal("an edit must keep the hidden ip")
 	}
 
-	if status, _ := srv.Do(t, http.MethodPatch, url, testutil.Token(t, other), map[string]any{"body": "mine now"}); status != http.StatusNotFound {
-		t.Errorf("edit someone else's: want 404, got %d", status)
-	}
+	testutil.WantStatus(t, srv, http.MethodPatch, url, testutil.Token(t, other), map[string]any{"body": "mine now"}, http.StatusForbidden, `"code":"not_yours"`)
 	if status, raw := srv.Do(t, http.MethodPatch, url, testutil.Token(t, me), map[string]any{"room": other2.Id}); status != http.StatusBadRequest {
 		t.Errorf("move to another room: want 400, got %d %s", status, raw)
 	}
@@ -237,8 +235,14 @@ func TestMentionsAndRoomNotifications(t *testing.T) {
 	muted := testutil.CreateUser(t, app, testutil.User{Name: "Ken", Rank: "Gold"})
 	testutil.CreateUser(t, app, testutil.User{Name: "Lowrank", Rank: "Bronze"})
 	fan := testutil.CreateUser(t, app, testutil.User{Name: "Fan", Rank: "Gold"})
+	// quiet follows the room like Fan but turned room notices off in the
+	// notification preferences ("New room messages": off)
+	quiet := testutil.CreateUser(t, app, testutil.User{Name: "Quiet", Rank: "Gold"})
+	if status, out := srv.Do(t, http.MethodPost, "/api/salon/notifications/prefs", testutil.Token(t, quiet), map[string]any{"room_post": "off"}); status != http.StatusOK {
+		t.Fatalf("set prefs: %d %s", status, out)
+	}
 	room := testutil.NewRoom(t, app, map[string]any{"name": "Gold chat", "min_rank": testutil.RankID(t, app, "Gold"), "notify_members": true})
-	for _, u := range []*core.Record{hanako, muted, fan, author} {
+	for _, u := range []*core.Record{hanako, muted, fan, quiet, author} {
 		if status, raw := srv.Do(t, http.MethodPost, "/api/salon/rooms/"+room.Id+"/join", testutil.Token(t, u), nil); status != http.StatusOK {
 			t.Fatalf("join: %d %s", status, raw)
 		}
@@ -265,7 +269,7 @@ func TestMentionsAndRoomNotifications(t *testing.T) {
 		t.Fatalf("mentions are the named members who can read the room (not Lowrank): %v", mentions)
 	}
 
-	want := map[string]string{hanako.Id: "mention", fan.Id: "room_message"}
+	want := map[string]string{hanako.Id: "mention", fan.Id: "room_post"}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := map[string]string{}
@@ -276,11 +280,11 @@ func TestMentionsAndRoomNotifications(t *testing.T) {
 				t.Fatalf("notification source: %v", n)
 			}
 		}
-		if len(got) == len(want) && got[hanako.Id] == "mention" && got[fan.Id] == "room_message" {
+		if len(got) == len(want) && got[hanako.Id] == "mention" && got[fan.Id] == "room_post" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("notifications: want %v, got %v (muted, author and low-rank members get none)", want, got)
+			t.Fatalf("notifications: want %v, got %v (muted, author, low-rank and quiet members get none)", want, got)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

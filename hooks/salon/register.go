@@ -9,5 +9,6 @@ func Register(app core.App) {
 	bindSettings(app)
 	bindJobs(app)
 	bindDataDirCheck(app)
+	bindSuperuserOnlyBroadcasts(app)
 	bindNightlyOptimize(app)
 }

@@ -302,7 +302,9 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 	}
 	var inner string
 	if match != "" {
-		params["match"] = match
+		// the index also holds the room id: the words are looked for in
+		// the body only
+		params["match"] = "{body}: (" + match + ")"
 		inner = "SELECT m.rowid AS docid FROM room_messages_fts f JOIN room_messages m ON m.rowid = f.rowid" +
 			" WHERE room_messages_fts MATCH {:match} AND " + strings.Join(where, " AND ") +
 			" ORDER BY f.rowid DESC LIMIT {:candidates}"

@@ -85,18 +85,19 @@ func main() {
 	dur := flag.Duration("for", 20*time.Second, "how long each publish is measured")
 	browser := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
 	verbose := flag.Bool("v", false, "print every sample")
+	remb := flag.Int("remb", 0, "the REMB cap the server sends (bits/s; 0: the default, Config.MaxPublishBitrate)")
 	flag.Parse()
 	fmt.Println("| run | resolution at the end | limited by | ≥0.5 Mbit/s sent | ≥1 Mbit/s sent | ≥1.5 Mbit/s sent | estimate ≥1.5 Mbit/s | sent at the end | estimate at the end |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for i := 1; i <= *runs; i++ {
-		if err := run(i, *browser, *dur, *verbose); err != nil {
+		if err := run(i, *browser, *dur, *verbose, *remb); err != nil {
 			log.Printf("run %d: %v", i, err)
 		}
 	}
 }
 
-func run(i int, browser string, dur time.Duration, verbose bool) error {
-	srv, err := rtc.New(rtc.Config{IncludeLoopback: true}, open{}, rtc.Events{}, nil)
+func run(i int, browser string, dur time.Duration, verbose bool, remb int) error {
+	srv, err := rtc.New(rtc.Config{IncludeLoopback: true, MaxPublishBitrate: remb}, open{}, rtc.Events{}, nil)
 	if err != nil {
 		return err
 	}

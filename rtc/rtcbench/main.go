@@ -5,6 +5,12 @@
 // the Pion clients.
 //
 //	go run ./rtc/rtcbench -n 10,50,200,500 -window 10s -srtp cm
+//
+// With -simulcast the publisher sends three layers (q ~60 kbit/s, h ~600
+// kbit/s, f the ~1.5 Mbit/s stream), as a browser studio does, and the
+// viewers send transport-wide CC feedback like browsers, so the server
+// runs its per-viewer bandwidth estimator and layer choice; on loopback
+// every viewer gets f.
 package main
 
 import (
@@ -28,7 +34,9 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"salonbase/rtc"
@@ -38,6 +46,7 @@ func main() {
 	serve := flag.Bool("serve", false, "run the media server (child process)")
 	ns := flag.String("n", "10,50,200,500", "viewer counts")
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
+	simulcast := flag.Bool("simulcast", false, "the publisher sends three simulcast layers; viewers send TWCC feedback")
 	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
 	var profiles []dtls.SRTPProtectionProfile
@@ -60,7 +69,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := run(n, *window, profiles); err != nil {
+		if err := run(n, *window, profiles, *simulcast); err != nil {
 			log.Printf("n=%d: %v", n, err)
 		}
 	}
@@ -194,10 +203,19 @@ func (c *child) rssKB() int64 {
 }
 
 // newPC is a client accepting only the SRTP profiles given (-srtp).
-func newPC(profiles []dtls.SRTPProtectionProfile) (*webrtc.PeerConnection, error) {
+func newPC(profiles []dtls.SRTPProtectionProfile, simulcast bool) (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+			return nil, err
+		}
+		if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+			return nil, err
+		}
 	}
 	var s webrtc.SettingEngine
 	s.SetIncludeLoopbackCandidate(true)
@@ -205,7 +223,7 @@ func newPC(profiles []dtls.SRTPProtectionProfile) (*webrtc.PeerConnection, error
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetInterfaceFilter(func(name string) bool { return strings.HasPrefix(name, "lo") })
 	s.SetSRTPProtectionProfiles(profiles...)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s), webrtc.WithInterceptorRegistry(ir)).NewPeerConnection(webrtc.Configuration{})
 }
 
 func signal(pc *webrtc.PeerConnection, url string) (int, error) {
@@ -238,31 +256,66 @@ type delays struct {
 	packets atomic.Int64
 }
 
-func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile) error {
+func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile, simulcast bool) error {
 	srv, err := startServer()
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 
-	pub, err := newPC(profiles)
+	pub, err := newPC(profiles, simulcast)
 	if err != nil {
 		return err
 	}
 	defer pub.Close()
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "bench")
+	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
+	var tracks []*webrtc.TrackLocalStaticRTP
+	rids := []string{""}
+	if simulcast {
+		rids = []string{"f", "h", "q"}
+	}
+	for _, rid := range rids {
+		var opts []func(*webrtc.TrackLocalStaticRTP)
+		if rid != "" {
+			opts = append(opts, webrtc.WithRTPStreamID(rid))
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "bench", opts...)
+		if err != nil {
+			return err
+		}
+		tracks = append(tracks, track)
+	}
+	tc, err := pub.AddTransceiverFromTrack(tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
-	if _, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-		return err
+	for _, more := range tracks[1:] {
+		if err := tc.Sender().AddEncoding(more); err != nil {
+			return err
+		}
 	}
 	if st, err := signal(pub, srv.url+"/api/rtc/live/bench/whip"); err != nil || st != http.StatusCreated {
 		return fmt.Errorf("publish: %d %v", st, err)
 	}
 	stop := make(chan struct{})
 	defer close(stop)
-	go sendStream(track, stop)
+	// The mid and RID header extensions tell the layers apart (Pion
+	// leaves writing them to the application).
+	var midID, ridID uint8
+	for _, x := range tc.Sender().GetParameters().HeaderExtensions {
+		switch x.URI {
+		case sdp.SDESMidURI:
+			midID = uint8(x.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ridID = uint8(x.ID)
+		}
+	}
+	for i, track := range tracks {
+		if !simulcast {
+			ridID = 0
+		}
+		go sendStream(track, stop, 6>>i, tc.Mid(), midID, ridID)
+	}
 
 	d := &delays{}
 	viewers := make([]*webrtc.PeerConnection, 0, n)
@@ -274,7 +327,7 @@ func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile) err
 	time.Sleep(2 * time.Second)
 	rss0 := srv.rssKB()
 	for len(viewers) < n {
-		v, err := newPC(profiles)
+		v, err := newPC(profiles, simulcast)
 		if err != nil {
 			return err
 		}
@@ -328,8 +381,10 @@ func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile) err
 }
 
 // sendStream sends 30 frames/s of 6 packets (5×1200 + 250 bytes payload,
-// ~1.5 Mbps), each stamped with the send time.
-func sendStream(track *webrtc.TrackLocalStaticRTP, stop chan struct{}) {
+// ~1.5 Mbps), each stamped with the send time; a lower simulcast layer
+// sends fewer packets a frame (6>>i). With ridID, packets carry the
+// layer's mid and RID header extensions.
+func sendStream(track *webrtc.TrackLocalStaticRTP, stop chan struct{}, packets int, mid string, midID, ridID uint8) {
 	payload := make([]byte, 1200)
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 1}}
 	t := time.NewTicker(time.Second / 30)
@@ -343,13 +398,18 @@ func sendStream(track *webrtc.TrackLocalStaticRTP, stop chan struct{}) {
 		case <-t.C:
 		}
 		ts += 3000
-		for i := 0; i < 6; i++ {
+		for i := 0; i < packets; i++ {
 			size := 1200
-			if i == 5 {
+			if i == packets-1 {
 				size = 250
 			}
 			binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
-			pkt.SequenceNumber, pkt.Timestamp, pkt.Marker = seq, ts, i == 5
+			pkt.SequenceNumber, pkt.Timestamp, pkt.Marker = seq, ts, i == packets-1
+			pkt.Header.Extension, pkt.Header.Extensions = false, nil
+			if ridID != 0 {
+				_ = pkt.Header.SetExtension(midID, []byte(mid))
+				_ = pkt.Header.SetExtension(ridID, []byte(track.RID()))
+			}
 			pkt.Payload = payload[:size]
 			seq++
 			_ = track.WriteRTP(pkt)

@@ -22,7 +22,9 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
@@ -74,6 +76,12 @@ type Options struct {
 	// ICEServers and Relay (iceTransportPolicy "relay": TURN only).
 	ICEServers []webrtc.ICEServer
 	Relay      bool
+	// DownlinkLimit (bits/s, 0: none) polices what the client receives
+	// like a slow access link: RTP beyond the rate (a 50 ms burst) is
+	// dropped before the client's congestion control feedback sees it.
+	DownlinkLimit *atomic.Int64
+
+	stamp *ridStamper // a simulcast publisher's layers
 }
 
 // NewPeerConnectionWith is NewPeerConnection with options.
@@ -84,6 +92,12 @@ func NewPeerConnectionWith(t testing.TB, o Options) *webrtc.PeerConnection {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
+	if o.stamp != nil {
+		ir.Add(o.stamp)
+	}
+	if o.DownlinkLimit != nil {
+		ir.Add(&policerFactory{limit: o.DownlinkLimit}) // first: it sees packets before the others
+	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
@@ -191,11 +205,63 @@ type Publisher struct {
 // NewPublisher makes the offer side of a publisher without sending it.
 func NewPublisher(t testing.TB) *Publisher {
 	t.Helper()
-	pc := NewPeerConnection(t)
+	return newPublisher(t, nil)
+}
+
+// SimulcastLayers are the layers a simulcast test publisher sends (RIDs,
+// lowest first) and the zero bytes each appends to every frame of the
+// clip, which make the layers' bitrates about 30, 130 and 400 kbit/s, a
+// step of 3–4× as between a browser's 180p/360p/720p layers (a VP8 decoder
+// ignores bytes after a frame's last partition). Small, so that tests
+// under the race detector on a busy machine keep up.
+var SimulcastLayers = []struct {
+	RID string
+	Pad int
+}{{"q", 0}, {"h", 400}, {"f", 1500}}
+
+// NewSimulcastPublisher is NewPublisher sending its video in the three
+// SimulcastLayers (one m-line with three RTP stream ids, as Chrome does
+// with sendEncodings).
+func NewSimulcastPublisher(t testing.TB) *Publisher {
+	t.Helper()
+	return newPublisher(t, SimulcastLayers)
+}
+
+// PublishSimulcast connects a simulcast publisher to a WHIP url.
+func PublishSimulcast(t testing.TB, url, token string) *Publisher {
+	t.Helper()
+	p := NewSimulcastPublisher(t)
+	p.Result = PostOffer(t, p.PC, url, token)
+	return p
+}
+
+func newPublisher(t testing.TB, layers []struct {
+	RID string
+	Pad int
+}) *Publisher {
+	var o Options
+	stamp := &ridStamper{}
+	if layers != nil {
+		o.stamp = stamp
+	}
+	pc := NewPeerConnectionWith(t, o)
 	p := &Publisher{PC: pc, stop: make(chan struct{})}
-	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "cam")
-	if err != nil {
-		t.Fatal(err)
+	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
+	var videos []*webrtc.TrackLocalStaticSample
+	var pads []int
+	if layers == nil {
+		video, err := webrtc.NewTrackLocalStaticSample(vp8, "video", "cam")
+		if err != nil {
+			t.Fatal(err)
+		}
+		videos, pads = append(videos, video), append(pads, 0)
+	}
+	for _, l := range layers {
+		video, err := webrtc.NewTrackLocalStaticSample(vp8, "video", "cam", webrtc.WithRTPStreamID(l.RID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		videos, pads = append(videos, video), append(pads, l.Pad)
 	}
 	audio, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "cam")
 	if err != nil {
@@ -203,18 +269,41 @@ func NewPublisher(t testing.TB) *Publisher {
 	}
 	frames := VideoFrames(t)
 	var restart atomic.Bool
-	for _, tr := range []webrtc.TrackLocal{video, audio} {
-		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+	for _, tr := range []webrtc.TrackLocal{videos[0], audio} {
+		tc, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if tr == videos[0] && layers != nil {
+			for _, more := range videos[1:] {
+				if err := tc.Sender().AddEncoding(more); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, enc := range tc.Sender().GetParameters().Encodings {
+				stamp.tr.Store(uint32(enc.SSRC), tc)
+				stamp.rid.Store(uint32(enc.SSRC), enc.RID)
+			}
+		}
 	}
+	type rtcpRead func() ([]rtcp.Packet, interceptor.Attributes, error)
+	var reads []rtcpRead
 	for _, tr := range pc.GetTransceivers() {
 		sender := tr.Sender()
+		reads = append(reads, sender.ReadRTCP)
+		if tr.Kind() != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		for _, l := range layers[min(1, len(layers)):] {
+			reads = append(reads, func() ([]rtcp.Packet, interceptor.Attributes, error) { return sender.ReadSimulcastRTCP(l.RID) })
+		}
+	}
+	for _, read := range reads {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			for {
-				pkts, _, err := sender.ReadRTCP()
+				pkts, _, err := read()
 				if err != nil {
 					return
 				}
@@ -261,7 +350,13 @@ func NewPublisher(t testing.TB) *Publisher {
 				if restart.Swap(false) {
 					i = 0
 				}
-				_ = video.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: time.Second / 30})
+				for k, video := range videos {
+					data := frames[i%len(frames)]
+					if pads[k] > 0 {
+						data = append(data[:len(data):len(data)], make([]byte, pads[k])...)
+					}
+					_ = video.WriteSample(media.Sample{Data: data, Duration: time.Second / 30})
+				}
 				i++
 			case <-at.C:
 				_ = audio.WriteSample(media.Sample{Data: OpusSilence, Duration: 20 * time.Millisecond})
@@ -381,7 +476,8 @@ func NewViewerWith(t testing.TB, o Options) *Viewer {
 				return
 			}
 			v.mu.Lock()
-			v.video = append(v.video, Packet{SSRC: pkt.SSRC, Seq: pkt.SequenceNumber, TS: pkt.Timestamp})
+			v.video = append(v.video, Packet{SSRC: pkt.SSRC, Seq: pkt.SequenceNumber, TS: pkt.Timestamp,
+				Size: len(pkt.Payload), At: time.Now()})
 			v.mu.Unlock()
 			sb.Push(pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
@@ -423,6 +519,21 @@ type Packet struct {
 	SSRC uint32
 	Seq  uint16
 	TS   uint32
+	Size int       // payload bytes
+	At   time.Time // arrival
+}
+
+// VideoBitrate is the video payload bitrate (bits/s) received in the last
+// window.
+func (v *Viewer) VideoBitrate(window time.Duration) float64 {
+	from := time.Now().Add(-window)
+	bytes := 0
+	for _, p := range v.VideoPackets() {
+		if p.At.After(from) {
+			bytes += p.Size
+		}
+	}
+	return float64(bytes) * 8 / window.Seconds()
 }
 
 // VideoPackets returns the headers of the video packets received so far,
@@ -620,4 +731,105 @@ func SelectedLocalType(pc *webrtc.PeerConnection) webrtc.ICECandidateType {
 		}
 	}
 	return webrtc.ICECandidateTypeUnknown
+}
+
+// ClipFrames returns the VP8 frames of the test clip, for commands (which
+// have no testing.TB); frame 0 is a keyframe.
+func ClipFrames() ([][]byte, error) {
+	r, _, err := ivfreader.NewWith(bytes.NewReader(ivf))
+	if err != nil {
+		return nil, fmt.Errorf("ivf: %w", err)
+	}
+	var frames [][]byte
+	for {
+		f, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			return frames, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ivf frame: %w", err)
+		}
+		frames = append(frames, f)
+	}
+}
+
+// policerFactory builds the DownlinkLimit interceptor.
+type policerFactory struct{ limit *atomic.Int64 }
+
+func (f *policerFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &policer{limit: f.limit}, nil
+}
+
+// policer is a token bucket over all of a connection's incoming RTP.
+type policer struct {
+	interceptor.NoOp
+	limit  *atomic.Int64
+	mu     sync.Mutex
+	tokens float64 // bits
+	last   time.Time
+}
+
+func (p *policer) BindRemoteStream(_ *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		for {
+			n, attr, err := reader.Read(b, a)
+			if err != nil || p.admit(n) {
+				return n, attr, err
+			}
+		}
+	})
+}
+
+func (p *policer) admit(n int) bool {
+	limit := float64(p.limit.Load())
+	if limit <= 0 {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	burst := limit * 0.05
+	p.tokens = min(burst, p.tokens+now.Sub(p.last).Seconds()*limit)
+	p.last = now
+	if p.tokens < float64(n*8) {
+		return false
+	}
+	p.tokens -= float64(n * 8)
+	return true
+}
+
+// ridStamper writes the mid and RTP stream id header extensions on a
+// simulcast publisher's layers, as browsers do (Pion leaves that to the
+// application); the server tells the layers apart by them.
+type ridStamper struct {
+	interceptor.NoOp
+	tr  sync.Map // SSRC → *webrtc.RTPTransceiver
+	rid sync.Map // SSRC → RID
+}
+
+func (s *ridStamper) NewInterceptor(string) (interceptor.Interceptor, error) { return s, nil }
+
+func (s *ridStamper) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+	tr, ok := s.tr.Load(info.SSRC)
+	if !ok {
+		return writer
+	}
+	rid, _ := s.rid.Load(info.SSRC)
+	var midID, ridID uint8
+	for _, e := range info.RTPHeaderExtensions {
+		switch e.URI {
+		case sdp.SDESMidURI:
+			midID = uint8(e.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ridID = uint8(e.ID)
+		}
+	}
+	mid := []byte(tr.(*webrtc.RTPTransceiver).Mid())
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if midID != 0 && ridID != 0 {
+			_ = h.SetExtension(midID, mid)
+			_ = h.SetExtension(ridID, []byte(rid.(string)))
+		}
+		return writer.Write(h, payload, a)
+	})
 }

@@ -94,10 +94,34 @@ try {
     topicTimes.push(Date.now() - t0);
   }
   const postRows = await page.getByTestId('post').count();
+  // 10 more pages of replies: the page keeps at most 200
+  const laterTimes = [];
+  for (let i = 0; i < 10; i++) {
+    const last = await page.getByTestId('post').last().getAttribute('id');
+    const t0 = Date.now();
+    await page.getByTestId('later-replies').click();
+    await page.waitForFunction((id) => { const r = document.querySelectorAll('[data-testid=post]'); return r[r.length - 1]?.id !== id; }, last);
+    laterTimes.push(Date.now() - t0);
+  }
+  const afterReplies = await page.evaluate(() => ({ rows: document.querySelectorAll('[data-testid=post]').length, nodes: document.getElementsByTagName('*').length }));
+  // the link an e-mail carries to a reply in the middle: the page around it
+  const mid = 'bp' + String(Math.floor(posts / 2)).padStart(13, '0');
+  const deepTimes = [];
+  for (let i = 0; i < runs; i++) {
+    await page.goto('/forum');
+    const t0 = Date.now();
+    await page.goto(`/forum/topics/${long.id}#${mid}`, { waitUntil: 'commit' });
+    await page.locator('#p-' + mid).waitFor({ timeout: 30000 });
+    deepTimes.push(Date.now() - t0);
+  }
+  const deepRows = await page.getByTestId('post').count();
 
   console.log(`category of ${topics} topics: first screen median of ${runs} ${median(catTimes)} ms (runs ${catTimes.join(', ')}); ${firstRequests} topic requests; ${rows} rows; first row: ${first.split('\n')[0]}`);
   console.log(`  15 more pages by cursor: median ${median(moreTimes)} ms each (runs ${moreTimes.join(', ')}); then ${after.rows} rows, ${after.nodes} elements; last row: ${lastShown}`);
   console.log(`topic with ${posts} replies: first screen median of ${runs} ${median(topicTimes)} ms (runs ${topicTimes.join(', ')}); ${postRows} posts in the page`);
+  console.log(`  10 more pages of replies: median ${median(laterTimes)} ms each (runs ${laterTimes.join(', ')}); then ${afterReplies.rows} replies, ${afterReplies.nodes} elements`);
+  console.log(`  #reply link to reply ${Math.floor(posts / 2)}: median of ${runs} ${median(deepTimes)} ms (runs ${deepTimes.join(', ')}); ${deepRows} replies in the page`);
+  console.log(`load average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 } finally {
   await browser.close();
   await s.close();

@@ -1,5 +1,6 @@
 import { pb, type Rec } from './pb';
 import { t } from './i18n.svelte';
+import { listen } from './realtime';
 
 // Incoming calls ring wherever the member is in the client: one realtime
 // subscription on `calls` for the whole session, a ring tone made with
@@ -21,7 +22,7 @@ export async function startRinger() {
       filter: pb.filter("callee = {:me} && status = 'ringing'", { me: me.id }), sort: '-created', expand: 'caller',
     });
     if (open.items[0]) ring(open.items[0] as Rec);
-    unsub = await pb.collection('calls').subscribe('*', async (e) => {
+    unsub = listen('calls/*', async (e) => {
       let c = e.record as Rec;
       if (c.callee === me.id && c.status === 'ringing' && e.action !== 'delete') {
         try { c = (await pb.collection('calls').getOne(c.id, { expand: 'caller' })) as Rec; } catch { /* ring without the name */ }

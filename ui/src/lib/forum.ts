@@ -86,3 +86,29 @@ export async function toggleFollow(field: 'topic' | 'category', id: string, curr
   if (current) { await pb.collection('forum_follows').delete(current.id); return null; }
   return (await pb.collection('forum_follows').create({ [field]: id })) as Rec;
 }
+
+// A topic page keeps at most MAX_POSTS replies in the DOM: paging on drops
+// the far end (it comes back by cursor), so a topic of 5,000 replies stays
+// as light as one of 50.
+export const MAX_POSTS = 200;
+
+// newClientId names one draft (a reply or a new topic): sent as client_id,
+// and again on every retry of that draft, so a send whose answer was lost
+// is stored once (the server answers the first record).
+export function newClientId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// retrying runs send again after a network failure (no answer at all:
+// status 0), up to tries times with a growing pause; a refusal from the
+// server is final. Only for sends made idempotent by a client_id.
+export async function retrying<T>(send: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try { return await send(); } catch (err: any) {
+      if (i >= tries || (err?.status ?? -1) !== 0 || err?.isAbort) throw err;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
+}

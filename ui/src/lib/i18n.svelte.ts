@@ -9,6 +9,9 @@ import * as eventsDict from './i18n/events';
 import * as shopDict from './i18n/shop';
 import moderation from './i18n/moderation';
 import * as liveDict from './i18n/live';
+import * as ui2Dict from './i18n/ui2';
+import * as recordDict from './i18n/record';
+import refusals from './i18n/refusals';
 
 const en = {
   ...moderation.en,
@@ -279,6 +282,9 @@ const en = {
   ...forum.en,
   ...signup.en,
   ...liveDict.en,
+  ...ui2Dict.en,
+  ...recordDict.en,
+  ...refusals.en,
 } as const;
 
 export type Key = keyof typeof en;
@@ -552,6 +558,9 @@ const ja: Record<Key, string> = {
   ...forum.ja,
   ...signup.ja,
   ...liveDict.ja,
+  ...ui2Dict.ja,
+  ...recordDict.ja,
+  ...refusals.ja,
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { en, ja };

@@ -118,10 +118,22 @@ export class MediaSession {
   }
 }
 
-// publish sends tracks (camera, microphone or a screen) to url.
-export async function publish(url: string, tracks: MediaStreamTrack[]): Promise<MediaSession> {
+// Simulcast layers of a live camera: the server forwards each viewer the
+// one its connection carries (a phone on a weak network gets 'q').
+const simulcastLayers: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', maxBitrate: 2_500_000 },
+];
+
+// publish sends tracks (camera, microphone or a screen) to url; with
+// simulcast, video goes in three layers (a live stream's camera).
+export async function publish(url: string, tracks: MediaStreamTrack[], simulcast = false): Promise<MediaSession> {
   const pc = new RTCPeerConnection({ iceServers: await iceServers() });
-  for (const t of tracks) pc.addTransceiver(t, { direction: 'sendonly' });
+  for (const t of tracks) {
+    const layers = simulcast && t.kind === 'video' ? { sendEncodings: simulcastLayers } : {};
+    pc.addTransceiver(t, { direction: 'sendonly', ...layers });
+  }
   const s = new MediaSession(pc);
   try {
     await s.open(url, pb.authStore.token);

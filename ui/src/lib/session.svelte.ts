@@ -1,6 +1,7 @@
 import { pb, type Rec } from './pb';
 import { setLang, t } from './i18n.svelte';
 import { navigate } from './router.svelte';
+import { forgetTopics } from './realtime';
 
 // What the whole app shows about the signed-in member: who they are, the
 // counts in the header, whether the realtime connection is up.
@@ -52,6 +53,7 @@ export function endSession(why: string) {
   ended = true;
   stopLive();
   pb.realtime.unsubscribe().catch(() => {}); // every screen's subscriptions end with the session
+  forgetTopics();
   pb.authStore.clear();
   session.notice = why;
   if (why) sessionStorage.setItem('salon.notice', why); else sessionStorage.removeItem('salon.notice');

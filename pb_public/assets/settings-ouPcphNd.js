@@ -1,1 +1,0 @@
-import{g as e}from"./index-C91HYEp6.js";var t=null;function n(){return t||=e.collection(`salon_settings`).getFirstListItem(``).then(e=>e).catch(()=>null),t}export{n as t};
