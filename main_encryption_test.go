@@ -57,8 +57,10 @@ func TestCommandsWorkWithEncryptionKey(t *testing.T) {
 		t.Fatalf("salon_settings: %d %s", status, body)
 	}
 	const secret = "sk_test_plaintext_must_not_reach_the_disk"
-	if status, body := do(http.MethodPatch, "/api/collections/salon_settings/records/"+id, `{"stripe_secret_key":"`+secret+`"}`); status != http.StatusOK {
-		t.Fatalf("save the Stripe key: %d %s", status, body)
+	const lkSecret = "livekit-secret-plaintext-must-not-reach-the-disk"
+	if status, body := do(http.MethodPatch, "/api/collections/salon_settings/records/"+id,
+		`{"stripe_secret_key":"`+secret+`","livekit_api_secret":"`+lkSecret+`"}`); status != http.StatusOK {
+		t.Fatalf("save the Stripe key and the LiveKit secret: %d %s", status, body)
 	}
 	srv.stop()
 
@@ -70,6 +72,9 @@ func TestCommandsWorkWithEncryptionKey(t *testing.T) {
 		}
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Fatalf("%s holds the Stripe key in plain text", filepath.Base(f))
+		}
+		if bytes.Contains(raw, []byte(lkSecret)) {
+			t.Fatalf("%s holds the LiveKit secret in plain text", filepath.Base(f))
 		}
 	}
 }

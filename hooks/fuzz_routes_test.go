@@ -30,6 +30,7 @@ var salonGETRoutes = []struct {
 	{"/calendar/{user}/{token}", nil},
 	{"/groups/themes", nil},
 	{"/profiles/{user}", nil},
+	{"/media", nil},
 	{"/live/{stream}/key", nil},
 	{"/live/{stream}/tips/totals", nil},
 	{"/tips/totals", []string{"host"}},

@@ -45,9 +45,10 @@ func TestLitestreamKill9(t *testing.T) {
 // are in BENCHMARKS.md.
 const replicationLagAllowed = 5 * time.Second
 
-// litestreamDrill runs the drill; midway, when not nil, runs against
-// data.db while the members write, halfway to the kill.
-func litestreamDrill(t *testing.T, replicaYAML string, midway func(t *testing.T, db string, writes *ackLog)) {
+// litestreamDrill runs the drill; midway, when not nil, runs against the
+// server (its data.db is salon.Dir/data.db) while the members write, halfway
+// to the kill.
+func litestreamDrill(t *testing.T, replicaYAML string, midway func(t *testing.T, salon *salon, writes *ackLog)) {
 	dir := newDataDir(t)
 	cfg := filepath.Join(t.TempDir(), "litestream.yml")
 	db := filepath.Join(dir, "data.db")
@@ -69,7 +70,7 @@ func litestreamDrill(t *testing.T, replicaYAML string, midway func(t *testing.T,
 	started := time.Now()
 	if midway != nil {
 		time.Sleep(3 * time.Second)
-		midway(t, db, writes)
+		midway(t, salon, writes)
 	}
 	time.Sleep(6*time.Second - time.Since(started))
 	killed := time.Now()

@@ -280,6 +280,14 @@ func callMessage(e *core.RequestEvent) error {
 // AuthorizeCall: only the two parties; the caller may connect while it
 // rings, the callee once they accepted.
 func (a *rtcAuthz) AuthorizeCall(r *http.Request, id string) (rtc.Grant, error) {
+	if err := a.builtinOnly(); err != nil {
+		return rtc.Grant{}, err
+	}
+	return a.authorizeCall(r, id)
+}
+
+// authorizeCall decides for both media backends.
+func (a *rtcAuthz) authorizeCall(r *http.Request, id string) (rtc.Grant, error) {
 	u := a.member(r)
 	if u == nil {
 		return rtc.Grant{}, rtc.Unauthorized("Sign in to join the call.")

@@ -144,6 +144,14 @@ func newStreamKey() (string, error) {
 // AuthorizePublish: the host (token) or the stream key (OBS), while the
 // host may broadcast and the stream is not over.
 func (a *rtcAuthz) AuthorizePublish(r *http.Request, id string) (rtc.Grant, error) {
+	if err := a.builtinOnly(); err != nil {
+		return rtc.Grant{}, err
+	}
+	return a.authorizePublish(r, id)
+}
+
+// authorizePublish decides for both media backends.
+func (a *rtcAuthz) authorizePublish(r *http.Request, id string) (rtc.Grant, error) {
 	stream, err := a.app.FindRecordById("live_streams", id)
 	if err != nil {
 		return rtc.Grant{}, rtc.NotFound("No such live stream.")
@@ -175,6 +183,14 @@ func (a *rtcAuthz) AuthorizePublish(r *http.Request, id string) (rtc.Grant, erro
 
 // AuthorizeView: members whose rank reaches the stream's minimum.
 func (a *rtcAuthz) AuthorizeView(r *http.Request, id string) (rtc.Grant, error) {
+	if err := a.builtinOnly(); err != nil {
+		return rtc.Grant{}, err
+	}
+	return a.authorizeView(r, id)
+}
+
+// authorizeView decides for both media backends.
+func (a *rtcAuthz) authorizeView(r *http.Request, id string) (rtc.Grant, error) {
 	u := a.member(r)
 	if u == nil {
 		return rtc.Grant{}, rtc.Unauthorized("Sign in to watch.")

@@ -42,6 +42,7 @@ func bindRTC(app core.App) {
 	bindLive(app, a.svc)
 	bindCalls(app, a.svc)
 	bindChat(app)
+	a.bindLiveKit(app)
 }
 
 // rtcConfig reads the media server settings from salon_settings when the
@@ -89,7 +90,11 @@ type rtcAuthz struct {
 
 	uploads    chan struct{} // recordings being attached (recordingUploads at most)
 	leftoverMu sync.Mutex
-	leftovers  map[string][]string // files left by a crash, by stream still live (leftovers.go)
+	leftovers  map[string][]string    // files left by a crash, by stream still live (leftovers.go)
+	lkMu       sync.Mutex             // LiveKit backend (livekit*.go)
+	lkTimers   map[string]*time.Timer // "room/identity" → the end of its grace after leaving
+	lkOff      bool                   // the app has terminated
+	lkWork     sync.WaitGroup         // calls to LiveKit under way
 }
 
 // member returns the member whose PocketBase token the request carries

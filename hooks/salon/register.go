@@ -4,11 +4,12 @@ import "github.com/pocketbase/pocketbase/core"
 
 // Register binds the kernel: the one salon_settings record, the jobs
 // that requests leave to run after their answer, and the nightly database
-// job.
+// job, and backups that leave data.db to Litestream when it manages it.
 func Register(app core.App) {
 	bindSettings(app)
 	bindJobs(app)
 	bindDataDirCheck(app)
 	bindIndexedBroadcasts(app)
 	bindNightlyOptimize(app)
+	bindBackups(app)
 }
