@@ -30,6 +30,10 @@ import (
 func bindIndexedBroadcasts(app core.App) {
 	idx := &subscriberIndex{byTopic: map[string]map[string]subscriptions.Client{}, topics: map[string][]string{}}
 	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		// the new topics are indexed before PocketBase subscribes the client
+		// and answers: a write the moment after must find it (a client
+		// indexed for a topic it no longer has costs a lookup, nothing more)
+		idx.add(e.Client, e.Subscriptions)
 		if err := e.Next(); err != nil {
 			return err
 		}
@@ -71,6 +75,26 @@ func topicSegment(sub string) string {
 	return sub
 }
 
+// add indexes client for subs too, keeping its other entries.
+func (x *subscriberIndex) add(c subscriptions.Client, subs []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.addLocked(c, subs)
+}
+
+func (x *subscriberIndex) addLocked(c subscriptions.Client, subs []string) {
+	for _, sub := range subs {
+		seg := topicSegment(sub)
+		if x.byTopic[seg] == nil {
+			x.byTopic[seg] = map[string]subscriptions.Client{}
+		}
+		if _, dup := x.byTopic[seg][c.Id()]; !dup {
+			x.byTopic[seg][c.Id()] = c
+			x.topics[c.Id()] = append(x.topics[c.Id()], seg)
+		}
+	}
+}
+
 // set replaces client's entries with those of subs (none: forgotten).
 func (x *subscriberIndex) set(c subscriptions.Client, subs []string) {
 	x.mu.Lock()
@@ -82,16 +106,7 @@ func (x *subscriberIndex) set(c subscriptions.Client, subs []string) {
 		}
 	}
 	delete(x.topics, c.Id())
-	for _, sub := range subs {
-		seg := topicSegment(sub)
-		if x.byTopic[seg] == nil {
-			x.byTopic[seg] = map[string]subscriptions.Client{}
-		}
-		if _, dup := x.byTopic[seg][c.Id()]; !dup {
-			x.byTopic[seg][c.Id()] = c
-			x.topics[c.Id()] = append(x.topics[c.Id()], seg)
-		}
-	}
+	x.addLocked(c, subs)
 }
 
 // subscribers is a broker of the clients of all subscribed to collection
