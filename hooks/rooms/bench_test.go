@@ -1,7 +1,6 @@
 package rooms_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"salonbase/scaling/benchserver"
 	"salonbase/testutil"
 )
 
@@ -94,7 +94,7 @@ func benchFanout(b *testing.B, mode string, n int) {
 			mu.Unlock()
 			delivered.Done()
 		}
-		if err := benchSubscribe(ctx, client, srv.URL, testutil.Token(b, m), topic, rec); err != nil {
+		if err := benchserver.Subscribe(ctx, client, srv.URL, testutil.Token(b, m), topic, rec); err != nil {
 			b.Fatalf("subscriber %d: %v", i, err)
 		}
 	}
@@ -198,66 +198,6 @@ func benchMembers(b testing.TB, app core.App, n int) []*core.Record {
 		b.Fatal(err)
 	}
 	return out
-}
-
-// benchSubscribe opens a lightweight SSE client (the SDK protocol) and
-// calls rec with the post→receive latency of every bench message.
-func benchSubscribe(ctx context.Context, client *http.Client, base, token, topic string, rec func(time.Duration)) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/realtime", nil)
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	r := bufio.NewReaderSize(res.Body, 8<<10)
-	var clientID string
-	for clientID == "" {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(line, "id:") {
-			clientID = strings.TrimSpace(strings.TrimPrefix(line, "id:"))
-		}
-	}
-	go func() {
-		defer res.Body.Close()
-		marker := []byte("bench ")
-		for {
-			// ReadBytes, not ReadSlice: a presence batch can be a long line
-			line, err := r.ReadBytes('\n')
-			if err != nil {
-				return
-			}
-			i := bytes.Index(line, marker)
-			if i < 0 || !bytes.HasPrefix(line, []byte("data:")) {
-				continue
-			}
-			now := time.Now()
-			rest := line[i+len(marker):]
-			j := 0
-			for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-				j++
-			}
-			sent, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-			if err != nil {
-				continue
-			}
-			rec(now.Sub(time.Unix(0, sent)))
-		}
-	}()
-	body, _ := json.Marshal(map[string]any{"clientId": clientID, "subscriptions": []string{topic}})
-	sreq, _ := http.NewRequest(http.MethodPost, base+"/api/realtime", bytes.NewReader(body))
-	sreq.Header.Set("Content-Type", "application/json")
-	sreq.Header.Set("Authorization", token)
-	sres, err := client.Do(sreq)
-	if err != nil {
-		return err
-	}
-	sres.Body.Close()
-	if sres.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("subscribe: %d", sres.StatusCode)
-	}
-	return nil
 }
 
 // Search benchmark: ROOM_BENCH_MESSAGES messages (default 1,000,000) in 10
