@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ type forwarder struct {
 	remote *webrtc.TrackRemote    // the input; packets of any other track are dropped
 	ssrc   uint32
 	munger munger
+	vp8    *vp8Munger // VP8 only: picture ids continue across inputs too
 
 	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
 	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
@@ -38,7 +40,11 @@ func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, tra
 	if err != nil {
 		return nil, err
 	}
-	return &forwarder{local: local, kind: kind, codec: codec}, nil
+	f := &forwarder{local: local, kind: kind, codec: codec}
+	if strings.EqualFold(codec.MimeType, webrtc.MimeTypeVP8) {
+		f.vp8 = &vp8Munger{}
+	}
+	return f, nil
 }
 
 // attach makes remote (a track of source) the forwarder's input. From a
@@ -48,6 +54,9 @@ func (f *forwarder) attach(source *webrtc.PeerConnection, remote *webrtc.TrackRe
 	f.mu.Lock()
 	f.source, f.remote, f.ssrc = source, remote, uint32(remote.SSRC())
 	f.munger.switchInput()
+	if f.vp8 != nil {
+		f.vp8.switchInput()
+	}
 	f.mu.Unlock()
 	f.lastPLI.Store(0)
 	f.requestKeyframe()
@@ -87,6 +96,15 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 		// Only a new input's first packets are inspected (cheap per packet).
 		notKey := f.munger.pending && f.kind == webrtc.RTPCodecTypeVideo && !isKeyframeStart(f.codec.MimeType, pkt.Payload)
 		ok, wantKeyframe := f.munger.rewrite(&pkt.Header, notKey, f.codec.ClockRate, time.Now())
+		if ok && f.vp8 != nil {
+			// A new input numbers its pictures from its own start; Chrome
+			// would wait for the "missing" ones (see vp8Munger). The
+			// munger's copy is shared by the inputs' goroutines: back
+			// into this goroutine's own buffer while the lock is held.
+			if out := f.vp8.rewrite(pkt.Payload); len(out) > 0 && &out[0] != &pkt.Payload[0] {
+				copy(pkt.Payload, out)
+			}
+		}
 		f.mu.Unlock()
 		if !ok {
 			if wantKeyframe {

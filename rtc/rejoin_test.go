@@ -1,6 +1,7 @@
 package rtc_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -49,6 +50,49 @@ func checkContinuous(t *testing.T, v *rtctest.Viewer, who string) {
 	}
 }
 
+// checkPictureIDs fails unless the VP8 PictureIDs the viewer got go up by
+// one frame at a time (a few packets of reordering allowed): a new
+// publisher numbers its pictures from its own start, and a browser waits
+// for the pictures "missing" in a jump before it shows the next.
+func checkPictureIDs(t *testing.T, v *rtctest.Viewer, who string) {
+	t.Helper()
+	pkts := v.VideoPackets()
+	prev, n := -1, 0
+	for i, p := range pkts {
+		if p.PictureID < 0 {
+			continue
+		}
+		n++
+		if prev >= 0 {
+			mask := 0x7fff
+			if prev&(1<<16) != 0 || p.PictureID&(1<<16) != 0 {
+				mask = 0x7f // a 7-bit one is compared in its own width
+			}
+			if d := (p.PictureID - prev) & mask; d > 3 && d < mask-3 {
+				t.Fatalf("%s: PictureID jumps %d → %d at packet %d", who, prev&0x7fff, p.PictureID&0x7fff, i)
+			}
+		}
+		prev = p.PictureID
+	}
+	if n < 2 {
+		t.Fatalf("%s: %d packets with a PictureID", who, n)
+	}
+}
+
+// waitFrames waits until v has got n more video frames (PictureIDs) of the
+// current publisher, so that a new one's numbers would not follow by chance.
+func waitFrames(t *testing.T, v *rtctest.Viewer, n int) {
+	t.Helper()
+	from := len(v.VideoPackets())
+	rtctest.Eventually(t, 10*time.Second, fmt.Sprintf("%d more frames", n), func() bool {
+		seen := map[int]bool{}
+		for _, p := range v.VideoPackets()[from:] {
+			seen[p.PictureID] = true
+		}
+		return len(seen) >= n
+	})
+}
+
 // A host who reloads (connection closed, a new WHIP within the grace
 // window) keeps the stream: viewers stay connected and receive the new
 // connection's media as the same continuous track. Once the host stays
@@ -59,6 +103,7 @@ func TestPublisherReloadKeepsViewers(t *testing.T) {
 	pub := e.goLive(t, "r1", "host")
 	ann := rtctest.View(t, e.url+"/api/rtc/live/r1/whep", "ann")
 	waitPicture(t, ann, "ann")
+	waitFrames(t, ann, 20)
 
 	pub.Close() // the reload: DTLS close_notify
 	rtctest.Eventually(t, 5*time.Second, "the publisher's session gone", func() bool { return e.srv.Stats().Sessions == 1 })
@@ -81,6 +126,7 @@ func TestPublisherReloadKeepsViewers(t *testing.T) {
 		t.Fatal("the new publisher was not asked for a keyframe")
 	}
 	checkContinuous(t, ann, "ann")
+	checkPictureIDs(t, ann, "ann")
 	if e.log.has("ended r1") || !e.log.has("live r1 by host") {
 		t.Fatalf("events: %v", e.log.events_())
 	}
@@ -106,6 +152,7 @@ func TestPublisherMoveKeepsTrackContinuous(t *testing.T) {
 	pub := e.goLive(t, "r2", "host")
 	ann := rtctest.View(t, e.url+"/api/rtc/live/r2/whep", "ann")
 	waitPicture(t, ann, "ann")
+	waitFrames(t, ann, 20)
 	before := len(ann.Stats().Keyframes)
 
 	pub2 := rtctest.Publish(t, e.url+"/api/rtc/live/r2/whip", "host")
@@ -122,6 +169,7 @@ func TestPublisherMoveKeepsTrackContinuous(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond) // some delta frames after the keyframe
 	checkContinuous(t, ann, "ann")
+	checkPictureIDs(t, ann, "ann")
 	if e.log.has("ended r2") {
 		t.Fatal("the move ended the stream")
 	}
@@ -181,6 +229,7 @@ func TestCallPartyMoveKeepsMedia(t *testing.T) {
 	waitPicture(t, bobIn, "bob sees ann")
 
 	for move := 1; move <= 3; move++ {
+		waitFrames(t, bobIn, 10)
 		before := len(bobIn.Stats().Keyframes)
 		next := rtctest.Publish(t, base+"publish", "ann")
 		if next.Result.Status != http.StatusCreated {
@@ -199,6 +248,7 @@ func TestCallPartyMoveKeepsMedia(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	checkContinuous(t, bobIn, "bob")
+	checkPictureIDs(t, bobIn, "bob")
 	if err := rtctest.CheckPicture(bobIn.Stats().Keyframes[len(bobIn.Stats().Keyframes)-1]); err != nil {
 		t.Fatal(err)
 	}

@@ -477,7 +477,7 @@ func NewViewerWith(t testing.TB, o Options) *Viewer {
 			}
 			v.mu.Lock()
 			v.video = append(v.video, Packet{SSRC: pkt.SSRC, Seq: pkt.SequenceNumber, TS: pkt.Timestamp,
-				Size: len(pkt.Payload), At: time.Now()})
+				PictureID: vp8PictureID(pkt.Payload), Size: len(pkt.Payload), At: time.Now()})
 			v.mu.Unlock()
 			sb.Push(pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
@@ -514,13 +514,30 @@ func (v *Viewer) frame(data []byte) {
 	v.keyframes = append(v.keyframes, &cp)
 }
 
+// vp8PictureID reads the PictureID of a VP8 payload descriptor (RFC 7741):
+// -1 when it has none; 1<<16 is set on a 7-bit one.
+func vp8PictureID(p []byte) int {
+	if len(p) < 3 || p[0]&0x80 == 0 || p[1]&0x80 == 0 {
+		return -1
+	}
+	if p[2]&0x80 == 0 {
+		return int(p[2]) | 1<<16
+	}
+	if len(p) < 4 {
+		return -1
+	}
+	return int(p[2]&0x7f)<<8 | int(p[3])
+}
+
 // Packet is the header of a received video packet.
 type Packet struct {
 	SSRC uint32
 	Seq  uint16
 	TS   uint32
-	Size int       // payload bytes
-	At   time.Time // arrival
+	// The VP8 PictureID (-1: none); 1<<16 is set when it is 7 bits wide.
+	PictureID int
+	Size      int       // payload bytes
+	At        time.Time // arrival
 }
 
 // VideoBitrate is the video payload bitrate (bits/s) received in the last
