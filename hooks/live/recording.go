@@ -41,6 +41,12 @@ func (a *rtcAuthz) streamRecorded(id, path string) {
 // attachRecording attaches a finished recording to its stream. The file is
 // removed once saved; on a failed save it is kept and its path logged, so
 // an operator can still attach it by hand.
+//
+// The file is checked against the field and copied to storage (a long copy
+// on S3) first, outside any transaction; then the stream is read again and
+// only its recording set, in one transaction, so that a write to the stream
+// meanwhile (it ending, its viewer count, the host's title) is not
+// overwritten with what the record held before the copy.
 func (a *rtcAuthz) attachRecording(id, path string) {
 	stream, err := a.app.FindRecordById("live_streams", id)
 	if err != nil {
@@ -55,7 +61,40 @@ func (a *rtcAuthz) attachRecording(id, path string) {
 	}
 	f.OriginalName = "live-" + id + ".webm"
 	stream.Set("recording", f)
-	if err := a.app.Save(stream); err != nil {
+	if err := a.app.Validate(stream); err != nil {
+		a.app.Logger().Error("live: recording refused; the file is kept", "stream", id, "path", path, "error", err)
+		return
+	}
+	fsys, err := a.app.NewFilesystem()
+	if err != nil {
+		a.app.Logger().Error("live: attach recording; the file is kept", "stream", id, "path", path, "error", err)
+		return
+	}
+	defer fsys.Close()
+	key := stream.BaseFilesPath() + "/" + f.Name
+	if err := fsys.UploadFile(f, key); err != nil {
+		a.app.Logger().Error("live: store recording; the file is kept", "stream", id, "path", path, "error", err)
+		return
+	}
+	gone := false
+	err = a.app.RunInTransaction(func(tx core.App) error {
+		fresh, err := tx.FindRecordById("live_streams", id)
+		if err != nil {
+			gone = true
+			return err
+		}
+		fresh.Set("recording", f.Name)
+		// Validated above with the file; now it is in storage under the
+		// name set, which validation would refuse as a plain file name
+		// (it checks what an upload through the API may set).
+		return tx.SaveNoValidate(fresh)
+	})
+	if err != nil {
+		_ = fsys.Delete(key)
+		if gone {
+			_ = os.Remove(path)
+			return
+		}
 		a.app.Logger().Error("live: attach recording; the file is kept", "stream", id, "path", path, "error", err)
 		return
 	}

@@ -84,9 +84,11 @@ func TestRecordedLiveReplaysByRankAndHostDeletes(t *testing.T) {
 	if stream.GetString("status") != "ended" {
 		t.Fatalf("status %q", stream.GetString("status"))
 	}
-	if left, _ := os.ReadDir(filepath.Join(app.DataDir(), "recordings_tmp")); len(left) != 0 {
-		t.Fatalf("temporary files left: %v", left)
-	}
+	// removed once the record holds it (just after)
+	rtctest.Eventually(t, 5*time.Second, "temporary file removed", func() bool {
+		left, _ := os.ReadDir(filepath.Join(app.DataDir(), "recordings_tmp"))
+		return len(left) == 0
+	})
 	file := "/api/files/live_streams/" + id + "/" + stream.GetString("recording")
 
 	// ann (Gold) replays it: a WebM with the clip's video and Opus audio.
@@ -187,11 +189,11 @@ func TestSlowRecordingUploadKeepsMediaEventsFlowing(t *testing.T) {
 	srv := serveRTC(t, app)
 	hostTok, otherTok := testutil.Token(t, host), testutil.Token(t, other)
 
-	// The storage is slow: a save that brings a recording waits until the
-	// test lets it through (PocketBase uploads the file inside the save,
-	// after this hook).
+	// The storage is slow: attaching a recording waits until the test lets
+	// it through (the file is checked against the field, this hook, before
+	// it is copied to storage).
 	uploading, release := make(chan string, 4), make(chan struct{})
-	app.OnRecordUpdate("live_streams").BindFunc(func(e *core.RecordEvent) error {
+	app.OnRecordValidate("live_streams").BindFunc(func(e *core.RecordEvent) error {
 		if len(e.Record.GetUnsavedFiles("recording")) > 0 {
 			uploading <- e.Record.Id
 			<-release

@@ -1,0 +1,88 @@
+package live
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// A recording attached while another write changes the same stream (here
+// its title, written the moment the recording's save begins) keeps that
+// write: the recording is set on the stream as it is then, not on the copy
+// read before the file was stored.
+func TestAttachRecordingKeepsConcurrentWrite(t *testing.T) {
+	t.Parallel()
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	defer app.ClearBootstrap()
+	streams := core.NewBaseCollection("live_streams")
+	streams.Fields.Add(&core.TextField{Name: "title"},
+		&core.FileField{Name: "recording", MaxSelect: 1, MaxSize: 1 << 20, Protected: true})
+	if err := app.Save(streams); err != nil {
+		t.Fatal(err)
+	}
+	stream := core.NewRecord(streams)
+	stream.Set("title", "Before")
+	if err := app.Save(stream); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rec.webm")
+	if err := os.WriteFile(path, []byte("the recording"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The other write: one column, through the app's write connection, as
+	// the recording's save starts. It may have to wait for that save (the
+	// hook waits a while for it, then goes on).
+	var once sync.Once
+	other := make(chan error, 1)
+	app.OnRecordUpdate("live_streams").BindFunc(func(e *core.RecordEvent) error {
+		once.Do(func() {
+			go func() {
+				_, err := app.NonconcurrentDB().NewQuery("UPDATE live_streams SET title = 'After' WHERE id = {:id}").
+					Bind(map[string]any{"id": stream.Id}).Execute()
+				other <- err
+			}()
+			select {
+			case err := <-other:
+				other <- err
+			case <-time.After(500 * time.Millisecond):
+			}
+		})
+		return e.Next()
+	})
+
+	a := &rtcAuthz{app: app}
+	a.attachRecording(stream.Id, path)
+	if err := <-other; err != nil {
+		t.Fatalf("the other write: %v", err)
+	}
+	got, err := app.FindRecordById("live_streams", stream.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetString("title") != "After" {
+		t.Fatalf("the other write was lost: title %q", got.GetString("title"))
+	}
+	name := got.GetString("recording")
+	if name == "" {
+		t.Fatal("no recording attached")
+	}
+	fsys, err := app.NewFilesystem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	if ok, err := fsys.Exists(got.BaseFilesPath() + "/" + name); !ok || err != nil {
+		t.Fatalf("the recording %s is not in storage: %v", name, err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the local file was not removed once attached: %v", err)
+	}
+}
