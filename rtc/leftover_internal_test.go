@@ -148,4 +148,46 @@ func TestRepairRecordingCutShort(t *testing.T) {
 			t.Errorf("%s taken for a recording of %q", name, id)
 		}
 	}
+
+	// The stream recorded again after a restart: the part cut short by the
+	// crash and the new recording join into one file, the new part after
+	// the first, every whole frame of both kept.
+	cut := filepath.Join(dir, "live-stream42abc-456.webm")
+	again := filepath.Join(dir, "live-stream42abc-789.webm")
+	if err := os.WriteFile(cut, snap[:len(snap)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(again, snap, 0o600); err != nil { // ends between frames
+		t.Fatal(err)
+	}
+	joined := filepath.Join(dir, "joined.webm")
+	m, err := JoinRecordings(joined, cut, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2*(wv.Blocks+wa.Blocks) - 1; m != want {
+		t.Errorf("joined %d frames, want %d", m, want)
+	}
+	jf, err := os.Open(joined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jf.Close()
+	ji, err := InspectRecording(jf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jv, ja := ji.Track("V_VP8"), ji.Track("A_OPUS")
+	if jv == nil || ja == nil || jv.Blocks+ja.Blocks != m || jv.Keyframes != 2*wv.Keyframes || !jv.Ordered || !ja.Ordered {
+		t.Fatalf("joined: %+v", ji.Tracks)
+	}
+	// The second part starts after the first's last frame.
+	if span := wv.Last - wv.First; jv.Last < jv.First+2*span || ji.Duration < jv.Last || ji.Cues == 0 {
+		t.Errorf("joined: video %s–%s (one part spans %s), duration %s, cues %d", jv.First, jv.Last, span, ji.Duration, ji.Cues)
+	}
+	for _, part := range []string{cut, again} {
+		if _, err := os.Stat(part); err != nil {
+			t.Errorf("a part was removed: %v", err)
+		}
+	}
 }
