@@ -18,7 +18,9 @@ import (
 // recording, so what the host recorded until the crash can be replayed; a
 // file that cannot be read, or whose stream is gone, is removed. A stream
 // still live in the database waits for its publisher to come back: its
-// file is dealt with once the stream ends.
+// file is dealt with once the stream ends: joined to the recording made
+// after the restart when the host comes back (the whole live replays as
+// one), else repaired and attached alone.
 
 // recordingsDir holds the recordings under way: next to the database, not
 // in a temporary directory that may be small (tmpfs) or cleaned.
@@ -99,4 +101,42 @@ func (a *rtcAuthz) recoverRecording(id, path string) {
 		a.attachRecording(id, path)
 		return nil
 	})
+}
+
+// recordingAgain: a stream resumed after a restart is recorded again. The
+// files the crash left of it wait for the new recording, to be joined
+// before it.
+func (a *rtcAuthz) recordingAgain(id string) {
+	a.leftoverMu.Lock()
+	defer a.leftoverMu.Unlock()
+	if paths := a.leftovers[id]; len(paths) > 0 {
+		delete(a.leftovers, id)
+		if a.rejoined == nil {
+			a.rejoined = map[string][]string{}
+		}
+		a.rejoined[id] = append(a.rejoined[id], paths...)
+	}
+}
+
+// joinLeftovers puts the files a crash left of stream id before its new
+// recording at path (rtc.JoinRecordings), in one file at path, and removes
+// them. Should the join fail, the new recording stays as it was and the
+// leftovers stay on disk: the next start deals with them.
+func (a *rtcAuthz) joinLeftovers(id, path string) {
+	a.leftoverMu.Lock()
+	paths := a.rejoined[id]
+	delete(a.rejoined, id)
+	a.leftoverMu.Unlock()
+	if len(paths) == 0 {
+		return
+	}
+	frames, err := rtc.JoinRecordings(path, append(paths, path)...)
+	if err != nil {
+		a.app.Logger().Error("live: the recording before the restart could not be joined to the new one", "stream", id, "files", paths, "error", err)
+		return
+	}
+	a.app.Logger().Info("live: the recording before the restart is joined to the new one", "stream", id, "frames", frames)
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
 }

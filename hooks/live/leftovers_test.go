@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/hooks/salon"
 	"salonbase/rtc"
@@ -146,5 +147,75 @@ func TestRecordingsLeftByACrash(t *testing.T) {
 	salon.WaitBackground(app)
 	if got := left(); len(got) != 0 {
 		t.Fatalf("files left: %v", got)
+	}
+}
+
+// The server crashed while a recorded stream was live; the host comes back
+// after the restart and goes on, recorded again, then ends the stream. The
+// recording attached holds the whole live: the part before the crash
+// (repaired) and the part after, in one file, one after the other.
+func TestResumedRecordingKeepsThePartBeforeTheCrash(t *testing.T) {
+	snap := recordingSnapshot(t)
+	before, err := rtc.InspectRecording(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv := before.Track("V_VP8")
+
+	app := testutil.NewApp(t)
+	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
+	r := core.NewRecord(testutil.MustCollection(t, app, "live_streams"))
+	r.Load(map[string]any{"title": "Crashed", "host": host.Id, "record": true, "status": "live", "started_at": types.NowDateTime()})
+	if err := app.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(app.DataDir(), "recordings_tmp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// What the crash left: the file with its last frame half written.
+	if err := os.WriteFile(filepath.Join(dir, "live-"+r.Id+"-111.webm"), snap[:len(snap)-5], 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := serveRTC(t, app)
+	tok := testutil.Token(t, host)
+	pub := rtctest.Publish(t, srv.URL+"/api/rtc/live/"+r.Id+"/whip", tok)
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish again: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	rtctest.Eventually(t, 20*time.Second, "recording again", func() bool {
+		ents, _ := os.ReadDir(dir)
+		return len(ents) == 2
+	})
+	time.Sleep(3 * time.Second) // three seconds of media after the restart
+	if res := rtctest.Do(t, http.MethodDelete, srv.URL+pub.Result.Location, tok, "", ""); res.Status != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", res.Status, res.Body)
+	}
+	var name string
+	rtctest.Eventually(t, 15*time.Second, "recording attached", func() bool {
+		name = record(t, app, "live_streams", r.Id).GetString("recording")
+		return name != ""
+	})
+	salon.WaitBackground(app)
+	status, b := getFile(t, srv, "/api/files/live_streams/"+r.Id+"/"+name, fileToken(t, srv, tok))
+	if status != http.StatusOK {
+		t.Fatalf("replay: %d %s", status, b)
+	}
+	info, err := rtc.InspectRecording(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
+	if v == nil || a == nil || !v.Ordered || !a.Ordered || v.Keyframes < 2 {
+		t.Fatalf("recording: %+v", info.Tracks)
+	}
+	// The part before the crash, then the (three) seconds after the restart.
+	if v.Blocks < bv.Blocks+75 || v.Last < bv.Last+2500*time.Millisecond || info.Duration < v.Last {
+		t.Fatalf("recording: %d video frames to %s (before the crash: %d to %s), duration %s",
+			v.Blocks, v.Last, bv.Blocks, bv.Last, info.Duration)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("files left: %v", ents)
 	}
 }

@@ -210,10 +210,13 @@ func (a *rtcAuthz) authorizeView(r *http.Request, id string) (rtc.Grant, error) 
 
 // streamLive: the host's media arrived. The record goes live and the
 // host's followers who may watch hear of it.
-func (a *rtcAuthz) streamLive(id string, _ rtc.Grant) {
+func (a *rtcAuthz) streamLive(id string, publisher rtc.Grant) {
 	stream, err := a.app.FindRecordById("live_streams", id)
 	if err != nil || stream.GetString("status") == "ended" {
 		return // deleted or ended meanwhile
+	}
+	if publisher.Record {
+		a.recordingAgain(id)
 	}
 	// live again after a server restart: the followers heard it already
 	resumed := stream.GetString("status") == "live" && !stream.GetDateTime("started_at").IsZero()

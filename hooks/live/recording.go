@@ -33,6 +33,7 @@ func (a *rtcAuthz) streamRecorded(id, path string) {
 	salon.Background(a.app, "live: attach recording", func() error {
 		a.uploads <- struct{}{}
 		defer func() { <-a.uploads }()
+		a.joinLeftovers(id, path)
 		a.attachRecording(id, path)
 		return nil
 	})

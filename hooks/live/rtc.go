@@ -91,6 +91,7 @@ type rtcAuthz struct {
 	uploads    chan struct{} // recordings being attached (recordingUploads at most)
 	leftoverMu sync.Mutex
 	leftovers  map[string][]string    // files left by a crash, by stream still live (leftovers.go)
+	rejoined   map[string][]string    // those of streams recording again, joined to the new file
 	lkMu       sync.Mutex             // LiveKit backend (livekit*.go)
 	lkTimers   map[string]*time.Timer // "room/identity" → the end of its grace after leaving
 	lkOff      bool                   // the app has terminated
