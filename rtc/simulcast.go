@@ -69,7 +69,9 @@ type layer struct {
 	// guarded by layered.mu
 	rate      float64 // bits/s, smoothed
 	seenBytes uint64
-	lastPLI   atomic.Int64
+	// pliAt: when the keyframe request on its way was sent (unix nanos;
+	// 0 when the layer's last keyframe came after it)
+	pliAt atomic.Int64
 }
 
 // layerViewer is one viewer's outgoing track of a layered track.
@@ -173,13 +175,30 @@ func (l *layered) newViewer(bwe cc.BandwidthEstimator) (*layerViewer, error) {
 }
 
 // join starts forwarding to v once its connection is up, so that the
-// first packet it gets is its layer's next keyframe (the layer's packets
-// ask for one until it comes).
+// first packet it gets is a keyframe: that of the first layer at or below
+// its target to send one (see run), asked for at once.
 func (l *layered) join(v *layerViewer) {
 	l.mu.Lock()
 	l.viewers[v] = struct{}{}
 	l.retarget(v, time.Now(), true)
+	ly := l.layers[v.target]
 	l.mu.Unlock()
+	if ly != nil {
+		l.requestKeyframe(ly)
+	}
+}
+
+// notAbove reports whether ly is the layer target or one below it (a
+// viewer without a picture yet may start on it). Guarded by mu.
+func (l *layered) notAbove(ly *layer, target string) bool {
+	t := l.layers[target]
+	if t == nil || t == ly {
+		return true
+	}
+	if ly.rate != t.rate {
+		return ly.rate < t.rate
+	}
+	return rank(ly.rid) <= rank(t.rid)
 }
 
 func (l *layered) removeViewer(v *layerViewer) {
@@ -208,6 +227,13 @@ func (l *layered) run(ly *layer) {
 		pkt.Header.Extension = false
 		pkt.Header.Extensions = pkt.Header.Extensions[:0]
 		keyChecked, key := false, false
+		if ly.pliAt.Load() != 0 {
+			// A keyframe answers the request on its way: the next
+			// request (a viewer joining after it) goes out at once.
+			if key, keyChecked = isKeyframeStart(l.codec.MimeType, pkt.Payload), true; key {
+				ly.pliAt.Store(0)
+			}
+		}
 		wantKey := false
 		l.mu.Lock()
 		if l.layers[ly.rid] != ly {
@@ -215,12 +241,17 @@ func (l *layered) run(ly *layer) {
 			continue // replaced by a rejoining publisher's layer
 		}
 		for v := range l.viewers {
-			if v.target == ly.rid && (v.current != ly.rid || !v.started) {
+			// A viewer starts on the first keyframe of its target or of
+			// a layer below it, whichever comes first (the publisher may
+			// answer sooner on a lower layer, or have paused the target),
+			// and climbs to the target at the target's keyframe.
+			if (v.current != ly.rid || !v.started) &&
+				(v.target == ly.rid || !v.started && v.rec == nil && l.notAbove(ly, v.target)) {
 				if !keyChecked {
 					key, keyChecked = isKeyframeStart(l.codec.MimeType, pkt.Payload), true
 				}
 				if !key {
-					wantKey = true
+					wantKey = wantKey || v.target == ly.rid
 					continue
 				}
 				// The switch: the new layer's keyframe follows the old
@@ -261,12 +292,18 @@ func (l *layered) run(ly *layer) {
 	}
 }
 
-// requestKeyframe sends a PLI for one layer, at most every 500 ms (the
-// layer's next packets ask again while a viewer still waits).
+// requestKeyframe sends a PLI for one layer unless one is on its way:
+// requests are coalesced until the layer's next keyframe, which serves
+// every viewer waiting (as mediasoup's key frame request manager does),
+// and repeated after 500 ms without one (the PLI or the keyframe was
+// lost, or the publisher skipped it: Chrome answers one request per
+// 300 ms, with a keyframe on every layer). A viewer that joins after the
+// keyframe came asks at once instead of waiting out the previous
+// request's throttle.
 func (l *layered) requestKeyframe(ly *layer) {
 	now := time.Now().UnixNano()
-	last := ly.lastPLI.Load()
-	if now-last < layerPLIEvery || !ly.lastPLI.CompareAndSwap(last, now) {
+	at := ly.pliAt.Load()
+	if at != 0 && now-at < layerPLIEvery || !ly.pliAt.CompareAndSwap(at, now) {
 		return
 	}
 	l.mu.Lock()

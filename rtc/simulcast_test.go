@@ -161,3 +161,52 @@ func TestSimulcastPublisherRejoins(t *testing.T) {
 		t.Fatal("a rejoin ended the stream")
 	}
 }
+
+// Two viewers join a simulcast stream a second apart: each one's joining
+// asks the publisher for a keyframe at once (the second is not held back
+// by the first's request, which its keyframe already answered), and each
+// starts on a keyframe, decodable from its first packet. The publisher
+// sends its clip's own keyframe once a second, so only a keyframe request
+// made at the join shows as a PLI before the viewer's first keyframe.
+func TestSimulcastViewersAskForAKeyframeAtOnce(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("kf", "host", "ann", "bob")
+	pub := rtctest.PublishSimulcast(t, e.url+"/api/rtc/live/kf/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	rtctest.Eventually(t, 10*time.Second, "stream live", func() bool { return e.log.has("live kf by host") })
+	// the requests made as the publisher's layers arrived are answered
+	rtctest.Eventually(t, 10*time.Second, "the layers' first keyframe requests", func() bool { return pub.PLIs() >= 1 })
+	time.Sleep(time.Second)
+
+	for i, who := range []string{"ann", "bob"} {
+		if i > 0 {
+			time.Sleep(time.Second)
+		}
+		before := pub.PLIs()
+		v := rtctest.View(t, e.url+"/api/rtc/live/kf/whep", who)
+		rtctest.Eventually(t, 10*time.Second, who+" decodes a keyframe", func() bool { return len(v.Stats().Keyframes) > 0 })
+		after := pub.PLIs()
+		t.Logf("%s: %d keyframe requests between its offer and its first keyframe", who, after-before)
+		if after == before {
+			t.Fatalf("%s got its first keyframe without a keyframe request for it", who)
+		}
+		// coalesced: one request per layer at most, and a repeat or two
+		// if the keyframe is slow (500 ms apart)
+		if after-before > 6 {
+			t.Fatalf("%s: %d keyframe requests for one join", who, after-before)
+		}
+		s := v.Stats()
+		if s.DecodeErr != nil {
+			t.Fatalf("%s: decode: %v", who, s.DecodeErr)
+		}
+		if err := rtctest.CheckPicture(s.Keyframes[0]); err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		checkOneStream(t, v, who)
+	}
+	if ls := e.srv.Layers("kf"); len(ls) != 2 || ls[0] == "" || ls[1] == "" {
+		t.Fatalf("layers %v: both viewers should be on a layer", ls)
+	}
+}

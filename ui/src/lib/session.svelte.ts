@@ -1,7 +1,7 @@
 import { pb, type Rec } from './pb';
 import { setLang, t } from './i18n.svelte';
 import { navigate } from './router.svelte';
-import { forgetTopics } from './realtime';
+import { forgetTopics, listen } from './realtime';
 
 // What the whole app shows about the signed-in member: who they are, the
 // counts in the header, whether the realtime connection is up.
@@ -87,9 +87,15 @@ export async function startLive() {
   await refreshFileToken();
   tokenTimer = window.setInterval(refreshFileToken, 100_000);
   if (guest) return;
+  // Through listen, as the screens do: a screen listening to the same
+  // topic (the DM list, the notifications page) cannot take the badges'
+  // listener with it. The counts are fetched once the server has both
+  // subscriptions, so a notification or message that comes while they
+  // are set up is counted too.
+  const subs = [listen('notifications/*', () => refreshCounts()), listen('dm_messages/*', () => refreshCounts())];
+  unsubs.push(...subs);
   refreshCounts();
-  unsubs.push(await pb.collection('notifications').subscribe('*', () => refreshCounts()));
-  unsubs.push(await pb.collection('dm_messages').subscribe('*', () => refreshCounts()));
+  Promise.all(subs.map((u) => u.ready)).then(() => refreshCounts());
   // keep the token fresh, and learn early when it stopped working
   refreshTimer = window.setInterval(() => pb.collection('users').authRefresh().catch(() => {}), 10 * 60_000);
 }
