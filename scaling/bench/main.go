@@ -162,8 +162,10 @@ func run(b *bench, only string) error {
 	}
 	fmt.Printf("\n%s, %s, load average at the end %s, %s in all\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		cpuName(), loadAverage(), time.Since(began).Round(time.Second))
-	fmt.Println("| what | figure | goal | met |")
-	fmt.Println("|---|---|---|---|")
+	if len(all) > 0 {
+		fmt.Println("| what | figure | goal | met |")
+		fmt.Println("|---|---|---|---|")
+	}
 	for _, l := range all {
 		met := "no"
 		if l.met {
