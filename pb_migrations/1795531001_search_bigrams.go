@@ -17,33 +17,35 @@ import (
 // out: a searched word never holds one. The room message index also holds
 // the token 'r' + hex(room id), so a room's matches come out of the index
 // without the salon's. detail='none' (the searches need no positions) keeps
-// the indexes small; contentless_delete lets the triggers delete by rowid.
+// the indexes small. The triggers give the old tokens to FTS5's 'delete'
+// command, as for the trigram index, rather than contentless_delete=1, which
+// SQLite before 3.43 (Debian's sqlite3 shell) cannot open.
 // hooks/salon (SearchBigram, RoomBigramToken) makes the same tokens in Go.
 func init() {
 	m.Register(func(app core.App) error {
 		return execAll(app,
-			`CREATE VIRTUAL TABLE room_messages_grams USING fts5(grams, content='', detail='none', contentless_delete=1)`,
+			`CREATE VIRTUAL TABLE room_messages_grams USING fts5(grams, content='', detail='none')`,
 			`CREATE TRIGGER room_messages_grams_ai AFTER INSERT ON room_messages BEGIN
 				INSERT INTO room_messages_grams(rowid, grams) VALUES (new.rowid, `+roomGramsSQL("new")+`);
 			END`,
 			`CREATE TRIGGER room_messages_grams_ad AFTER DELETE ON room_messages BEGIN
-				DELETE FROM room_messages_grams WHERE rowid = old.rowid;
+				INSERT INTO room_messages_grams(room_messages_grams, rowid, grams) VALUES ('delete', old.rowid, `+roomGramsSQL("old")+`);
 			END`,
 			`CREATE TRIGGER room_messages_grams_au AFTER UPDATE OF body, room ON room_messages BEGIN
-				DELETE FROM room_messages_grams WHERE rowid = old.rowid;
+				INSERT INTO room_messages_grams(room_messages_grams, rowid, grams) VALUES ('delete', old.rowid, `+roomGramsSQL("old")+`);
 				INSERT INTO room_messages_grams(rowid, grams) VALUES (new.rowid, `+roomGramsSQL("new")+`);
 			END`,
 			`INSERT INTO room_messages_grams(rowid, grams) SELECT rowid, `+roomGramsSQL("room_messages")+` FROM room_messages`,
 
-			`CREATE VIRTUAL TABLE forum_search_grams USING fts5(grams, content='', detail='none', contentless_delete=1)`,
+			`CREATE VIRTUAL TABLE forum_search_grams USING fts5(grams, content='', detail='none')`,
 			`CREATE TRIGGER forum_search_grams_ai AFTER INSERT ON forum_search_docs BEGIN
 				INSERT INTO forum_search_grams(rowid, grams) VALUES (new.docid, `+forumGramsSQL("new")+`);
 			END`,
 			`CREATE TRIGGER forum_search_grams_ad AFTER DELETE ON forum_search_docs BEGIN
-				DELETE FROM forum_search_grams WHERE rowid = old.docid;
+				INSERT INTO forum_search_grams(forum_search_grams, rowid, grams) VALUES ('delete', old.docid, `+forumGramsSQL("old")+`);
 			END`,
 			`CREATE TRIGGER forum_search_grams_au AFTER UPDATE OF title, body ON forum_search_docs BEGIN
-				DELETE FROM forum_search_grams WHERE rowid = old.docid;
+				INSERT INTO forum_search_grams(forum_search_grams, rowid, grams) VALUES ('delete', old.docid, `+forumGramsSQL("old")+`);
 				INSERT INTO forum_search_grams(rowid, grams) VALUES (new.docid, `+forumGramsSQL("new")+`);
 			END`,
 			`INSERT INTO forum_search_grams(rowid, grams) SELECT docid, `+forumGramsSQL("forum_search_docs")+` FROM forum_search_docs`,
