@@ -221,18 +221,15 @@ func BenchmarkRoomSearch(b *testing.B) {
 
 	seedStart := time.Now()
 	// word frequencies follow Zipf's law like real chat; the vocabulary mixes
-	// Japanese and English words of 3 to 9 characters
-	vocab := benchVocabulary(5000)
+	// Japanese and English words (benchserver.Vocabulary)
+	vocab := benchserver.Vocabulary(5000)
 	rng := mrand.New(mrand.NewSource(1))
-	zipf := mrand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
+	zipf := benchserver.NewZipf(rng, vocab)
 	err := app.RunInTransaction(func(tx core.App) error {
 		now := types.NowDateTime().String()
 		for i := 0; i < total; i++ {
 			var sb strings.Builder
-			for w := 0; w < 4+rng.Intn(12); w++ {
-				sb.WriteString(vocab[zipf.Uint64()])
-				sb.WriteByte(' ')
-			}
+			sb.WriteString(benchserver.ZipfText(rng, zipf, vocab))
 			if i%100 == 10 {
 				sb.WriteString("明日の会議") // a two-character word, in 1% of messages
 			}
@@ -281,32 +278,4 @@ func BenchmarkRoomSearch(b *testing.B) {
 			b.ReportMetric(float64(total), "matches")
 		})
 	}
-}
-
-// benchVocabulary makes n distinct words, alternating Japanese (katakana
-// and kanji syllables) and English-like ones, each 3 to 9 characters.
-func benchVocabulary(n int) []string {
-	ja := []string{"カ", "キ", "ク", "サ", "シ", "ス", "タ", "チ", "ナ", "ニ", "ハ", "ヒ", "マ", "ミ", "ラ", "リ", "ン", "ー",
-		"会", "議", "資", "料", "東", "京", "予", "定", "確", "認", "写", "真", "動", "画", "配", "信"}
-	en := []string{"ka", "to", "re", "mi", "sa", "lo", "ne", "di", "ba", "co", "fe", "ru", "pi", "ga", "wo", "ly"}
-	rng := mrand.New(mrand.NewSource(2))
-	seen := map[string]bool{}
-	var out []string
-	for len(out) < n {
-		var sb strings.Builder
-		if len(out)%2 == 0 {
-			for k := 0; k < 3+rng.Intn(4); k++ {
-				sb.WriteString(ja[rng.Intn(len(ja))])
-			}
-		} else {
-			for k := 0; k < 2+rng.Intn(3); k++ {
-				sb.WriteString(en[rng.Intn(len(en))])
-			}
-		}
-		if w := sb.String(); !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
 }

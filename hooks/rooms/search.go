@@ -20,7 +20,9 @@ import (
 // BM25-style score (sort=relevance, the default) or newest first
 // (sort=newest). Words of
 // fewer than three characters (common in Japanese: 東京, 会議) cannot use a
-// trigram index, so they are matched with LIKE within the room instead.
+// trigram index, so they are matched with LIKE within the room instead; a
+// query of two-character words only finds its rows through the bigram
+// index of the migration 1795531001, newest first.
 
 const (
 	roomSearchDefaultPerPage = 20
@@ -34,17 +36,21 @@ func roomSearchRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 }
 
 // roomSearchTerms splits q into terms; long ones become quoted FTS5 phrases,
-// short ones LIKE patterns.
-func roomSearchTerms(q string) (match string, likes []string) {
+// short ones LIKE patterns, and the two-character ones also MATCH
+// expressions of the bigram index.
+func roomSearchTerms(q string) (match string, likes, grams []string) {
 	var phrases []string
 	for _, term := range roomSearchWords(q) {
 		if phrase, like := salon.FtsTerm(term); phrase != "" {
 			phrases = append(phrases, phrase)
 		} else {
 			likes = append(likes, like)
+			if g := salon.BigramMatch(term); g != "" {
+				grams = append(grams, g)
+			}
 		}
 	}
-	return strings.Join(phrases, " "), likes
+	return strings.Join(phrases, " "), likes, grams
 }
 
 // roomSearchWords returns the words of q that the search uses.
@@ -89,7 +95,7 @@ func searchRoom(e *core.RequestEvent) error {
 		return e.BadRequestError("sort must be relevance or newest.", nil)
 	}
 
-	match, likes := roomSearchTerms(q)
+	match, likes, grams := roomSearchTerms(q)
 	params := dbx.Params{"room": room.Id}
 	from := "room_messages m"
 	where := "m.room = {:room} AND m.deleted_at = ''"
@@ -112,6 +118,14 @@ func searchRoom(e *core.RequestEvent) error {
 		if sortBy == "relevance" {
 			return searchRoomRanked(e, from, where, params, roomSearchWords(q), page, perPage)
 		}
+	} else if len(grams) > 0 {
+		// two-character words only: the bigram index yields the room's
+		// messages holding them (the LIKE conditions check each), newest
+		// first as before, without reading the room's other messages
+		from = "room_messages_grams JOIN room_messages m ON m.rowid = room_messages_grams.rowid"
+		where += " AND room_messages_grams MATCH {:grams}"
+		params["grams"] = salon.RoomBigramMatch(room.Id) + " " + strings.Join(grams, " ")
+		order = "room_messages_grams.rowid DESC"
 	}
 
 	// counting every match of a very common word would cost as much as the

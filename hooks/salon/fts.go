@@ -1,6 +1,7 @@
 package salon
 
 import (
+	"encoding/hex"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,6 +20,37 @@ func FtsTerm(word string) (phrase, like string) {
 		return `"` + strings.ReplaceAll(word, `"`, `""`) + `"`, ""
 	}
 	return "", "%" + likeEscaper.Replace(word) + "%"
+}
+
+// BigramMatch is the FTS5 MATCH expression that finds the texts holding
+// the two-character word in the bigram indexes of the migration 1795531001
+// (room_messages_grams, forum_search_grams), "" for any other word. The
+// index may hold more rows than LIKE matches (a bigram is indexed wherever
+// it occurs): the caller keeps the word's LIKE condition.
+func BigramMatch(word string) string {
+	if utf8.RuneCountInString(word) != 2 {
+		return ""
+	}
+	return `"` + bigramToken(word) + `"`
+}
+
+// bigramToken is the index's token of a two-character word: its UTF-8
+// bytes in hex after lower-casing ASCII letters only, as SQLite's lower()
+// (and LIKE) do.
+func bigramToken(word string) string {
+	b := []byte(word)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// RoomBigramMatch is the MATCH expression of room's messages in
+// room_messages_grams: the room's token ('r' + its id in hex).
+func RoomBigramMatch(room string) string {
+	return `"r` + strings.ToUpper(hex.EncodeToString([]byte(room))) + `"`
 }
 
 // RoomSearchKey is the 3-character key under which the room message index

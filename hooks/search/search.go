@@ -36,9 +36,10 @@ import (
 // leaves room messages out (they have neither).
 //
 // The trigram index matches words of 3+ characters; shorter words (common
-// in Japanese: 東京, 会員) are matched with LIKE over the candidate rows, or
-// over all rows when the query has no longer word (slower: see
-// BENCHMARKS.md).
+// in Japanese: 東京, 会員) are matched with LIKE over the candidate rows.
+// When the query has no longer word, the candidates of its two-character
+// words come from the bigram indexes of the migration 1795531001; a query
+// of one-character words only reads the rows newest first.
 
 const (
 	searchMaxQuery   = 200
@@ -250,14 +251,18 @@ func pageNames(app core.App, hits []SearchHit) error {
 // termConditions turns the words of 3+ characters into an FTS5 MATCH
 // expression (each quoted as a phrase, so the input cannot inject FTS
 // syntax) and the shorter ones into LIKE conditions on cols, binding their
-// values in params.
-func termConditions(terms []string, params dbx.Params, cols ...string) (string, []string) {
-	var match, where []string
+// values in params; the two-character words also into a MATCH expression
+// of the bigram indexes (salon.BigramMatch).
+func termConditions(terms []string, params dbx.Params, cols ...string) (match string, where []string, grams string) {
+	var phrases, bigrams []string
 	for i, t := range terms {
 		phrase, like := salon.FtsTerm(t)
 		if phrase != "" {
-			match = append(match, phrase)
+			phrases = append(phrases, phrase)
 			continue
+		}
+		if g := salon.BigramMatch(t); g != "" {
+			bigrams = append(bigrams, g)
 		}
 		p := "like" + strconv.Itoa(i)
 		params[p] = like
@@ -267,7 +272,7 @@ func termConditions(terms []string, params dbx.Params, cols ...string) (string, 
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
-	return strings.Join(match, " "), where
+	return strings.Join(phrases, " "), where, strings.Join(bigrams, " ")
 }
 
 // inList binds values as params prefix0, prefix1… and returns the SQL list
@@ -289,7 +294,7 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		return nil, nil
 	}
 	params := dbx.Params{}
-	match, where := termConditions(s.terms, params, "d.title", "d.body")
+	match, where, grams := termConditions(s.terms, params, "d.title", "d.body")
 	where = append(where, "d.category IN "+inList(params, "cat", s.categories))
 	if s.category != "" {
 		params["category"] = s.category
@@ -320,6 +325,13 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		inner = "SELECT d.docid FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid" +
 			" WHERE forum_search MATCH {:match} AND " + strings.Join(where, " AND ") +
 			" ORDER BY f.rowid DESC LIMIT {:candidates}"
+	} else if grams != "" {
+		// two-character words only: the rows holding them come out of the
+		// bigram index (the LIKE conditions check each) in the same order
+		params["grams"] = grams
+		inner = "SELECT d.docid FROM forum_search_grams g JOIN forum_search_docs d ON d.docid = g.rowid" +
+			" WHERE forum_search_grams MATCH {:grams} AND " + strings.Join(where, " AND ") +
+			" ORDER BY g.rowid DESC LIMIT {:candidates}"
 	} else {
 		inner = "SELECT d.docid FROM forum_search_docs d" +
 			" WHERE " + strings.Join(where, " AND ") +
@@ -342,7 +354,7 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		return nil, nil
 	}
 	params := dbx.Params{"candidates": searchCandidates}
-	match, where := termConditions(s.terms, params, "m.body")
+	match, where, grams := termConditions(s.terms, params, "m.body")
 	where = append(where, "m.room IN "+inList(params, "room", s.rooms), "m.deleted_at = ''")
 	if s.author != "" {
 		params["author"] = s.author
@@ -356,6 +368,11 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		inner = "SELECT m.rowid AS docid FROM room_messages_fts f JOIN room_messages m ON m.rowid = f.rowid" +
 			" WHERE room_messages_fts MATCH {:match} AND " + strings.Join(where, " AND ") +
 			" ORDER BY f.rowid DESC LIMIT {:candidates}"
+	} else if grams != "" {
+		params["grams"] = grams
+		inner = "SELECT m.rowid AS docid FROM room_messages_grams g JOIN room_messages m ON m.rowid = g.rowid" +
+			" WHERE room_messages_grams MATCH {:grams} AND " + strings.Join(where, " AND ") +
+			" ORDER BY g.rowid DESC LIMIT {:candidates}"
 	} else {
 		inner = "SELECT m.rowid AS docid FROM room_messages m" +
 			" WHERE " + strings.Join(where, " AND ") +

@@ -5,10 +5,13 @@
 // server's own and the load client never shares its process.
 //
 //	go run ./scaling/bench                        # quick: small sizes, a few minutes
-//	go run ./scaling/bench -full                  # the sizes of the goals (1M messages, 1M posts…)
+//	go run ./scaling/bench -full                  # the sizes of the goals (1M messages + 1M posts, 5,000 subscribers)
 //	go run ./scaling/bench -rows search -messages 300000
+//	go run ./scaling/bench -rows fanout -fanout 0,2000
 //
-// Every row is a func in its own file, registered in tableRows below.
+// Every row is a func in its own file, registered in tableRows below; a
+// part measured by a command of its own (scaling/fanbench) is run as a
+// child process and its table printed after the main one.
 package main
 
 import (
@@ -29,13 +32,17 @@ import (
 func tableRows() []tableRow {
 	return []tableRow{
 		{name: "search", run: searchRows},
+		{name: "fanout", section: fanoutSection},
 	}
 }
 
-// tableRow is one part of the table: run measures it and returns its lines.
+// tableRow is one part of the table: run measures it and returns its lines,
+// or section (a command with a table of its own) returns a text printed
+// whole after the table.
 type tableRow struct {
-	name string
-	run  func(b *bench) ([]line, error)
+	name    string
+	run     func(b *bench) ([]line, error)
+	section func(b *bench) (string, error)
 }
 
 // line is one printed line of the table: what was measured, the figure,
@@ -52,10 +59,12 @@ type bench struct {
 	servers []*benchserver.Server
 
 	bin      string // the salonbase binary every row starts
+	dir      string // where the bench builds what it runs
 	full     bool
-	messages int // room messages in the search row's salon
-	posts    int // forum posts in the search row's salon
-	requests int // requests per measured query
+	fanout   string // subscribers per room of the fan-out section
+	messages int    // room messages in the search row's salon
+	posts    int    // forum posts in the search row's salon
+	requests int    // requests per measured query
 }
 
 const password = "bench-password-0123456"
@@ -68,6 +77,7 @@ func main() {
 	flag.IntVar(&b.messages, "messages", 0, "room messages in the search salon (default 100,000; 1,000,000 with -full)")
 	flag.IntVar(&b.posts, "posts", 0, "forum posts in the search salon (default 100,000; 1,000,000 with -full)")
 	flag.IntVar(&b.requests, "requests", 200, "requests per measured search query")
+	flag.StringVar(&b.fanout, "fanout", "", "room sizes of the fan-out section, comma-separated (default 0,1000; 0,1000,5000 with -full)")
 	flag.Parse()
 	b.full = *full
 	if b.messages == 0 {
@@ -109,12 +119,13 @@ func (b *bench) stopOnSignal() {
 
 func run(b *bench, only string) error {
 	b.stopOnSignal()
+	dir, err := os.MkdirTemp("", "salonbase-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b.dir = dir
 	if b.bin == "" {
-		dir, err := os.MkdirTemp("", "salonbase-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
 		if b.bin, err = benchserver.Build(dir); err != nil {
 			return err
 		}
@@ -127,29 +138,43 @@ func run(b *bench, only string) error {
 	}
 	began := time.Now()
 	var all []line
+	var sections []string
 	for _, r := range tableRows() {
 		if len(want) > 0 && !want[r.name] {
 			continue
 		}
 		load0 := loadAverage()
 		log.Printf("%s: started (load average %s)", r.name, load0)
-		lines, err := r.run(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
+		if r.section != nil {
+			text, err := r.section(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			sections = append(sections, text)
+		} else {
+			lines, err := r.run(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			all = append(all, lines...)
 		}
 		log.Printf("%s: done (load average %s)", r.name, loadAverage())
-		all = append(all, lines...)
 	}
 	fmt.Printf("\n%s, %s, load average at the end %s, %s in all\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		cpuName(), loadAverage(), time.Since(began).Round(time.Second))
-	fmt.Println("| what | figure | goal | met |")
-	fmt.Println("|---|---|---|---|")
+	if len(all) > 0 {
+		fmt.Println("| what | figure | goal | met |")
+		fmt.Println("|---|---|---|---|")
+	}
 	for _, l := range all {
 		met := "no"
 		if l.met {
 			met = "yes"
 		}
 		fmt.Printf("| %s | %s | %s | %s |\n", l.what, l.figure, l.goal, met)
+	}
+	for _, text := range sections {
+		fmt.Printf("\n%s", text)
 	}
 	return nil
 }

@@ -209,7 +209,7 @@ func seedSearch(b *bench, srv *benchserver.Server) (*searchSalon, error) {
 		return nil, err
 	}
 	defer db.Close()
-	vocab := benchVocabulary(5000)
+	vocab := benchserver.Vocabulary(5000)
 	began := time.Now()
 	if err := seedMessages(db, b.messages, rooms, member.Id, vocab); err != nil {
 		return nil, err
@@ -223,114 +223,84 @@ func seedSearch(b *bench, srv *benchserver.Server) (*searchSalon, error) {
 	return &searchSalon{token: token, room: rooms[0], vocab: vocab}, nil
 }
 
-// zipfText writes 4–15 words drawn Zipf-distributed from vocab, as chat
-// and forum text is.
-func zipfText(rng *mrand.Rand, zipf *mrand.Zipf, vocab []string) string {
-	var sb strings.Builder
-	for range 4 + rng.Intn(12) {
-		sb.WriteString(vocab[zipf.Uint64()])
-		sb.WriteByte(' ')
-	}
-	return sb.String()
-}
-
-// seedMessages inserts n messages round robin into rooms, created one
-// second apart up to now; 1 % of them (all in rooms[0]) hold searchShort
-// and ten in all (in rooms[0]) searchRareWord.
+// seedMessages inserts n messages (insertMessages) in one transaction.
 func seedMessages(db *dbx.DB, n int, rooms []string, author string, vocab []string) error {
-	rng := mrand.New(mrand.NewSource(1))
-	zipf := mrand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
-	start := time.Now().Add(-time.Duration(n) * time.Second)
-	rare := max(1, n/10)
 	return db.Transactional(func(tx *dbx.Tx) error {
-		q := tx.NewQuery("INSERT INTO room_messages (id, room, author, author_name, body, created, updated)" +
-			" VALUES ({:id}, {:room}, {:author}, 'Reader', {:body}, {:at}, {:at})").Prepare()
-		defer q.Close()
-		for i := range n {
-			body := zipfText(rng, zipf, vocab)
-			if i%100 == 10 {
-				body += "明日の" + searchShort
-			}
-			if i%rare == 10%rare {
-				body += searchRareWord
-			}
-			at := start.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02 15:04:05.000Z")
-			if _, err := q.Bind(dbx.Params{"id": security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789"),
-				"room": rooms[i%len(rooms)], "author": author, "body": body, "at": at}).Execute(); err != nil {
-				return fmt.Errorf("message %d: %w", i, err)
-			}
-		}
-		return nil
+		return withIndexesFilledOnce(tx, "room_messages", func() error { return insertMessages(tx, n, rooms, author, vocab) })
 	})
 }
 
-// seedPosts inserts n posts in topics of 100 posts, the topics alternating
-// between cats; ten posts in all hold searchRareWord, 1 % searchShort.
+// insertMessages inserts n messages round robin into rooms, created one
+// second apart up to now; 1 % of them (all in rooms[0]) hold searchShort
+// and ten in all (in rooms[0]) searchRareWord.
+func insertMessages(tx *dbx.Tx, n int, rooms []string, author string, vocab []string) error {
+	rng := mrand.New(mrand.NewSource(1))
+	zipf := benchserver.NewZipf(rng, vocab)
+	start := time.Now().Add(-time.Duration(n) * time.Second)
+	rare := max(1, n/10)
+	q := tx.NewQuery("INSERT INTO room_messages (id, room, author, author_name, body, created, updated)" +
+		" VALUES ({:id}, {:room}, {:author}, 'Reader', {:body}, {:at}, {:at})").Prepare()
+	defer q.Close()
+	for i := range n {
+		body := benchserver.ZipfText(rng, zipf, vocab)
+		if i%100 == 10 {
+			body += "明日の" + searchShort
+		}
+		if i%rare == 10%rare {
+			body += searchRareWord
+		}
+		at := start.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02 15:04:05.000Z")
+		if _, err := q.Bind(dbx.Params{"id": security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789"),
+			"room": rooms[i%len(rooms)], "author": author, "body": body, "at": at}).Execute(); err != nil {
+			return fmt.Errorf("message %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// seedPosts inserts n posts (insertPosts) in one transaction.
 func seedPosts(db *dbx.DB, n int, cats []string, author string, vocab []string) error {
+	return db.Transactional(func(tx *dbx.Tx) error {
+		return withIndexesFilledOnce(tx, "forum_search_docs", func() error { return insertPosts(tx, n, cats, author, vocab) })
+	})
+}
+
+// insertPosts inserts n posts in topics of 100 posts, the topics alternating
+// between cats; ten posts in all hold searchRareWord, 1 % searchShort.
+func insertPosts(tx *dbx.Tx, n int, cats []string, author string, vocab []string) error {
 	rng := mrand.New(mrand.NewSource(3))
-	zipf := mrand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
+	zipf := benchserver.NewZipf(rng, vocab)
 	start := time.Now().Add(-time.Duration(n) * time.Second)
 	rare := max(1, n/10)
 	id := func() string { return security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789") }
-	return db.Transactional(func(tx *dbx.Tx) error {
-		topic := tx.NewQuery("INSERT INTO forum_topics (id, category, author, title, body, tags, pinned, last_post_at, created, updated)" +
-			" VALUES ({:id}, {:cat}, {:author}, {:title}, {:body}, '[]', false, {:at}, {:at}, {:at})").Prepare()
-		defer topic.Close()
-		post := tx.NewQuery("INSERT INTO forum_posts (id, topic, author, body, created, updated)" +
-			" VALUES ({:id}, {:topic}, {:author}, {:body}, {:at}, {:at})").Prepare()
-		defer post.Close()
-		var topicID string
-		for i := range n {
-			at := start.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02 15:04:05.000Z")
-			if i%100 == 0 {
-				topicID = id()
-				if _, err := topic.Bind(dbx.Params{"id": topicID, "cat": cats[(i/100)%len(cats)], "author": author,
-					"title": zipfText(rng, zipf, vocab), "body": zipfText(rng, zipf, vocab), "at": at}).Execute(); err != nil {
-					return fmt.Errorf("topic %d: %w", i/100, err)
-				}
-			}
-			body := zipfText(rng, zipf, vocab)
-			if i%100 == 10 {
-				body += "明日の" + searchShort
-			}
-			if i%rare == 10%rare {
-				body += searchRareWord
-			}
-			if _, err := post.Bind(dbx.Params{"id": id(), "topic": topicID, "author": author, "body": body, "at": at}).Execute(); err != nil {
-				return fmt.Errorf("post %d: %w", i, err)
+	topic := tx.NewQuery("INSERT INTO forum_topics (id, category, author, title, body, tags, pinned, last_post_at, created, updated)" +
+		" VALUES ({:id}, {:cat}, {:author}, {:title}, {:body}, '[]', false, {:at}, {:at}, {:at})").Prepare()
+	defer topic.Close()
+	post := tx.NewQuery("INSERT INTO forum_posts (id, topic, author, body, created, updated)" +
+		" VALUES ({:id}, {:topic}, {:author}, {:body}, {:at}, {:at})").Prepare()
+	defer post.Close()
+	var topicID string
+	for i := range n {
+		at := start.Add(time.Duration(i) * time.Second).UTC().Format("2006-01-02 15:04:05.000Z")
+		if i%100 == 0 {
+			topicID = id()
+			if _, err := topic.Bind(dbx.Params{"id": topicID, "cat": cats[(i/100)%len(cats)], "author": author,
+				"title": benchserver.ZipfText(rng, zipf, vocab), "body": benchserver.ZipfText(rng, zipf, vocab), "at": at}).Execute(); err != nil {
+				return fmt.Errorf("topic %d: %w", i/100, err)
 			}
 		}
-		return nil
-	})
-}
-
-// benchVocabulary makes n distinct words, alternating Japanese (katakana
-// and kanji syllables) and English-like ones, each 3 to 9 characters (the
-// vocabulary of the room benchmarks in hooks/rooms).
-func benchVocabulary(n int) []string {
-	ja := []string{"カ", "キ", "ク", "サ", "シ", "ス", "タ", "チ", "ナ", "ニ", "ハ", "ヒ", "マ", "ミ", "ラ", "リ", "ン", "ー",
-		"会", "議", "資", "料", "東", "京", "予", "定", "確", "認", "写", "真", "動", "画", "配", "信"}
-	en := []string{"ka", "to", "re", "mi", "sa", "lo", "ne", "di", "ba", "co", "fe", "ru", "pi", "ga", "wo", "ly"}
-	rng := mrand.New(mrand.NewSource(2))
-	seen := map[string]bool{}
-	var out []string
-	for len(out) < n {
-		var sb strings.Builder
-		if len(out)%2 == 0 {
-			for range 3 + rng.Intn(4) {
-				sb.WriteString(ja[rng.Intn(len(ja))])
-			}
-		} else {
-			for range 2 + rng.Intn(3) {
-				sb.WriteString(en[rng.Intn(len(en))])
-			}
+		body := benchserver.ZipfText(rng, zipf, vocab)
+		if i%100 == 10 {
+			body += "明日の" + searchShort
 		}
-		if w := sb.String(); !seen[w] {
-			seen[w] = true
-			out = append(out, w)
+		if i%rare == 10%rare {
+			body += searchRareWord
+		}
+		if _, err := post.Bind(dbx.Params{"id": id(), "topic": topicID, "author": author, "body": body, "at": at}).Execute(); err != nil {
+			return fmt.Errorf("post %d: %w", i, err)
 		}
 	}
-	return out
+	return nil
 }
 
 // count prints n briefly: 100k, 1M.
