@@ -131,7 +131,7 @@ function chunks(page) {
   return got;
 }
 
-test('on LiveKit: a tutor goes live from the browser, two members decode the picture, one below the rank is refused, the end shows', async (t) => {
+test('on LiveKit: a tutor goes live from the browser, two members decode the picture, one below the rank is refused, one whose rank is lowered is removed, the end shows', async (t) => {
   t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
   const host = await person('tomo@example.com');
   const loaded = chunks(host);
@@ -216,10 +216,20 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
   assert.equal((await refused.json()).token, undefined);
   await low.context().close();
 
-  // the host ends: the viewers are told
+  // Vera's rank is lowered while she watches: the server removes her from
+  // the room, her page asks for a new token, is refused and says why
+  const rank = await ranks(s);
+  await s.api('PATCH', `/api/collections/users/records/${vera.id}`, { rank: rank('Free') });
+  await vPage.locator('[role=alert]').first().waitFor({ timeout: 30000 });
+  await vPage.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === 'closed'));
+  await shot(vPage, 'livekit-removed-en-desktop');
+  await waitText(host.locator('[data-testid=viewer-count]'), '1 watching', 30000);
+  await decoding(mPage, 10, 40000); // the other viewer goes on
+  await s.api('PATCH', `/api/collections/users/records/${vera.id}`, { rank: rank('Gold') });
+
+  // the host ends: the viewer is told
   host.once('dialog', (d) => d.accept());
   await host.click('[data-testid=end-live]');
-  await waitText(vPage.locator('[data-testid=live-ended]'), 'The stream has ended.');
   await waitText(mPage.locator('[data-testid=live-ended]'), '配信は終了しました');
   for (const p of [host, vPage, mPage]) await p.context().close();
 });
