@@ -12,7 +12,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import dgram from 'node:dgram';
-import { Server, repo, launchMedia, mediaPerson, decoding, waitPlaying, axe, ranks, shot } from './harness.mjs';
+import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 const lkKey = 'salone2ekey';
@@ -236,7 +236,9 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
 
 test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for both', async (t) => {
   t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
+  await s.settings({ media_backend: 'livekit', livekit_url: lk.url, livekit_api_key: lkKey, livekit_api_secret: lkSecret });
   const a = await person('vera@example.com');
+  const loaded = chunks(a);
   const b = await person('mina@example.com', { lang: 'ja', phone: true });
   await b.goto('/rooms');
   await a.goto('/members/' + mina.id);
@@ -245,10 +247,20 @@ test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for 
   const callId = a.url().split('/').pop();
   await b.click('[data-testid=accept-call]');
   await b.waitForURL(`**/calls/${callId}`);
-  await decoding(a, 10, 40000);
-  await decoding(b, 10, 40000);
+  // on failure: what each side receives (packets, frames), to tell the
+  // network from the decoder
+  const state = async () => {
+    for (const p of [a, b]) {
+      console.log('STATE', await p.locator('main').innerText().catch(() => '-'),
+        await rtp(p, 'inbound-rtp', 'video', 'packetsReceived'), await rtp(p, 'inbound-rtp', 'video', 'framesReceived'),
+        await rtp(p, 'outbound-rtp', 'video', 'framesEncoded'));
+    }
+  };
+  await decoding(a, 10, 60000).catch(async (err) => { await state(); throw err; });
+  await decoding(b, 10, 60000).catch(async (err) => { await state(); throw err; });
   const audio = await a.$eval('[data-testid=remote-video]', (v) => v.srcObject.getAudioTracks().length);
   assert.equal(audio, 1, 'the other\'s sound arrives');
+  assert.ok(loaded.length > 0, 'the call went through livekit-client');
   // the call's token is for its two parties only
   const rinToken = (await s.login('rin@example.com')).token;
   const refused = await fetch(`${s.base}/api/salon/calls/${callId}/livekit`, { method: 'POST', headers: { Authorization: rinToken } });
