@@ -102,7 +102,7 @@ logging:
   };
 }
 
-let s, lk, browser, tomo, vera, mina, rin;
+let s, lk, browser, tomo, vera, mina, rin, noa;
 
 before(async () => {
   s = new Server();
@@ -113,6 +113,9 @@ before(async () => {
   vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
   mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold'), lang: 'ja' });
   rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
+  // the call's parties: members the live test leaves alone
+  await s.member('Kai', 'kai@example.com', { rank: rank('Gold') });
+  noa = await s.member('Noa', 'noa@example.com', { rank: rank('Gold'), lang: 'ja' });
   browser = await launchMedia();
 });
 
@@ -237,11 +240,11 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
 test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for both', async (t) => {
   t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
   await s.settings({ media_backend: 'livekit', livekit_url: lk.url, livekit_api_key: lkKey, livekit_api_secret: lkSecret });
-  const a = await person('vera@example.com');
+  const a = await person('kai@example.com');
   const loaded = chunks(a);
-  const b = await person('mina@example.com', { lang: 'ja', phone: true });
+  const b = await person('noa@example.com', { lang: 'ja', phone: true });
   await b.goto('/rooms');
-  await a.goto('/members/' + mina.id);
+  await a.goto('/members/' + noa.id);
   await a.click('[data-testid=call-button]');
   await a.waitForURL(/\/calls\/[a-z0-9]+$/);
   const callId = a.url().split('/').pop();
