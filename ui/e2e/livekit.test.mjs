@@ -1,0 +1,280 @@
+// End-to-end tests of the web client on a salon whose media backend is
+// LiveKit: the built binary, a real livekit-server on loopback (the version
+// pinned in tools/livekit, built the way the Go tests build it), and
+// Debian's Chromium with its fake camera and microphone. The pages learn
+// the backend from GET /api/salon/media and join LiveKit rooms with the
+// tokens our routes mint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot } from './harness.mjs';
+import { waitText } from './util.mjs';
+
+const lkKey = 'salone2ekey';
+const lkSecret = 'salon-e2e-secret-of-at-least-32-characters';
+
+// liveKitServer returns the livekit-server binary: SALON_LIVEKIT_SERVER, or
+// the one the Go tests build from tools/livekit (testutil.ToolBinary: the
+// same cache folder, keyed by the pinned version), building it if missing.
+function liveKitServer() {
+  if (process.env.SALON_LIVEKIT_SERVER) return process.env.SALON_LIVEKIT_SERVER;
+  const env = { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN || 'auto' };
+  const pkg = 'github.com/livekit/livekit-server/cmd/server';
+  const dir = join(repo, 'tools', 'livekit');
+  const go = (...args) => execFileSync('go', args, { cwd: dir, env, encoding: 'utf8' }).trim();
+  const version = go('list', '-f', '{{.Module.Version}}', pkg);
+  const [goos, goarch] = go('env', 'GOOS', 'GOARCH').split('\n');
+  const cache = process.env.SALONBASE_TOOLS_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'salonbase-tools');
+  const bin = join(cache, `livekit-server-${version}-${goos}-${goarch}`, 'livekit-server');
+  if (existsSync(bin)) return bin;
+  mkdirSync(join(bin, '..'), { recursive: true });
+  const tmp = `${bin}.tmp${process.pid}`;
+  try {
+    execFileSync('go', ['build', '-trimpath', '-o', tmp, pkg], { cwd: dir, env, stdio: 'inherit' });
+  } catch (err) {
+    throw new Error(`livekit-server ${version} could not be built (${err.message}). Build it once with ` +
+      '`go test ./hooks/live -run LiveKit` (or .ci/run), or name a livekit-server binary in SALON_LIVEKIT_SERVER.');
+  }
+  renameSync(tmp, bin);
+  return bin;
+}
+
+function freePort(kind = 'tcp') {
+  return new Promise((res, rej) => {
+    if (kind === 'udp') {
+      const s = dgram.createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+      s.on('error', rej);
+      return;
+    }
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    s.on('error', rej);
+  });
+}
+
+// startLiveKit runs livekit-server on loopback (one UDP port, one TCP
+// port for media), sending its webhooks to the salon.
+async function startLiveKit(webhookURL) {
+  const bin = liveKitServer();
+  const port = await freePort();
+  const conf = `port: ${port}
+bind_addresses: ["127.0.0.1"]
+rtc:
+  tcp_port: ${await freePort()}
+  udp_port: ${await freePort('udp')}
+  use_external_ip: false
+  node_ip: 127.0.0.1
+keys:
+  ${lkKey}: ${lkSecret}
+webhook:
+  api_key: ${lkKey}
+  urls: ["${webhookURL}"]
+room:
+  empty_timeout: 30
+  departure_timeout: 5
+logging:
+  level: warn
+`;
+  const proc = spawn(bin, ['--dev', '--config-body', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
+  const url = `ws://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try { const r = await fetch(`http://127.0.0.1:${port}/`); if (r.ok) break; } catch { /* not up yet */ }
+    if (proc.exitCode !== null) throw new Error(`livekit-server exited: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    log: () => log,
+    stop: () => new Promise((res) => {
+      if (proc.exitCode !== null) return res();
+      proc.once('exit', res);
+      proc.kill('SIGTERM');
+      setTimeout(() => proc.kill('SIGKILL'), 5000);
+    }),
+  };
+}
+
+let s, lk, browser, tomo, vera, mina, rin, noa;
+
+before(async () => {
+  s = new Server();
+  await s.start();
+  lk = await startLiveKit(`${s.base}/api/salon/livekit/webhook`);
+  const rank = await ranks(s);
+  tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
+  vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
+  mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold'), lang: 'ja' });
+  rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
+  // the call's parties: members the live test leaves alone
+  await s.member('Kai', 'kai@example.com', { rank: rank('Gold') });
+  noa = await s.member('Noa', 'noa@example.com', { rank: rank('Gold'), lang: 'ja' });
+  browser = await launchMedia();
+});
+
+after(async () => {
+  await browser?.close();
+  await lk?.stop();
+  await s?.close();
+});
+
+const person = (email, opts = {}) => mediaPerson(browser, s, email, opts);
+
+// chunks records the livekit-client chunk a page downloads
+function chunks(page) {
+  const got = [];
+  page.on('request', (r) => { if (/\/assets\/livekit-client[^/]*\.js$/.test(r.url())) got.push(r.url()); });
+  return got;
+}
+
+test('on LiveKit: a tutor goes live from the browser, two members decode the picture, one below the rank is refused, one whose rank is lowered is removed, the end shows', async (t) => {
+  t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
+  const host = await person('tomo@example.com');
+  const loaded = chunks(host);
+
+  // on the embedded server the client never downloads livekit-client
+  await host.goto('/live');
+  await host.getByRole('button', { name: 'Plan a stream' }).click();
+  await host.locator('[data-testid=record]').waitFor();
+  assert.deepEqual(loaded, [], 'a salon on the embedded server does not load livekit-client');
+
+  // the operator switches the salon to LiveKit
+  await s.settings({ media_backend: 'livekit', livekit_url: lk.url, livekit_api_key: lkKey, livekit_api_secret: lkSecret });
+  const media = await (await fetch(s.base + '/api/salon/media')).json();
+  assert.deepEqual(media, { backend: 'livekit', url: lk.url });
+
+  await host.reload();
+  await host.getByRole('button', { name: 'Plan a stream' }).click();
+  // nothing records a stream on LiveKit: the choice is replaced by why
+  await waitText(host.locator('[data-testid=no-recording]'), 'Recording is not available');
+  assert.equal(await host.locator('[data-testid=record]').count(), 0);
+  await host.fill('#lt', 'Sketching on LiveKit');
+  await host.selectOption('#lr', { label: 'Silver and above' });
+  await host.click('[data-testid=live-create] button[type=submit]');
+  await host.waitForURL(/\/live\/[a-z0-9]+$/);
+  const streamId = host.url().split('/').pop();
+  await waitPlaying(host, '[data-testid=preview]');
+  // WHIP (hence OBS) is the embedded server's: the panel says so instead
+  await waitText(host.locator('[data-testid=obs-unavailable]'), 'OBS');
+  assert.equal(await host.locator('#whip').count(), 0);
+  await host.click('[data-testid=go-live]');
+  await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
+  assert.ok(loaded.length > 0, 'the studio loaded livekit-client');
+  // LiveKit's webhook took the stream live
+  for (let i = 0; i < 100; i++) {
+    if ((await s.api('GET', `/api/collections/live_streams/records/${streamId}`)).status === 'live') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal((await s.api('GET', `/api/collections/live_streams/records/${streamId}`)).status, 'live');
+  // the host's own connection is to livekit-server, not to /api/rtc
+  assert.ok((await host.evaluate(() => window.__pcs.length)) > 0);
+
+  // two members watch: both decode frames, counted by the webhooks
+  const vPage = await person('vera@example.com');
+  const mPage = await person('mina@example.com', { lang: 'ja', phone: true });
+  for (const p of [vPage, mPage]) {
+    await p.goto('/live/' + streamId);
+    await p.click('[data-testid=watch]');
+  }
+  await decoding(vPage, 10, 40000);
+  await decoding(mPage, 10, 40000);
+  const audio = await vPage.$eval('[data-testid=live-video]', (v) => v.srcObject.getAudioTracks().length);
+  assert.equal(audio, 1, 'the host\'s sound arrives');
+  await waitText(host.locator('[data-testid=viewer-count]'), '2 watching', 30000);
+  // the viewers' tokens only subscribe: nothing goes out of their pages
+  const sent = await vPage.evaluate(async () => {
+    let n = 0;
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r) => { if (r.type === 'outbound-rtp') n += r.packetsSent ?? 0; });
+    }
+    return n;
+  });
+  assert.equal(sent, 0, 'a viewer publishes nothing');
+  await shot(vPage, 'livekit-watch-en-desktop');
+  await shot(mPage, 'livekit-watch-ja-phone');
+  await shot(host, 'livekit-studio-en-desktop');
+  for (const p of [vPage, mPage, host]) {
+    const check = await axe(p);
+    assert.deepEqual(check.violations, []);
+    assert.ok(check.overflow <= 0, `${check.overflow}px wider than the screen`);
+  }
+
+  // a member below the stream's rank: no page, and no token (the other side
+  // of the same rule)
+  const low = await person('rin@example.com');
+  await low.goto('/live/' + streamId);
+  await low.locator('.error').waitFor();
+  assert.equal(await low.locator('[data-testid=live-video]').count(), 0);
+  const rinToken = (await s.login('rin@example.com')).token;
+  const refused = await fetch(`${s.base}/api/salon/live/${streamId}/livekit`, { method: 'POST', headers: { Authorization: rinToken } });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).token, undefined);
+  await low.context().close();
+
+  // Vera's rank is lowered while she watches: the server removes her from
+  // the room, her page asks for a new token, is refused and says why
+  const rank = await ranks(s);
+  await s.api('PATCH', `/api/collections/users/records/${vera.id}`, { rank: rank('Free') });
+  await vPage.locator('[role=alert]').first().waitFor({ timeout: 30000 });
+  await vPage.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === 'closed'));
+  await shot(vPage, 'livekit-removed-en-desktop');
+  await waitText(host.locator('[data-testid=viewer-count]'), '1 watching', 30000);
+  await decoding(mPage, 10, 40000); // the other viewer goes on
+  await s.api('PATCH', `/api/collections/users/records/${vera.id}`, { rank: rank('Gold') });
+
+  // the host ends: the viewer is told
+  host.once('dialog', (d) => d.accept());
+  await host.click('[data-testid=end-live]');
+  await waitText(mPage.locator('[data-testid=live-ended]'), '配信は終了しました');
+  for (const p of [host, vPage, mPage]) await p.context().close();
+});
+
+test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for both', async (t) => {
+  t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
+  await s.settings({ media_backend: 'livekit', livekit_url: lk.url, livekit_api_key: lkKey, livekit_api_secret: lkSecret });
+  const a = await person('kai@example.com');
+  const loaded = chunks(a);
+  const b = await person('noa@example.com', { lang: 'ja', phone: true });
+  await b.goto('/rooms');
+  await a.goto('/members/' + noa.id);
+  await a.click('[data-testid=call-button]');
+  await a.waitForURL(/\/calls\/[a-z0-9]+$/);
+  const callId = a.url().split('/').pop();
+  await b.click('[data-testid=accept-call]');
+  await b.waitForURL(`**/calls/${callId}`);
+  // on failure: what each side receives (packets, frames), to tell the
+  // network from the decoder
+  const state = async () => {
+    for (const p of [a, b]) {
+      console.log('STATE', await p.locator('main').innerText().catch(() => '-'),
+        await rtp(p, 'inbound-rtp', 'video', 'packetsReceived'), await rtp(p, 'inbound-rtp', 'video', 'framesReceived'),
+        await rtp(p, 'outbound-rtp', 'video', 'framesEncoded'));
+    }
+  };
+  await decoding(a, 10, 60000).catch(async (err) => { await state(); throw err; });
+  await decoding(b, 10, 60000).catch(async (err) => { await state(); throw err; });
+  const audio = await a.$eval('[data-testid=remote-video]', (v) => v.srcObject.getAudioTracks().length);
+  assert.equal(audio, 1, 'the other\'s sound arrives');
+  assert.ok(loaded.length > 0, 'the call went through livekit-client');
+  // the call's token is for its two parties only
+  const rinToken = (await s.login('rin@example.com')).token;
+  const refused = await fetch(`${s.base}/api/salon/calls/${callId}/livekit`, { method: 'POST', headers: { Authorization: rinToken } });
+  assert.equal(refused.status, 403);
+  await shot(a, 'livekit-call-en-desktop');
+  await shot(b, 'livekit-call-ja-phone');
+
+  await a.click('[data-testid=hang-up]');
+  await waitText(a.locator('[data-testid=call-over]'), 'The call has ended.');
+  await b.locator('[data-testid=call-over]').waitFor();
+  assert.equal((await s.api('GET', `/api/collections/calls/records/${callId}`)).status, 'ended');
+  await a.context().close();
+  await b.context().close();
+});
