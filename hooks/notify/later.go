@@ -29,8 +29,12 @@ func Later(tx core.App, recipients []string, n Notification) error {
 		parts = []string{partBoth}
 	}
 	for _, part := range parts {
-		for start := 0; start < len(ids); start += notifyChunk {
-			job := laterJob{Recipients: ids[start:min(start+notifyChunk, len(ids))], Notification: n, Part: part}
+		size := notifyChunk
+		if part == partEmail {
+			size = mailChunk
+		}
+		for start := 0; start < len(ids); start += size {
+			job := laterJob{Recipients: ids[start:min(start+size, len(ids))], Notification: n, Part: part}
 			if err := salon.Enqueue(tx, laterJobKind, job); err != nil {
 				return err
 			}
@@ -40,6 +44,11 @@ func Later(tx core.App, recipients []string, n Notification) error {
 }
 
 const laterJobKind = "notify"
+
+// mailChunk is how many recipients' e-mails one job writes: rendering and
+// writing 500 e-mails held the single writer long enough to hold up other
+// members' writes for a tenth of a second and more.
+const mailChunk = 100
 
 // What a notify job writes for its recipients.
 const (

@@ -30,6 +30,24 @@ type Server struct {
 	work string
 }
 
+// Restart stops the server as an operator would (SIGTERM, then waiting for
+// it to exit) and starts the same binary again on the same data dir and
+// address, until it is healthy.
+func (s *Server) Restart() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	s.cmd.Wait()
+	// Go listens with SO_REUSEADDR: the address is free once it exited
+	next := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	next.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := next.Start(); err != nil {
+		return err
+	}
+	s.cmd, s.Pid = next, next.Process.Pid
+	return s.waitHealthy()
+}
+
 // Start builds the binary from the current directory when bin is empty,
 // creates the superuser with password and serves on a free loopback port
 // until it is healthy. Stop ends it and removes its data.
