@@ -28,6 +28,7 @@ type Server struct {
 	Pid  int
 	cmd  *exec.Cmd
 	work string
+	hc   *http.Client // for Call: a request the server never answers fails
 }
 
 // Restart stops the server as an operator would (SIGTERM, then waiting for
@@ -56,7 +57,7 @@ func Start(name, bin, password string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{work: work}
+	s := &Server{work: work, hc: &http.Client{Timeout: 30 * time.Second}}
 	if err := s.start(bin, password); err != nil {
 		s.Stop()
 		return nil, err
@@ -124,7 +125,7 @@ func (s *Server) Call(token, method, path string, body, out any) (int, error) {
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

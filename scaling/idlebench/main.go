@@ -284,8 +284,18 @@ func (c *client) reload() {
 		return
 	}
 	var list struct{ Items []struct{ Body string } }
-	if _, err := c.srv.Call(c.token, "GET", "/api/collections/dm_messages/records?sort=-created&perPage=5", nil, &list); err != nil {
-		return
+	// retried like the client's own reload, while the server is busy
+	// taking the other reconnections back
+	for try := 0; ; try++ {
+		_, err := c.srv.Call(c.token, "GET", "/api/collections/dm_messages/records?sort=-created&perPage=5", nil, &list)
+		if err == nil {
+			break
+		}
+		if try == 20 {
+			log.Printf("reload after reconnecting: %v", err)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	for _, it := range list.Items {
 		if it.Body == m {
