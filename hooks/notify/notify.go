@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -89,14 +88,7 @@ const notifyChunk = 500
 // inside the caller's transaction when called with one). It never talks to
 // SMTP.
 func Notify(app core.App, recipients []string, n Notification) error {
-	ids := make([]string, 0, len(recipients))
-	seen := make(map[string]bool, len(recipients))
-	for _, id := range recipients {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
+	ids := uniqueIDs(recipients)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -114,6 +106,19 @@ func Notify(app core.App, recipients []string, n Notification) error {
 		}
 	}
 	return nil
+}
+
+// uniqueIDs is ids without empty and repeated ones, in their order.
+func uniqueIDs(recipients []string) []string {
+	ids := make([]string, 0, len(recipients))
+	seen := make(map[string]bool, len(recipients))
+	for _, id := range recipients {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // notifyContext is what Notify loads once per call.
@@ -178,14 +183,21 @@ type recipient struct {
 const bulkFrom = 10
 
 // deliver writes the notices (and e-mails) of one chunk of recipients in
-// tx. A record save per member (validation, hooks, a realtime offer per
-// record) made an announcement to 10,000 members hold the single writer
-// for seconds: from bulkFrom recipients on, only the members online now get
-// their notice saved as a record,
-// which runs PocketBase's realtime broadcast for them; everyone else's
-// notice, and every e-mail, is inserted as the same row a save writes, 100
-// rows per statement. One of each kind of row is validated as a save would.
+// tx.
 func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) error {
+	return ctx.deliverPart(tx, ids, n, true, true)
+}
+
+// deliverPart writes one chunk's in-app notices (notices) and/or its
+// e-mails (mails) in tx. A record save per member (validation, hooks, a
+// realtime offer per record) made an announcement to 10,000 members hold
+// the single writer for seconds: from bulkFrom recipients on, only the
+// members subscribed to their notifications now get their notice saved as
+// a record, which runs PocketBase's realtime broadcast for them; everyone
+// else's notice is inserted by one INSERT … SELECT, and every e-mail as
+// the same row a save writes, 100 rows per statement. One of each kind of
+// row is validated as a save would.
+func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification, notices, mails bool) error {
 	in := make([]any, len(ids))
 	for i, id := range ids {
 		in[i] = id
@@ -202,12 +214,13 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 	}
 	bulk := len(rows) >= bulkFrom
 	online := map[string]bool{}
-	if bulk {
+	if bulk && notices {
 		online = onlineMembers(tx)
 	}
 	now := types.NowDateTime()
-	validated := map[string]bool{} // "notice/en", "mail/ja" ...
-	var notices, mails []*core.Record
+	validated := map[string]bool{} // "mail/en", "mail/ja"
+	var offline []recipient
+	var queued []*core.Record
 	for _, u := range rows {
 		if u.Suspended {
 			continue
@@ -221,24 +234,14 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		}
 		n := n
 		n.Title = localizedTitle(u.Lang, n)
-		r := core.NewRecord(ctx.notifications)
-		r.Set("user", u.ID)
-		r.Set("kind", n.Kind)
-		r.Set("title", salon.Truncate(n.Title, 200))
-		r.Set("body", salon.Truncate(n.Body, 2000))
-		r.Set("url", n.URL)
-		r.Set("source_collection", n.SourceCollection)
-		r.Set("source_id", n.SourceID)
-		if !bulk || online[u.ID] {
-			if err := tx.Save(r); err != nil {
+		if notices {
+			if bulk && !online[u.ID] {
+				offline = append(offline, u)
+			} else if err := tx.Save(ctx.notice(u.ID, n)); err != nil {
 				return fmt.Errorf("notify %s: %w", u.ID, err)
 			}
-		} else if err := prepareRow(tx, r, now, validated, "notice/"+mailLang(u.Lang)); err != nil {
-			return fmt.Errorf("notify %s: %w", u.ID, err)
-		} else {
-			notices = append(notices, r)
 		}
-		if channel != ChannelEmail || !u.Verified || u.Email == "" {
+		if !mails || channel != ChannelEmail || !u.Verified || u.Email == "" {
 			continue
 		}
 		m, err := ctx.email(u, n)
@@ -254,31 +257,99 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		if err := prepareRow(tx, m, now, validated, "mail/"+mailLang(u.Lang)); err != nil {
 			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 		}
-		mails = append(mails, m)
+		queued = append(queued, m)
 	}
-	if err := insertRows(tx, notices); err != nil {
+	if err := ctx.insertNotices(tx, offline, n, now); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	if err := insertRows(tx, mails); err != nil {
+	if err := insertRows(tx, queued); err != nil {
 		return fmt.Errorf("notify: queue e-mails: %w", err)
 	}
-	if len(mails) > 0 { // a saved outbox record wakes the worker itself
+	if len(queued) > 0 { // a saved outbox record wakes the worker itself
 		nudgeOutboxAfter(tx)
 	}
 	return nil
 }
 
-// onlineMembers is the set of members with a realtime connection now.
-func onlineMembers(app core.App) map[string]bool {
-	online := map[string]bool{}
-	for _, chunk := range app.SubscriptionsBroker().ChunkedClients(500) {
-		for _, c := range chunk {
-			if auth, _ := c.Get(apis.RealtimeClientAuthKey).(*core.Record); auth != nil && auth.Collection().Name == "users" {
-				online[auth.Id] = true
-			}
+// notice is the notifications record of n (its title in the member's
+// language) for user.
+func (ctx *notifyContext) notice(user string, n Notification) *core.Record {
+	r := core.NewRecord(ctx.notifications)
+	r.Set("user", user)
+	r.Set("kind", n.Kind)
+	r.Set("title", salon.Truncate(n.Title, 200))
+	r.Set("body", salon.Truncate(n.Body, 2000))
+	r.Set("url", n.URL)
+	r.Set("source_collection", n.SourceCollection)
+	r.Set("source_id", n.SourceID)
+	return r
+}
+
+// insertNotices writes the notices of members with one INSERT … SELECT
+// over their users rows: the row a save writes, the same for everyone but
+// the id (made as PocketBase's own column default makes it), the member
+// and the title in their language. The row is validated as a save would,
+// once per language.
+func (ctx *notifyContext) insertNotices(tx core.App, members []recipient, n Notification, now types.DateTime) error {
+	if len(members) == 0 {
+		return nil
+	}
+	params := dbx.Params{}
+	var row map[string]any
+	for _, lang := range []string{"ja", "en"} {
+		ln := n
+		ln.Title = localizedTitle(lang, n)
+		r := ctx.notice(members[0].ID, ln)
+		if err := prepareRow(tx, r, now, map[string]bool{}, ""); err != nil {
+			return err
+		}
+		params["title_"+lang] = r.GetString("title")
+		exported, err := r.DBExport(tx)
+		if err != nil {
+			return err
+		}
+		row = exported
+	}
+	cols := make([]string, 0, len(row))
+	for c := range row {
+		cols = append(cols, c)
+	}
+	slices.Sort(cols)
+	var names, values strings.Builder
+	for k, c := range cols {
+		if k > 0 {
+			names.WriteString(", ")
+			values.WriteString(", ")
+		}
+		names.WriteString("[[" + c + "]]")
+		switch c {
+		case "id":
+			values.WriteString("('r'||lower(hex(randomblob(7))))")
+		case "user":
+			values.WriteString("[[users.id]]")
+		case "title":
+			values.WriteString("(CASE WHEN [[users.lang]] = 'ja' THEN {:title_ja} ELSE {:title_en} END)")
+		default:
+			p := fmt.Sprintf("c%d", k)
+			values.WriteString("{:" + p + "}")
+			params[p] = row[c]
 		}
 	}
-	return online
+	var in strings.Builder
+	for i, m := range members {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		p := fmt.Sprintf("u%d", i)
+		in.WriteString("{:" + p + "}")
+		params[p] = m.ID
+	}
+	sql := "INSERT INTO {{notifications}} (" + names.String() + ") SELECT " + values.String() +
+		" FROM {{users}} WHERE [[users.id]] IN (" + in.String() + ")"
+	if _, err := tx.DB().NewQuery(sql).Bind(params).Execute(); err != nil {
+		return fmt.Errorf("insert notices: %w", err)
+	}
+	return nil
 }
 
 // prepareRow gives r, a new record, its id and dates as a save would. The

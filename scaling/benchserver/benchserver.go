@@ -28,6 +28,25 @@ type Server struct {
 	Pid  int
 	cmd  *exec.Cmd
 	work string
+	hc   *http.Client // for Call: a request the server never answers fails
+}
+
+// Restart stops the server as an operator would (SIGTERM, then waiting for
+// it to exit) and starts the same binary again on the same data dir and
+// address, until it is healthy.
+func (s *Server) Restart() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	s.cmd.Wait()
+	// Go listens with SO_REUSEADDR: the address is free once it exited
+	next := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	next.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := next.Start(); err != nil {
+		return err
+	}
+	s.cmd, s.Pid = next, next.Process.Pid
+	return s.waitHealthy()
 }
 
 // Start builds the binary from the current directory when bin is empty,
@@ -38,7 +57,7 @@ func Start(name, bin, password string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{work: work}
+	s := &Server{work: work, hc: &http.Client{Timeout: 30 * time.Second}}
 	if err := s.start(bin, password); err != nil {
 		s.Stop()
 		return nil, err
@@ -106,7 +125,7 @@ func (s *Server) Call(token, method, path string, body, out any) (int, error) {
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

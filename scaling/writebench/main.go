@@ -1,0 +1,221 @@
+// Command writebench compares the write throughput of our hooks with bare
+// PocketBase: for DM sends, room posts and forum posts it creates records
+// through the salon's collections (every hook, rule and guard of ours) and
+// through a bare copy of each collection made in the same server (the same
+// fields, indexes and API rules, none of our hooks), taking turns, with the
+// same writers for the same time, in one run. The server is the built
+// binary in a child process, the writers are in this one.
+//
+//	go run ./scaling/writebench -writers 4 -for 5s -rounds 3
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"salonbase/scaling/benchserver"
+)
+
+const password = "write-bench-password-0123"
+
+func main() {
+	writers := flag.Int("writers", 4, "members writing at once, one request after another each")
+	each := flag.Duration("for", 5*time.Second, "time per turn")
+	rounds := flag.Int("rounds", 3, "turns per collection and kind (ours, bare, ours, bare …)")
+	bin := flag.String("bin", "", "salonbase binary (default: built from the current directory)")
+	flag.Parse()
+	if err := run(*writers, *each, *rounds, *bin); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// write is one kind of write: the salon's collection and the body a
+// writer sends (i is the writer, k counts its writes).
+type write struct {
+	name       string
+	collection string
+	body       func(i, k int) map[string]any
+}
+
+func run(writers int, each time.Duration, rounds int, bin string) error {
+	srv, err := benchserver.Start("writebench", bin, password)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	root, err := srv.Login("_superusers", "root@example.com", password)
+	if err != nil {
+		return err
+	}
+	// every writer shares 127.0.0.1: the per-IP limits would stop the bench
+	if _, err := srv.Call(root, "PATCH", "/api/settings", map[string]any{"rateLimits": map[string]any{"enabled": false}}, nil); err != nil {
+		return err
+	}
+	var ranks struct{ Items []struct{ Id, Name string } }
+	if _, err := srv.Call(root, "GET", "/api/collections/ranks/records?perPage=100", nil, &ranks); err != nil {
+		return err
+	}
+	gold := ""
+	for _, r := range ranks.Items {
+		if r.Name == "Gold" {
+			gold = r.Id
+		}
+	}
+	// writers 0..n-1 write; member n receives the DMs
+	ids := make([]string, writers+1)
+	tokens := make([]string, writers+1)
+	for i := range ids {
+		email := fmt.Sprintf("writer%d@example.com", i)
+		var rec struct{ Id string }
+		if _, err := srv.Call(root, "POST", "/api/collections/users/records", map[string]any{
+			"email": email, "password": password, "passwordConfirm": password, "name": fmt.Sprintf("Writer %d", i),
+			"verified": true, "rank": gold,
+		}, &rec); err != nil {
+			return err
+		}
+		ids[i] = rec.Id
+		if tokens[i], err = srv.Login("users", email, password); err != nil {
+			return err
+		}
+	}
+	var room, category, topic struct{ Id string }
+	if _, err := srv.Call(root, "POST", "/api/collections/rooms/records", map[string]any{"name": "Write bench"}, &room); err != nil {
+		return err
+	}
+	if _, err := srv.Call(root, "POST", "/api/collections/forum_categories/records", map[string]any{"name": "Write bench"}, &category); err != nil {
+		return err
+	}
+	if _, err := srv.Call(tokens[0], "POST", "/api/collections/forum_topics/records", map[string]any{
+		"category": category.Id, "title": "Write bench", "body": "The topic the bench posts in."}, &topic); err != nil {
+		return err
+	}
+	writes := []write{
+		{"DM send", "dm_messages", func(i, k int) map[string]any {
+			return map[string]any{"recipient": ids[writers], "body": fmt.Sprintf("dm %d from %d", k, i)}
+		}},
+		{"room post", "room_messages", func(i, k int) map[string]any {
+			return map[string]any{"room": room.Id, "body": fmt.Sprintf("room post %d from %d", k, i)}
+		}},
+		{"forum post", "forum_posts", func(i, k int) map[string]any {
+			return map[string]any{"topic": topic.Id, "body": fmt.Sprintf("forum post %d from %d", k, i)}
+		}},
+	}
+	for _, w := range writes {
+		if err := bareCopy(srv, root, w.collection); err != nil {
+			return err
+		}
+		// one write each first: a refusal stops the bench here, with its reason
+		for i := range writers {
+			if _, err := srv.Call(tokens[i], "POST", "/api/collections/"+w.collection+"/records", w.body(i, -1), nil); err != nil {
+				return fmt.Errorf("%s through our hooks: %w", w.name, err)
+			}
+			if _, err := srv.Call(tokens[i], "POST", "/api/collections/bare_"+w.collection+"/records", bareBody(w.body(i, -1), ids[i]), nil); err != nil {
+				return fmt.Errorf("%s to the bare copy: %w", w.name, err)
+			}
+		}
+	}
+
+	fmt.Printf("%d writers, %d turns of %v each per side\n\n", writers, rounds, each)
+	fmt.Printf("| write | ours (writes/s) | bare PocketBase (writes/s) | ours / bare |\n|---|---:|---:|---:|\n")
+	for _, w := range writes {
+		var ours, bare int64
+		for range rounds {
+			n, err := hammer(srv, tokens[:writers], "/api/collections/"+w.collection+"/records", each, w.body, nil)
+			if err != nil {
+				return fmt.Errorf("%s through our hooks: %w", w.name, err)
+			}
+			ours += n
+			n, err = hammer(srv, tokens[:writers], "/api/collections/bare_"+w.collection+"/records", each, w.body, ids)
+			if err != nil {
+				return fmt.Errorf("%s to the bare copy: %w", w.name, err)
+			}
+			bare += n
+		}
+		secs := each.Seconds() * float64(rounds)
+		fmt.Printf("| %s | %.0f | %.0f | %.2f× |\n", w.name, float64(ours)/secs, float64(bare)/secs, float64(ours)/float64(bare))
+	}
+	return nil
+}
+
+// hammer has each token write to path, one request after another, for d,
+// and counts the writes that succeeded. authors, when given, are put in
+// the bodies (the bare copies).
+func hammer(srv *benchserver.Server, tokens []string, path string, d time.Duration, body func(i, k int) map[string]any, authors []string) (int64, error) {
+	var (
+		n        atomic.Int64
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	end := time.Now().Add(d)
+	for i, token := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; time.Now().Before(end); k++ {
+				b := body(i, k)
+				if authors != nil {
+					b = bareBody(b, authors[i])
+				}
+				if _, err := srv.Call(token, "POST", path, b, nil); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return n.Load(), firstErr
+}
+
+// bareBody is b with the author the salon's hooks would have set.
+func bareBody(b map[string]any, author string) map[string]any {
+	out := map[string]any{"author": author, "sender": author}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+var indexName = regexp.MustCompile("(?i)(INDEX\\s+(?:IF NOT EXISTS\\s+)?`?)([A-Za-z0-9_]+)")
+
+// bareCopy makes bare_NAME: collection NAME's fields, indexes and rules.
+func bareCopy(srv *benchserver.Server, root, name string) error {
+	var c map[string]any
+	if _, err := srv.Call(root, "GET", "/api/collections/"+name, nil, &c); err != nil {
+		return err
+	}
+	fields, _ := c["fields"].([]any)
+	for _, f := range fields {
+		if m, ok := f.(map[string]any); ok {
+			delete(m, "id")
+		}
+	}
+	var indexes []string
+	raw, _ := c["indexes"].([]any)
+	for _, x := range raw {
+		s, _ := x.(string)
+		s = indexName.ReplaceAllString(s, "${1}bare_${2}")
+		s = strings.ReplaceAll(s, "`"+name+"`", "`bare_"+name+"`")
+		indexes = append(indexes, s)
+	}
+	body := map[string]any{"name": "bare_" + name, "type": "base", "fields": fields, "indexes": indexes}
+	for _, r := range []string{"listRule", "viewRule", "createRule", "updateRule", "deleteRule"} {
+		body[r] = c[r]
+	}
+	if _, err := srv.Call(root, "POST", "/api/collections", body, nil); err != nil {
+		return fmt.Errorf("bare copy of %s: %w", name, err)
+	}
+	return nil
+}
