@@ -31,7 +31,14 @@ type Notification struct {
 	// e.g. {"SENDER": "Aki"}: the title and e-mail are then in each
 	// member's language. Without them the title above is used as it is.
 	Vars map[string]string
+	// Words, for notices in the salon's own words rather than a member's,
+	// are the title and body in each language (users.lang); a member whose
+	// language has none gets Title and Body.
+	Words map[string]Words
 }
+
+// Words are a notice's title and body in one language.
+type Words struct{ Title, Body string }
 
 // Delivery channels a member (or the salon default) picks per kind.
 const (
@@ -221,6 +228,9 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 		}
 		n := n
 		n.Title = localizedTitle(u.Lang, n)
+		if w, ok := n.Words[mailLang(u.Lang)]; ok {
+			n.Title, n.Body = w.Title, w.Body
+		}
 		r := core.NewRecord(ctx.notifications)
 		r.Set("user", u.ID)
 		r.Set("kind", n.Kind)
