@@ -31,6 +31,7 @@ func Register(app core.App) {
 			Keys:      1000,
 			Paths:     map[string]int64{"/api/salon/stripe/webhook": 1 << 20}, // signed by Stripe
 		}.Handler())
+		se.Router.Bind(salon.LoadAuth())                  // a busy database is a 503 to retry, never a signed-out member
 		se.Router.BindFunc(salon.RefuseWhenStorageFull)   // a full disk is a 503 to retry, not a 400
 		se.Router.BindFunc(members.RefuseSuspendedAuth)   // a suspended member's token stops working at once
 		se.Router.BindFunc(members.ExplainSuspendedToken) // … and says why when it no longer verifies

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tests"
 
 	_ "salonbase/pb_migrations"
 )
@@ -21,11 +20,7 @@ var operatorCollections = []string{
 // the dashboard carries help text there (PocketBase shows it under the input).
 func TestOperatorFieldsExplainThemselves(t *testing.T) {
 	t.Parallel()
-	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Cleanup()
+	app := migratedApp(t)
 
 	for _, name := range operatorCollections {
 		c, err := app.FindCollectionByNameOrId(name)

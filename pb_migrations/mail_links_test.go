@@ -6,17 +6,12 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/mails"
-	"github.com/pocketbase/pocketbase/tests"
 )
 
 // The members' verification and reset e-mails open the web client's pages.
 func TestMemberMailsLinkToTheWebClient(t *testing.T) {
 	t.Parallel()
-	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Cleanup()
+	app := migratedApp(t)
 	app.Settings().Meta.AppURL = "https://salon.example"
 
 	users, _ := app.FindCollectionByNameOrId("users")

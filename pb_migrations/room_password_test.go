@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tests"
 	"golang.org/x/crypto/bcrypt"
 
 	_ "salonbase/pb_migrations"
@@ -15,19 +14,8 @@ import (
 // salon's members join with the same passwords), and so does its revert.
 func TestRoomPasswordsSurviveTheFieldChange(t *testing.T) {
 	t.Parallel()
-	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Cleanup()
-	runner := core.NewMigrationsRunner(app, core.AppMigrations)
-	reverted, err := runner.Down(1)
-	for err == nil && len(reverted) == 1 && reverted[0] != "1795491002_room_password_text.go" {
-		reverted, err = runner.Down(1)
-	}
-	if err != nil || len(reverted) != 1 {
-		t.Fatalf("revert to before the text field: %v %v", reverted, err)
-	}
+	app := migratedApp(t)
+	revertTo(t, app, "1795491002_room_password_text.go")
 
 	// a room with a password, saved the old way (a password field)
 	rooms, _ := app.FindCollectionByNameOrId("rooms")
@@ -43,9 +31,7 @@ func TestRoomPasswordsSurviveTheFieldChange(t *testing.T) {
 	}
 	hash := room.GetString("password:hash")
 
-	if _, err := runner.Up(); err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
+	upgrade(t, app)
 	rooms, _ = app.FindCollectionByNameOrId("rooms")
 	if f := rooms.Fields.GetByName("password"); f == nil || f.Type() != core.FieldTypeText || !f.GetHidden() {
 		t.Fatalf("after the migration rooms.password is a hidden text field, got %#v", f)

@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/hooks/salon"
 	_ "salonbase/pb_migrations"
@@ -17,23 +15,8 @@ import (
 // keep it in step, and the revert leaves a working body-only index.
 func TestRoomSearchIndexRebuiltWithTheRoom(t *testing.T) {
 	t.Parallel()
-	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Cleanup()
-	runner := core.NewMigrationsRunner(app, core.AppMigrations)
-	revertTo := func(name string) {
-		t.Helper()
-		reverted, err := runner.Down(1)
-		for err == nil && len(reverted) == 1 && reverted[0] != name {
-			reverted, err = runner.Down(1)
-		}
-		if err != nil || len(reverted) != 1 {
-			t.Fatalf("revert %s: %v %v", name, reverted, err)
-		}
-	}
-	revertTo("1795515001_room_messages_fts_room.go")
+	app := migratedApp(t)
+	revertTo(t, app, "1795515001_room_messages_fts_room.go")
 
 	insert := func(id, room, body string) {
 		t.Helper()
@@ -57,9 +40,7 @@ func TestRoomSearchIndexRebuiltWithTheRoom(t *testing.T) {
 		}
 		return ids
 	}
-	if _, err := runner.Up(); err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
+	upgrade(t, app)
 	want := func(match string, ids ...string) {
 		t.Helper()
 		if got := search(match); len(got) != len(ids) || (len(ids) > 0 && got[0] != ids[0]) {
@@ -85,6 +66,6 @@ func TestRoomSearchIndexRebuiltWithTheRoom(t *testing.T) {
 		t.Errorf("index out of step with the messages: %v", err)
 	}
 
-	revertTo("1795515001_room_messages_fts_room.go")
+	revertTo(t, app, "1795515001_room_messages_fts_room.go")
 	want(`"ミーティング"`, "message00000001")
 }

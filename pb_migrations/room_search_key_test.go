@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tests"
 
 	"salonbase/hooks/salon"
 )
@@ -17,23 +15,8 @@ import (
 // it in step, and the revert gives back the index with the room's id.
 func TestRoomSearchIndexKeyedByRoom(t *testing.T) {
 	t.Parallel()
-	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: t.TempDir(), EncryptionEnv: "pb_test_env"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Cleanup()
-	runner := core.NewMigrationsRunner(app, core.AppMigrations)
-	revertTo := func(name string) {
-		t.Helper()
-		reverted, err := runner.Down(1)
-		for err == nil && len(reverted) == 1 && reverted[0] != name {
-			reverted, err = runner.Down(1)
-		}
-		if err != nil || len(reverted) != 1 {
-			t.Fatalf("revert %s: %v %v", name, reverted, err)
-		}
-	}
-	revertTo("1795519001_room_messages_fts_room_key.go")
+	app := migratedApp(t)
+	revertTo(t, app, "1795519001_room_messages_fts_room_key.go")
 
 	exec := func(sql string, params dbx.Params) {
 		t.Helper()
@@ -79,9 +62,7 @@ func TestRoomSearchIndexKeyedByRoom(t *testing.T) {
 	key := func(room string) string { return `{room_key}: "` + salon.RoomSearchKey(room) + `"` }
 	want(`{room}: "`+roomA+`" AND {body}: "会議をします"`, "message00000001") // the old index
 
-	if _, err := runner.Up(); err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
+	upgrade(t, app)
 	want(key(roomA)+` AND {body}: "会議をします"`, "message00000001")
 	want(key(roomB)+` AND {body}: "会議をします"`, "message00000002")
 	want(key(roomC)+` AND {body}: "budget"`, "message00000003")
@@ -99,7 +80,7 @@ func TestRoomSearchIndexKeyedByRoom(t *testing.T) {
 	want(key(roomB), "message00000001")
 	exec("INSERT INTO room_messages_fts(room_messages_fts) VALUES ('integrity-check')", nil)
 
-	revertTo("1795519001_room_messages_fts_room_key.go")
+	revertTo(t, app, "1795519001_room_messages_fts_room_key.go")
 	want(`{room}: "`+roomB+`" AND {body}: "ミーティング"`, "message00000001")
 	want(`{room}: "`+roomA+`" AND {body}: "会議をします"`, "message00000004")
 }

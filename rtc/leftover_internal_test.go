@@ -9,7 +9,6 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4"
 	"golang.org/x/image/vp8"
 
 	"salonbase/rtc/rtctest"
@@ -20,14 +19,7 @@ import (
 // that was written whole; a file cut inside its header is refused.
 func TestRepairRecordingCutShort(t *testing.T) {
 	frames := rtctest.VideoFrames(t)
-	vf, err := newForwarder(vp8Codec, webrtc.RTPCodecTypeVideo, "v", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	af, err := newForwarder(opusCodec, webrtc.RTPCodecTypeAudio, "a", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	vf, af := avForwarders(t, vp8Codec)
 	dir := t.TempDir()
 	rec, err := newRecorder(dir, "stream42abc", []*forwarder{vf, af})
 	if err != nil || rec == nil {
@@ -57,16 +49,7 @@ func TestRepairRecordingCutShort(t *testing.T) {
 	asink.push(audio[0])
 	vsink.senderReport(toNTP(t0), video[0].Timestamp)
 	asink.senderReport(toNTP(t0), 7000)
-	for i, j := 1, 1; i < len(video) || j < len(audio); {
-		if i < len(video) {
-			vsink.push(video[i])
-			i++
-		}
-		if j < len(audio) && (j*3 < i*2 || i >= len(video)) {
-			asink.push(audio[j])
-			j++
-		}
-	}
+	interleave(vsink, asink, video[1:], audio[1:])
 	// The process dies here: the file as the recorder left it so far.
 	var snap []byte
 	rtctest.Eventually(t, 10*time.Second, "frames written", func() bool {
@@ -104,15 +87,7 @@ func TestRepairRecordingCutShort(t *testing.T) {
 	if n != wv.Blocks+wa.Blocks-1 {
 		t.Errorf("repaired %d frames of %d whole ones", n, wv.Blocks+wa.Blocks-1)
 	}
-	f, err := os.Open(left)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	info, err := InspectRecording(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := inspectFile(t, left)
 	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
 	if v == nil || a == nil || v.Blocks+a.Blocks != n || v.Keyframes != wv.Keyframes || v.Width != 64 || !v.Ordered || !a.Ordered {
 		t.Fatalf("repaired: %+v", info.Tracks)

@@ -15,6 +15,51 @@ import (
 )
 
 // toNTP is t as a 64-bit NTP timestamp.
+// avForwarders are a stream's video (in the codec given) and Opus audio
+// forwarders, as a publisher's tracks make them.
+func avForwarders(t *testing.T, video webrtc.RTPCodecCapability) (vf, af *forwarder) {
+	t.Helper()
+	vf, err := newForwarder(video, webrtc.RTPCodecTypeVideo, "v", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	af, err = newForwarder(opusCodec, webrtc.RTPCodecTypeAudio, "a", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vf, af
+}
+
+// interleave pushes video and audio packets to their sinks as they would
+// arrive: two audio packets (20 ms) for every three video ones (30 fps).
+func interleave(vsink, asink *recordSink, video, audio []*rtp.Packet) {
+	for i, j := 0, 0; i < len(video) || j < len(audio); {
+		if i < len(video) {
+			vsink.push(video[i])
+			i++
+		}
+		if j < len(audio) && ((j+1)*3 < (i+1)*2 || i >= len(video)) {
+			asink.push(audio[j])
+			j++
+		}
+	}
+}
+
+// inspectFile reads the recording at path.
+func inspectFile(t *testing.T, path string) RecordingInfo {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := InspectRecording(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
 func toNTP(t time.Time) uint64 {
 	s := float64(t.UnixNano())/1e9 + 2208988800
 	return uint64(s * (1 << 32))
@@ -28,14 +73,7 @@ func TestRecorderReordersSkipsToKeyframeAndSyncsBySenderReports(t *testing.T) {
 	if len(frames) < 12 {
 		t.Fatalf("the clip has %d frames", len(frames))
 	}
-	vf, err := newForwarder(vp8Codec, webrtc.RTPCodecTypeVideo, "v", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	af, err := newForwarder(opusCodec, webrtc.RTPCodecTypeAudio, "a", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	vf, af := avForwarders(t, vp8Codec)
 	rec, err := newRecorder(t.TempDir(), "s", []*forwarder{vf, af})
 	if err != nil || rec == nil {
 		t.Fatalf("recorder: %v %v", rec, err)
@@ -84,16 +122,7 @@ func TestRecorderReordersSkipsToKeyframeAndSyncsBySenderReports(t *testing.T) {
 	asink.push(audio[0])
 	vsink.senderReport(toNTP(t0), videoTS0)
 	asink.senderReport(toNTP(t0.Add(200*time.Millisecond)), 7000)
-	for i, j := 1, 1; i < len(video) || j < len(audio); {
-		if i < len(video) {
-			vsink.push(video[i])
-			i++
-		}
-		if j < len(audio) && (j*3 < i*2 || i >= len(video)) {
-			asink.push(audio[j])
-			j++
-		}
-	}
+	interleave(vsink, asink, video[1:], audio[1:])
 	path, n, err := rec.finish()
 	if err != nil {
 		t.Fatal(err)
@@ -102,15 +131,7 @@ func TestRecorderReordersSkipsToKeyframeAndSyncsBySenderReports(t *testing.T) {
 	if vf.rec.Load() != nil {
 		t.Fatal("the forwarder still feeds a finished recorder")
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	info, err := InspectRecording(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := inspectFile(t, path)
 	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
 	if v == nil || a == nil {
 		t.Fatalf("tracks: %+v", info.Tracks)
@@ -158,15 +179,7 @@ func TestRecorderReordersSkipsToKeyframeAndSyncsBySenderReports(t *testing.T) {
 }
 
 func TestRecorderSkipsCodecsWebMCannotCarry(t *testing.T) {
-	h264 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000}
-	vf, err := newForwarder(h264, webrtc.RTPCodecTypeVideo, "v", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	af, err := newForwarder(opusCodec, webrtc.RTPCodecTypeAudio, "a", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	vf, af := avForwarders(t, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000})
 	dir := t.TempDir()
 	rec, err := newRecorder(dir, "s", []*forwarder{vf, af})
 	if rec != nil || err != nil {

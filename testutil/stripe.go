@@ -75,13 +75,18 @@ func StartStripeMock(t testing.TB, app core.App, sessionFields map[string]any) s
 	})
 	// if stripe-mock dies under a test, say so instead of leaving only
 	// "connection refused" behind
+	died := make(chan struct{})
 	go func() {
 		err := <-exited
+		close(died)
 		exited <- err
 		if !stopped.Load() {
 			fmt.Fprintf(os.Stderr, "stripe-mock exited early: %v\n%s\n", err, stderr.String())
 		}
 	}()
+	// It is up when it says where it listens, however long a loaded
+	// machine takes for that (a fixed wait failed under the race detector
+	// on a busy machine); the test's own -timeout bounds it.
 	select {
 	case a := <-addr:
 		url := "http://" + a
@@ -89,8 +94,8 @@ func StartStripeMock(t testing.TB, app core.App, sessionFields map[string]any) s
 		c.APIBase = url
 		payments.Configure(app, c)
 		return url
-	case <-time.After(30 * time.Second):
-		t.Fatal("stripe-mock did not start listening")
+	case <-died:
+		t.Fatal("stripe-mock exited before it listened")
 		return ""
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"salonbase/hooks"
+	"salonbase/hooks/live"
 	"salonbase/hooks/payments"
 	"salonbase/hooks/salon"
 )
@@ -53,6 +54,9 @@ func NewApp(t testing.TB) *tests.TestApp {
 	// Stripe as the test sets it (StartStripeMock, EnablePayments), never
 	// the STRIPE_* variables of the shell that runs the tests
 	payments.Configure(app, payments.Config{})
+	// media as the test sets it (loopback candidates: live.Configure), never
+	// the SALON_RTC_* variables of the shell
+	live.Configure(app, live.Config{})
 	return app
 }
 

@@ -15,6 +15,7 @@ import (
 )
 
 func TestCallEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	ann := testutil.CreateUser(t, app, testutil.User{Name: "Ann", Rank: "Gold"})
 	bob := testutil.CreateUser(t, app, testutil.User{Name: "Bob", Rank: "Gold"})

@@ -64,6 +64,7 @@ func recordingSnapshot(t *testing.T) []byte {
 // unreadable ones and those of deleted streams are removed; the file of a
 // stream still live waits until the stream ends.
 func TestRecordingsLeftByACrash(t *testing.T) {
+	t.Parallel()
 	snap := recordingSnapshot(t)
 	cut := snap[:len(snap)-5] // its last frame half written
 

@@ -12,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"salonbase/hooks/live"
 	"salonbase/hooks/salon"
 	"salonbase/rtc/rtctest"
 	"salonbase/testutil"
@@ -21,7 +22,7 @@ import (
 // candidates (the Pion clients of the tests run on 127.0.0.1).
 func serveRTC(t *testing.T, app *tests.TestApp) *testutil.Server {
 	t.Helper()
-	t.Setenv("SALON_RTC_LOOPBACK", "1")
+	live.Configure(app, live.Config{Loopback: true})
 	return testutil.Serve(t, app)
 }
 
@@ -64,6 +65,7 @@ func disconnected(v *rtctest.Viewer) bool {
 }
 
 func TestLiveStreamEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"live_min_rank": testutil.RankID(t, app, "Silver")})
 	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Rank: "Gold"})
@@ -177,6 +179,7 @@ func TestLiveStreamEndToEnd(t *testing.T) {
 }
 
 func TestLiveStreamKeyForOBS(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
 	ann := testutil.CreateUser(t, app, testutil.User{})

@@ -47,6 +47,7 @@ func getFile(t *testing.T, srv *testutil.Server, path, fileTok string) (int, []b
 // A host records a live; afterwards members who could watch it replay the
 // file, nobody else can fetch it, and only the host or an admin deletes it.
 func TestRecordedLiveReplaysByRankAndHostDeletes(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"live_min_rank": testutil.RankID(t, app, "Silver")})
 	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Rank: "Gold"})
@@ -138,6 +139,7 @@ func TestRecordedLiveReplaysByRankAndHostDeletes(t *testing.T) {
 // A stream not chosen for recording leaves no file; an admin may delete any
 // recording; nobody uploads one.
 func TestUnrecordedLiveAndAdminDeletes(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
 	admin := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleAdmin})
@@ -182,6 +184,7 @@ func TestUnrecordedLiveAndAdminDeletes(t *testing.T) {
 // another stream goes live and ends, and its viewer count is written. When
 // the app terminates it waits for the upload, so nothing recorded is lost.
 func TestSlowRecordingUploadKeepsMediaEventsFlowing(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	host := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})
 	other := testutil.CreateUser(t, app, testutil.User{Role: salon.RoleTutor})

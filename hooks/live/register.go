@@ -5,8 +5,10 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
-// Register binds live streams and calls on the rtc media server.
+// Register binds live streams and calls on the rtc media server, configured
+// from the environment (see Config; Configure changes it).
 func Register(app core.App) {
+	configureFromEnv(app)
 	bindRTC(app)
 }
 

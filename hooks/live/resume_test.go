@@ -16,6 +16,7 @@ import (
 // keeps the stream (and the followers are not told a second time); a stream
 // whose host stays away ends.
 func TestStreamsLiveAtStartAreResumed(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{"live_min_rank": testutil.RankID(t, app, "Silver")})
 	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Rank: "Gold"})

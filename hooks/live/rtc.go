@@ -46,8 +46,8 @@ func bindRTC(app core.App) {
 }
 
 // rtcConfig reads the media server settings from salon_settings when the
-// app starts serving. SALON_RTC_LOOPBACK=1 offers 127.0.0.1 candidates
-// (tests and demos on one machine).
+// app starts serving, and whether to offer loopback candidates from the
+// app's Config.
 func rtcConfig(app core.App) (rtc.Config, error) {
 	s, err := salon.Settings(app)
 	if err != nil {
@@ -72,7 +72,7 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		MaxStreams:      s.GetInt("rtc_max_streams"),
 		MaxViewers:      s.GetInt("rtc_max_viewers"),
 		MaxCalls:        s.GetInt("rtc_max_calls"),
-		IncludeLoopback: os.Getenv("SALON_RTC_LOOPBACK") == "1",
+		IncludeLoopback: ConfigOf(app).Loopback,
 	}, nil
 }
 

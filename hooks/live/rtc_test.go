@@ -15,6 +15,7 @@ import (
 // The ICE settings come from salon_settings; TURN credentials are
 // short-lived HMACs for the member, never the shared secret.
 func TestICEServersFromSettings(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	testutil.UpdateSettings(t, app, map[string]any{
 		"rtc_stun_urls":   "stun:stun.example.org:3478",
@@ -59,6 +60,7 @@ func TestICEServersFromSettings(t *testing.T) {
 // rtc_turn_port starts the built-in TURN server: members get it first in
 // their ICE servers, at rtc_turn_host, with a credential for themselves.
 func TestBuiltinTURNFromSettings(t *testing.T) {
+	t.Parallel()
 	app := testutil.NewApp(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {

@@ -30,7 +30,14 @@ type Notification struct {
 	// e.g. {"SENDER": "Aki"}: the title and e-mail are then in each
 	// member's language. Without them the title above is used as it is.
 	Vars map[string]string
+	// Words, for notices in the salon's own words rather than a member's,
+	// are the title and body in each language (users.lang); a member whose
+	// language has none gets Title and Body.
+	Words map[string]Words
 }
+
+// Words are a notice's title and body in one language.
+type Words struct{ Title, Body string }
 
 // Delivery channels a member (or the salon default) picks per kind.
 const (
@@ -212,7 +219,10 @@ func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification,
 	if err != nil {
 		return fmt.Errorf("notify: load recipients: %w", err)
 	}
-	bulk := len(rows) >= bulkFrom
+	// Notices in the salon's own words (Words) differ by language in body
+	// too, which the one INSERT … SELECT does not carry: they go to few
+	// members (the admins) and are saved one by one.
+	bulk := len(rows) >= bulkFrom && len(n.Words) == 0
 	online := map[string]bool{}
 	if bulk && notices {
 		online = onlineMembers(tx)
@@ -234,6 +244,9 @@ func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification,
 		}
 		n := n
 		n.Title = localizedTitle(u.Lang, n)
+		if w, ok := n.Words[mailLang(u.Lang)]; ok {
+			n.Title, n.Body = w.Title, w.Body
+		}
 		if notices {
 			if bulk && !online[u.ID] {
 				offline = append(offline, u)

@@ -449,7 +449,7 @@ func orderPaidLate(tx core.App, order *core.Record) error {
 	}
 	q := order.GetInt("quantity")
 	if left := product.GetInt("stock"); left < q {
-		order.Set("note", order.GetString("note")+" Not enough stock left: contact the buyer.")
+		order.Set("note", order.GetString("note")+noStockNote)
 		return nil
 	}
 	product.Set("stock", product.GetInt("stock")-q)

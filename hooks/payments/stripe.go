@@ -19,7 +19,6 @@ import (
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
 
-	"salonbase/hooks/notify"
 	"salonbase/hooks/salon"
 )
 
@@ -224,7 +223,8 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 		}
 	}
 	if amount != int64(r.GetInt("amount")) || !strings.EqualFold(currency, r.GetString("currency")) {
-		note := fmt.Sprintf("Stripe reported %s, expected %s", FormatAmount(amount, currency), FormatAmount(int64(r.GetInt("amount")), r.GetString("currency")))
+		got, want := FormatAmount(amount, currency), FormatAmount(int64(r.GetInt("amount")), r.GetString("currency"))
+		note := fmt.Sprintf("Stripe reported %s, expected %s", got, want)
 		if status == "pending" {
 			if err := release(tx, p, r, "failed", note); err != nil {
 				return "", err
@@ -235,7 +235,7 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 				return "", err
 			}
 		}
-		return "amount mismatch", notifyAdmins(tx, "Payment mismatch on "+p.collection, note, p.collection, r.Id)
+		return "amount mismatch", notifyAdmins(tx, mismatchWords(p.collection, got, want), p.collection, r.Id)
 	}
 	late := status != "pending"
 	r.Set("status", "paid")
@@ -258,7 +258,7 @@ func markPaid(tx core.App, p *payable, r *core.Record, amount int64, currency, p
 		return "", fmt.Errorf("save paid %s: %w", p.collection, err)
 	}
 	if late {
-		if err := notifyAdmins(tx, "Late payment on "+p.collection, r.GetString("note"), p.collection, r.Id); err != nil {
+		if err := notifyAdmins(tx, lateWords(p.collection, status, lateNoStock(r)), p.collection, r.Id); err != nil {
 			return "", err
 		}
 	}
@@ -293,14 +293,6 @@ func release(tx core.App, p *payable, r *core.Record, status, note string) error
 		return fmt.Errorf("release %s %s: %w", p.collection, r.Id, err)
 	}
 	return nil
-}
-
-func notifyAdmins(tx core.App, title, body, collection, id string) error {
-	ids, err := salon.AdminIDs(tx)
-	if err != nil {
-		return err
-	}
-	return notify.Notify(tx, ids, notify.Notification{Kind: "payment_attention", Title: title, Body: body, SourceCollection: collection, SourceID: id})
 }
 
 // settleSession applies what a Checkout Session says to its record.

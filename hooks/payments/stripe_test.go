@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -52,6 +53,21 @@ func countNotes(t *testing.T, app core.App, user, kind string) int {
 	return int(n)
 }
 
+// attention checks that an admin has a payment_attention notice with this
+// title and body.
+func attention(t *testing.T, app core.App, admin *core.Record, title, body string) {
+	t.Helper()
+	_, err := app.FindFirstRecordByFilter("notifications", "user = {:u} && kind = 'payment_attention' && title = {:t} && body = {:b}",
+		dbx.Params{"u": admin.Id, "t": title, "b": body})
+	if err != nil {
+		notes, _ := app.FindAllRecords("notifications", dbx.HashExp{"user": admin.Id, "kind": "payment_attention"})
+		for _, n := range notes {
+			t.Logf("has %q / %q", n.GetString("title"), n.GetString("body"))
+		}
+		t.Fatalf("admin in %q: no notice %q / %q", admin.GetString("lang"), title, body)
+	}
+}
+
 func TestStripeWebhook(t *testing.T) {
 	t.Parallel()
 	app := testutil.NewApp(t)
@@ -59,6 +75,7 @@ func TestStripeWebhook(t *testing.T) {
 	srv := testutil.Serve(t, app)
 	seller := testutil.CreateUser(t, app, testutil.User{Name: "Seller"})
 	admin := testutil.CreateUser(t, app, testutil.User{Role: "admin"})
+	adminJa := testutil.Member(t, app, testutil.User{Role: "admin"}, "ja")
 	buyers := make([]*core.Record, 5)
 	for i := range buyers {
 		buyers[i] = testutil.CreateUser(t, app, testutil.User{})
@@ -165,6 +182,9 @@ func TestStripeWebhook(t *testing.T) {
 	if countNotes(t, app, admin.Id, "payment_attention") != 1 {
 		t.Fatal("admins must hear of a late payment")
 	}
+	// each admin in their language
+	attention(t, app, admin, "Late payment on an order", "Paid after the reservation was released (expired).")
+	attention(t, app, adminJa, "注文の予約終了後に支払いがありました", "予約が終わった後（期限切れ）に支払われました。")
 
 	// amount or currency not what we asked: not paid, stock back, admins told
 	wrong := checkout(t, srv, app, buyers[2], mug.Id, 1)
@@ -175,6 +195,8 @@ func TestStripeWebhook(t *testing.T) {
 	if countNotes(t, app, buyers[2].Id, "order_paid") != 0 || countNotes(t, app, admin.Id, "payment_attention") != 2 {
 		t.Fatal("a mismatched payment must not count as paid")
 	}
+	attention(t, app, admin, "Payment mismatch on an order", "Stripe reported 1 JPY, expected 1500 JPY.")
+	attention(t, app, adminJa, "注文の支払額が一致しません", "Stripeの報告額は1 JPY、請求額は1500 JPYです。")
 
 	// delayed payment methods: completed but unpaid keeps the reservation
 	// until the async result
