@@ -58,6 +58,11 @@ func litestreamDrill(t *testing.T, replicaYAML string, midway func(t *testing.T,
 	addr := freeAddr(t)
 	salon := startSalonWith(t, dir, addr, env.litestream, "replicate", "-config", cfg,
 		"-exec", fmt.Sprintf("%s serve --http %s --dir %s", env.salonbase, addr, dir))
+	// Litestream writes to data.db itself once the server has migrated it
+	// (its own tables); a member's write in that moment can fail as a busy
+	// SQLite snapshot (400 "Failed to create record."). The drill measures
+	// what replication loses, so it begins once replication runs.
+	salon.proc.waitLog(t, "snapshot complete", time.Minute)
 	salon.settings(t, map[string]any{"rateLimits": map[string]any{"enabled": false}})
 
 	var room record

@@ -72,6 +72,17 @@ func (p *proc) stop() {
 	}
 }
 
+// waitLog waits until the process's log has a line containing want.
+func (p *proc) waitLog(t testing.TB, want string, timeout time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if b, _ := os.ReadFile(p.log); strings.Contains(string(b), want) {
+			return
+		}
+	}
+	t.Fatalf("no %q in the log within %s", want, timeout)
+}
+
 func (p *proc) logTail(lines int) string {
 	b, _ := os.ReadFile(p.log)
 	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")

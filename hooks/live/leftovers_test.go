@@ -211,8 +211,11 @@ func TestResumedRecordingKeepsThePartBeforeTheCrash(t *testing.T) {
 	if v == nil || a == nil || !v.Ordered || !a.Ordered || v.Keyframes < 2 {
 		t.Fatalf("recording: %+v", info.Tracks)
 	}
-	// The part before the crash, then the (three) seconds after the restart.
-	if v.Blocks < bv.Blocks+75 || v.Last < bv.Last+2500*time.Millisecond || info.Duration < v.Last {
+	// The part before the crash, then what came after the restart: about
+	// three seconds, fewer on a loaded machine, and at least half of them.
+	// (The part after the restart alone, all the file held before the
+	// join, ends near 3 s with about 90 frames: short of both bounds.)
+	if v.Blocks < bv.Blocks+45 || v.Last < bv.Last+1500*time.Millisecond || info.Duration < v.Last {
 		t.Fatalf("recording: %d video frames to %s (before the crash: %d to %s), duration %s",
 			v.Blocks, v.Last, bv.Blocks, bv.Last, info.Duration)
 	}

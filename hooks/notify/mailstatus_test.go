@@ -45,9 +45,19 @@ func TestOutboxHoldsMailUntilSMTPIsConfigured(t *testing.T) {
 		s, _ := list.Items[0]["mail_status"].(string)
 		return s
 	}
-	if got := mailStatus(); got != notify.MailStatusOff {
-		t.Fatalf("the dashboard must say mail is not configured, says %q", got)
+	// The worker notes a change of status itself, so the note may land a
+	// moment after the delivery that found it.
+	waitStatus := func(want, what string) {
+		t.Helper()
+		var got string
+		for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			if got = mailStatus(); got == want {
+				return
+			}
+		}
+		t.Fatalf("%s, says %q", what, got)
 	}
+	waitStatus(notify.MailStatusOff, "the dashboard must say mail is not configured")
 
 	ms := testutil.StartMailServer(t)
 	saveSettingsWithOutboxStopped(t, app, func() { testutil.UseMailServer(t, app, ms) })
@@ -62,7 +72,5 @@ func TestOutboxHoldsMailUntilSMTPIsConfigured(t *testing.T) {
 	if n := len(ms.Messages()); n != 1 {
 		t.Fatalf("the held mail was sent %d times", n)
 	}
-	if got := mailStatus(); got != notify.MailStatusReady {
-		t.Fatalf("mail_status after SMTP was set: %q", got)
-	}
+	waitStatus(notify.MailStatusReady, "mail_status after SMTP was set")
 }
