@@ -3,7 +3,9 @@ package live
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -211,25 +213,30 @@ func (a *rtcAuthz) authorizeView(r *http.Request, id string) (rtc.Grant, error) 
 // streamLive: the host's media arrived. The record goes live and the
 // host's followers who may watch hear of it.
 func (a *rtcAuthz) streamLive(id string, publisher rtc.Grant) {
-	stream, err := a.app.FindRecordById("live_streams", id)
-	if err != nil || stream.GetString("status") == "ended" {
-		return // deleted or ended meanwhile
-	}
 	if publisher.Record {
-		a.recordingAgain(id)
+		if st, err := a.app.FindRecordById("live_streams", id); err == nil && st.GetString("status") != "ended" {
+			a.recordingAgain(id)
+		}
 	}
-	// live again after a server restart: the followers heard it already
-	resumed := stream.GetString("status") == "live" && !stream.GetDateTime("started_at").IsZero()
-	stream.Set("status", "live")
-	stream.Set("viewer_count", 0)
-	if stream.GetDateTime("started_at").IsZero() {
-		stream.Set("started_at", types.NowDateTime())
-	}
-	if err := a.app.Save(stream); err != nil {
+	resumed := false
+	stream, err := updateStream(a.app, id, func(stream *core.Record) bool {
+		if stream.GetString("status") == "ended" {
+			return false // ended meanwhile
+		}
+		// live again after a server restart: the followers heard it already
+		resumed = stream.GetString("status") == "live" && !stream.GetDateTime("started_at").IsZero()
+		stream.Set("status", "live")
+		stream.Set("viewer_count", 0)
+		if stream.GetDateTime("started_at").IsZero() {
+			stream.Set("started_at", types.NowDateTime())
+		}
+		return true
+	})
+	if err != nil {
 		a.app.Logger().Error("live: mark live", "stream", id, "error", err)
 		return
 	}
-	if resumed {
+	if stream == nil || resumed {
 		return
 	}
 	host, err := a.app.FindRecordById("users", stream.GetString("host"))
@@ -264,18 +271,46 @@ func (a *rtcAuthz) streamLive(id string, publisher rtc.Grant) {
 
 // streamEnded: the publisher left (DELETE, closed tab, cut off).
 func (a *rtcAuthz) streamEnded(id string) {
-	stream, err := a.app.FindRecordById("live_streams", id)
+	_, err := updateStream(a.app, id, func(stream *core.Record) bool {
+		if stream.GetString("status") == "ended" && stream.GetInt("viewer_count") == 0 {
+			return false
+		}
+		if stream.GetString("status") != "ended" {
+			stream.Set("status", "ended")
+			stream.Set("ended_at", types.NowDateTime())
+		}
+		stream.Set("viewer_count", 0)
+		return true
+	})
 	if err != nil {
-		return
-	}
-	if stream.GetString("status") != "ended" {
-		stream.Set("status", "ended")
-		stream.Set("ended_at", types.NowDateTime())
-	}
-	stream.Set("viewer_count", 0)
-	if err := a.app.Save(stream); err != nil {
 		a.app.Logger().Error("live: mark ended", "stream", id, "error", err)
 	}
+}
+
+// updateStream reads the stream afresh in a transaction and saves it if
+// change says so. The media server's writes (live, ended, the viewer
+// count) come from its own goroutines beside the recording's attachment
+// and the host's edits: a save of a record read before one of those
+// landed would write every column back as it was, and lose it (a
+// recording attached a moment after the stream ended was cleared so).
+// Transactions take the one writer in turn, so the read inside is current.
+func updateStream(app core.App, id string, change func(stream *core.Record) bool) (*core.Record, error) {
+	var saved *core.Record
+	err := app.RunInTransaction(func(tx core.App) error {
+		stream, err := tx.FindRecordById("live_streams", id)
+		if err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // deleted meanwhile
+			}
+			return err
+		}
+		if !change(stream) {
+			return nil
+		}
+		saved = stream
+		return tx.Save(stream)
+	})
+	return saved, err
 }
 
 // viewerCount keeps viewer_count current (realtime subscribers see it).
@@ -331,12 +366,14 @@ func (a *rtcAuthz) bindCounts(app core.App) {
 }
 
 func (a *rtcAuthz) saveViewerCount(id string, n int) {
-	stream, err := a.app.FindRecordById("live_streams", id)
-	if err != nil || stream.GetString("status") != "live" || stream.GetInt("viewer_count") == n {
-		return
-	}
-	stream.Set("viewer_count", n)
-	if err := a.app.Save(stream); err != nil {
+	_, err := updateStream(a.app, id, func(stream *core.Record) bool {
+		if stream.GetString("status") != "live" || stream.GetInt("viewer_count") == n {
+			return false
+		}
+		stream.Set("viewer_count", n)
+		return true
+	})
+	if err != nil {
 		a.app.Logger().Error("live: viewer count", "stream", id, "error", err)
 	}
 }

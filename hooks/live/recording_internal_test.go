@@ -86,3 +86,68 @@ func TestAttachRecordingKeepsConcurrentWrite(t *testing.T) {
 		t.Fatalf("the local file was not removed once attached: %v", err)
 	}
 }
+
+// The other way round: the stream ends (the media server's write) while the
+// recording is being attached. The end is saved on the stream as it is
+// then, so the recording attached meanwhile stays (a save of the record
+// read before would write its empty recording back).
+func TestStreamEndedKeepsRecordingAttachedMeanwhile(t *testing.T) {
+	t.Parallel()
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	defer app.ClearBootstrap()
+	streams := core.NewBaseCollection("live_streams")
+	streams.Fields.Add(&core.TextField{Name: "status"}, &core.DateField{Name: "ended_at"},
+		&core.NumberField{Name: "viewer_count"},
+		&core.FileField{Name: "recording", MaxSelect: 1, MaxSize: 1 << 20, Protected: true})
+	if err := app.Save(streams); err != nil {
+		t.Fatal(err)
+	}
+	stream := core.NewRecord(streams)
+	stream.Set("status", "live")
+	stream.Set("viewer_count", 3)
+	if err := app.Save(stream); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rec.webm")
+	if err := os.WriteFile(path, []byte("the recording"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// As the end's save starts, the recording is attached beside it (given
+	// half a second to land first, which it can only if the end holds no
+	// transaction).
+	a := &rtcAuthz{app: app}
+	var once sync.Once
+	attached := make(chan struct{})
+	app.OnRecordUpdate("live_streams").BindFunc(func(e *core.RecordEvent) error {
+		if e.Record.GetString("status") == "ended" {
+			once.Do(func() {
+				go func() {
+					a.attachRecording(stream.Id, path)
+					close(attached)
+				}()
+				select {
+				case <-attached:
+				case <-time.After(500 * time.Millisecond):
+				}
+			})
+		}
+		return e.Next()
+	})
+	a.streamEnded(stream.Id)
+	<-attached
+
+	got, err := app.FindRecordById("live_streams", stream.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetString("status") != "ended" || got.GetInt("viewer_count") != 0 || got.GetDateTime("ended_at").IsZero() {
+		t.Fatalf("the end was not saved: %v", got.FieldsData())
+	}
+	if got.GetString("recording") == "" {
+		t.Fatal("the recording attached while the stream ended was lost")
+	}
+}
