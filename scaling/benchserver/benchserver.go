@@ -148,6 +148,20 @@ func (s *Server) Login(collection, email, password string) (string, error) {
 	return auth.Token, err
 }
 
+// Root logs in as the superuser root@example.com and turns PocketBase's
+// per-IP rate limits off: every load client of a bench shares 127.0.0.1,
+// and the limits would stop it.
+func (s *Server) Root(password string) (string, error) {
+	root, err := s.Login("_superusers", "root@example.com", password)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.Call(root, "PATCH", "/api/settings", map[string]any{"rateLimits": map[string]any{"enabled": false}}, nil); err != nil {
+		return "", fmt.Errorf("turn rate limits off: %w", err)
+	}
+	return root, nil
+}
+
 // Status reads a size field of /proc/PID/status (VmRSS:, VmHWM: …) in bytes.
 func Status(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
