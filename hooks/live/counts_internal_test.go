@@ -13,17 +13,8 @@ import (
 // terminate hooks nothing is written.
 func TestViewerCountWriteStopsAtShutdown(t *testing.T) {
 	t.Parallel()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ClearBootstrap()
 	// the two fields of live_streams the count writes
-	streams := core.NewBaseCollection("live_streams")
-	streams.Fields.Add(&core.TextField{Name: "status"}, &core.NumberField{Name: "viewer_count"})
-	if err := app.Save(streams); err != nil {
-		t.Fatal(err)
-	}
+	app, streams := bareStreams(t, &core.TextField{Name: "status"}, &core.NumberField{Name: "viewer_count"})
 	stream := core.NewRecord(streams)
 	stream.Set("status", "live")
 	if err := app.Save(stream); err != nil {
@@ -49,4 +40,22 @@ func TestViewerCountWriteStopsAtShutdown(t *testing.T) {
 	if n := got.GetInt("viewer_count"); n != 0 {
 		t.Fatalf("viewer_count %d was written after the app terminated", n)
 	}
+}
+
+// bareStreams is a bootstrapped app with no migrations and a live_streams
+// collection of only the fields given: the internal tests drive the media
+// server's writes without the rest of the salon.
+func bareStreams(t *testing.T, fields ...core.Field) (core.App, *core.Collection) {
+	t.Helper()
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
+	if err := app.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.ClearBootstrap() })
+	streams := core.NewBaseCollection("live_streams")
+	streams.Fields.Add(fields...)
+	if err := app.Save(streams); err != nil {
+		t.Fatal(err)
+	}
+	return app, streams
 }

@@ -16,17 +16,8 @@ import (
 // read before the file was stored.
 func TestAttachRecordingKeepsConcurrentWrite(t *testing.T) {
 	t.Parallel()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ClearBootstrap()
-	streams := core.NewBaseCollection("live_streams")
-	streams.Fields.Add(&core.TextField{Name: "title"},
+	app, streams := bareStreams(t, &core.TextField{Name: "title"},
 		&core.FileField{Name: "recording", MaxSelect: 1, MaxSize: 1 << 20, Protected: true})
-	if err := app.Save(streams); err != nil {
-		t.Fatal(err)
-	}
 	stream := core.NewRecord(streams)
 	stream.Set("title", "Before")
 	if err := app.Save(stream); err != nil {
@@ -93,18 +84,9 @@ func TestAttachRecordingKeepsConcurrentWrite(t *testing.T) {
 // read before would write its empty recording back).
 func TestStreamEndedKeepsRecordingAttachedMeanwhile(t *testing.T) {
 	t.Parallel()
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: t.TempDir()})
-	if err := app.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	defer app.ClearBootstrap()
-	streams := core.NewBaseCollection("live_streams")
-	streams.Fields.Add(&core.TextField{Name: "status"}, &core.DateField{Name: "ended_at"},
+	app, streams := bareStreams(t, &core.TextField{Name: "status"}, &core.DateField{Name: "ended_at"},
 		&core.NumberField{Name: "viewer_count"},
 		&core.FileField{Name: "recording", MaxSelect: 1, MaxSize: 1 << 20, Protected: true})
-	if err := app.Save(streams); err != nil {
-		t.Fatal(err)
-	}
 	stream := core.NewRecord(streams)
 	stream.Set("status", "live")
 	stream.Set("viewer_count", 3)
