@@ -1,4 +1,5 @@
 import { pb } from './pb';
+import { inOrder, type Seen } from './order';
 
 // listen: one realtime subscription per topic ("live_chat_messages/*",
 // "calls/ID"…), shared by every screen that listens to it.
@@ -19,7 +20,6 @@ type Listener = (e: any) => void;
 // subscription (events from then on arrive: fetch what came before it).
 export type Unlisten = (() => void) & { ready: Promise<void> };
 type Topic = { fns: Set<Listener>; off: Promise<(() => Promise<void>) | null>; timer: number };
-type Seen = { updated: string; deleted: boolean; record: any };
 
 const topics = new Map<string, Topic>();
 const linger = 2000;
@@ -64,26 +64,3 @@ export function forgetTopics() {
   topics.clear();
 }
 
-// inOrder: the event as it should be applied, or null when it is stale.
-// PocketBase sends each realtime message from a goroutine of its own, so
-// two writes to one record a moment apart can arrive in either order: an
-// update before its create, a delete before the update it follows (a
-// stream's "live" after its "ended"). Per topic, the newest state seen of
-// a record wins: an older update is dropped, nothing comes back after its
-// delete, and a create that comes after its update carries the update's
-// record (screens insert on create).
-const remembered = 2000;
-function inOrder(seen: Map<string, Seen>, e: any): any {
-  const id = e?.record?.id;
-  if (!id || !['create', 'update', 'delete'].includes(e.action)) return e;
-  const updated = String(e.record.updated ?? '');
-  const prev = seen.get(id);
-  if (prev?.deleted) return null;
-  let ev = e;
-  if (prev && e.action === 'create') ev = { ...e, record: prev.record };
-  else if (prev && e.action === 'update' && updated && updated < prev.updated) return null;
-  seen.delete(id); // re-inserted: the map forgets the least recently written first
-  seen.set(id, { updated: String(ev.record.updated ?? ''), deleted: e.action === 'delete', record: ev.record });
-  if (seen.size > remembered) seen.delete(seen.keys().next().value as string);
-  return ev;
-}
