@@ -20,6 +20,7 @@ import (
 // started must be there. Files already on S3 are not in the zip and stay
 // readable from the restored server.
 func TestBackupWhileMembersWrite(t *testing.T) {
+	t.Parallel()
 	s3 := startS3(t)
 	salon := startSalon(t, newDataDir(t))
 	salon.settings(t, map[string]any{

@@ -37,6 +37,7 @@ func smallDisk(t *testing.T, sizeMB int) string {
 // fine), nothing acknowledged is lost, and once space is freed the same
 // write succeeds.
 func TestFullDiskAnswers503(t *testing.T) {
+	t.Parallel()
 	disk := smallDisk(t, 16)
 	dir := filepath.Join(disk, "pb_data")
 	runCmd(t, env.salonbase, "superuser", "upsert", rootEmail, rootPassword, "--dir", dir)
@@ -116,6 +117,7 @@ func fillDisk(t *testing.T, path string) {
 // permission): it stops, saying the directory is not writable, instead of
 // SQLite's "unable to open database file (14)".
 func TestReadOnlyDataDirSaysSo(t *testing.T) {
+	t.Parallel()
 	var dir string
 	if os.Geteuid() == 0 {
 		// root writes through permissions: make the mount itself read-only

@@ -16,6 +16,7 @@ import (
 // restart on the same disk all of it is there: the server recorded the
 // work with the acknowledgement and resumed it at start.
 func TestKill9KeepsWorkPromisedByAnAnswer(t *testing.T) {
+	t.Parallel()
 	dir := newDataDir(t)
 	salon := startSalon(t, dir)
 	salon.settings(t, map[string]any{"rateLimits": map[string]any{"enabled": false}})
@@ -140,6 +141,7 @@ func (s *salon) count(t testing.TB, collection, filter string) int {
 // Every post is then stored exactly once: those saved before the crash are
 // answered with the first record instead of being stored again.
 func TestKill9RetriedWritesStoredOnce(t *testing.T) {
+	t.Parallel()
 	dir := newDataDir(t)
 	salon := startSalon(t, dir)
 	salon.settings(t, map[string]any{"rateLimits": map[string]any{"enabled": false}})

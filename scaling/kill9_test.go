@@ -11,6 +11,7 @@ import (
 // synchronous=NORMAL (PocketBase's settings), a crash of the process loses
 // no acknowledged write; only losing the machine (or power) can.
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	dir := newDataDir(t)
 	salon := startSalon(t, dir)
 	salon.settings(t, map[string]any{"rateLimits": map[string]any{"enabled": false}})

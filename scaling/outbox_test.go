@@ -16,6 +16,7 @@ import (
 // minutes), and no mail arrives twice except, at most, the one that was
 // being sent at the crash.
 func TestKill9OutboxResumesAtOnce(t *testing.T) {
+	t.Parallel()
 	smtp := testutil.StartMailServer(t) // a real SMTP server (go-smtp)
 	smtp.SetDelay(20 * time.Millisecond)
 	dir := newDataDir(t)

@@ -103,10 +103,17 @@ func freeAddr(t testing.TB) string {
 }
 
 // waitHealthy polls url until it answers 200, or fails the test when p
-// exits or 60 s pass.
+// exits or the test binary's deadline nears (a fresh data dir's migrations
+// take seconds on a quiet machine and minutes on a loaded one, beside the
+// drills that run in parallel).
 func waitHealthy(t testing.TB, p *proc, url string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if end, ok := d.Deadline(); ok && end.Add(-30*time.Second).After(deadline) {
+			deadline = end.Add(-30 * time.Second)
+		}
+	}
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:

@@ -22,6 +22,7 @@ import (
 // the bucket, that protected files stay protected, that a large upload
 // streams, and that deleting a record removes its objects.
 func TestFilesOnS3(t *testing.T) {
+	t.Parallel()
 	s3 := startS3(t)
 	// a GOMEMLIMIT, as the README recommends (small here, to show that the
 	// peak follows the limit, not the file): without one, the S3 uploader's
