@@ -121,6 +121,18 @@ func runServer(batch int) {
 	fmt.Printf("URL http://%s\n", ln.Addr())
 	go http.Serve(ln, srv.Handler())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+	// RTCBENCH_ALLOCPROFILE=file: where the server allocated, over the
+	// whole run (go tool pprof -sample_index=alloc_space file).
+	if path := os.Getenv("RTCBENCH_ALLOCPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
+	}
 	srv.Close()
 }
 
