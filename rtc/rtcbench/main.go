@@ -47,7 +47,7 @@ func main() {
 	ns := flag.String("n", "10,50,200,500", "viewer counts")
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
 	simulcast := flag.Bool("simulcast", false, "the publisher sends three simulcast layers; viewers send TWCC feedback")
-	batch := flag.Int("batch", 0, "the server sends UDP in batches of this many packets (sendmmsg; 0: one sendto each)")
+	batch := flag.Int("batch", 0, "the server sends UDP in batches of up to this many packets (sendmmsg; 0: the default, Config.UDPBatch; -1: one sendto each)")
 	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
 	var profiles []dtls.SRTPProtectionProfile
