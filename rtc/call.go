@@ -155,7 +155,7 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 					writeError(w, err)
 					return
 				}
-				go readSenderRTCP(sender, f)
+				go readSenderRTCP(sender, f, false)
 			}
 			ss.watch(pc, other.video.requestKeyframe)
 		}

@@ -77,8 +77,9 @@ type Config struct {
 	// start sending video at (see withStartBitrate); -1: Chrome's own
 	// start (300 kbit/s).
 	StartPublishBitrate int
-	// UDPBatch > 0 sends the media port's IPv4 packets in batches of up
-	// to UDPBatch per system call (sendmmsg; see batch.go).
+	// UDPBatch: the media port's IPv4 packets to the viewers of one
+	// forwarded packet go out in batches of up to UDPBatch per system call
+	// (sendmmsg; see batch.go). Default 32; -1: one sendto per packet.
 	UDPBatch int
 }
 
@@ -114,6 +115,9 @@ func (c Config) withDefaults() Config {
 		c.RejoinGrace = 15 * time.Second
 	}
 	def(&c.MaxPublishBitrate, 6_000_000)
+	if c.UDPBatch == 0 {
+		c.UDPBatch = 32
+	}
 	if c.StartPublishBitrate == 0 {
 		c.StartPublishBitrate = 1_500_000
 	}

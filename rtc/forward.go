@@ -18,9 +18,13 @@ import (
 // subscribers receive stays one continuous stream when its input changes
 // (a publisher reloads, moves to another device, or reconnects).
 type forwarder struct {
-	local *webrtc.TrackLocalStaticRTP
+	local *fanoutTrack
 	kind  webrtc.RTPCodecType
 	codec webrtc.RTPCodecCapability
+	// history answers the subscribers' NACKs (video only: audio has none);
+	// batch queues the fan-out's writes for sendmmsg (nil: off).
+	history *retransmitBuffer
+	batch   *sendBatch
 
 	mu     sync.Mutex
 	source *webrtc.PeerConnection // the publisher, for keyframe requests
@@ -32,17 +36,22 @@ type forwarder struct {
 	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
 	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
 	packets     atomic.Uint64
+	resent      atomic.Uint64              // packets sent again to a subscriber that lost them
 	rec         atomic.Pointer[recordSink] // the stream's recording, if any
 }
 
 func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {
-	local, err := webrtc.NewTrackLocalStaticRTP(codec, trackID, streamID)
+	local, err := newFanoutTrack(codec, trackID, streamID)
 	if err != nil {
 		return nil, err
 	}
 	f := &forwarder{local: local, kind: kind, codec: codec}
 	if strings.EqualFold(codec.MimeType, webrtc.MimeTypeVP8) {
 		f.vp8 = &vp8Munger{}
+	}
+	if kind == webrtc.RTPCodecTypeVideo {
+		// Viewers negotiate NACK for video whatever the publisher did.
+		f.history = &retransmitBuffer{}
 	}
 	return f, nil
 }
@@ -74,23 +83,59 @@ func (f *forwarder) detach(source *webrtc.PeerConnection) {
 	f.mu.Unlock()
 }
 
+// fanoutQueue is how many packets a forwarder's reading may be ahead of
+// its sending (~0.7 s of a 1.5 Mbit/s stream); beyond, reading waits.
+const fanoutQueue = 128
+
+// fanoutItem is a packet read and the buffer it was read into (its
+// payload points into it).
+type fanoutItem struct {
+	pkt rtp.Packet
+	buf [1500]byte
+}
+
 // run forwards until the publisher's track ends (its peer connection
-// closed). The packet and buffer are reused: no allocation per packet
-// here; pion copies into a pooled packet per write.
+// closed). It reads each packet as it arrives and hands it to a second
+// goroutine (fanOut) that sends it to every subscriber: transport-wide
+// CC feedback stamps a packet's arrival when it is read, and a read that
+// waited for the fan-out to many viewers would look like a queue on the
+// publisher's path, which its estimator answers by sending less. Buffers
+// go round between the two: no allocation per packet.
 func (f *forwarder) run(remote *webrtc.TrackRemote) {
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
+	queue := make(chan *fanoutItem, fanoutQueue)
+	free := make(chan *fanoutItem, fanoutQueue+2)
+	done := make(chan struct{})
+	go f.fanOut(queue, free, done)
+	defer func() {
+		close(queue)
+		<-done
+	}()
+	recycle := func(it *fanoutItem) {
+		select {
+		case free <- it:
+		default:
+		}
+	}
 	for {
-		n, _, err := remote.Read(buf)
+		var it *fanoutItem
+		select {
+		case it = <-free:
+		default:
+			it = &fanoutItem{}
+		}
+		n, _, err := remote.Read(it.buf[:])
 		if err != nil {
 			return
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
+		pkt := &it.pkt
+		if err := pkt.Unmarshal(it.buf[:n]); err != nil {
+			recycle(it)
 			continue
 		}
 		f.mu.Lock()
 		if f.remote != remote {
 			f.mu.Unlock()
+			recycle(it)
 			continue // replaced by another input
 		}
 		// Only a new input's first packets are inspected (cheap per packet).
@@ -107,6 +152,7 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 		}
 		f.mu.Unlock()
 		if !ok {
+			recycle(it)
 			if wantKeyframe {
 				f.requestKeyframe()
 			}
@@ -116,12 +162,29 @@ func (f *forwarder) run(remote *webrtc.TrackRemote) {
 		// with each subscriber: drop them rather than send wrong ones.
 		pkt.Header.Extension = false
 		pkt.Header.Extensions = pkt.Header.Extensions[:0]
-		// A failing subscriber must not stop the others: write errors
-		// (a subscriber closing) are ignored; its own cleanup removes it.
-		_ = f.local.WriteRTP(&pkt)
+		queue <- it
+	}
+}
+
+// fanOut sends each packet of queue to every subscriber (and keeps it
+// for resending and the recording), until queue is closed.
+func (f *forwarder) fanOut(queue <-chan *fanoutItem, free chan<- *fanoutItem, done chan<- struct{}) {
+	defer close(done)
+	for it := range queue {
+		pkt := &it.pkt
+		if f.history != nil {
+			f.history.push(pkt)
+		}
+		f.batch.hold()
+		f.local.write(pkt)
+		f.batch.release()
 		f.packets.Add(1)
 		if sink := f.rec.Load(); sink != nil {
-			sink.push(&pkt)
+			sink.push(pkt)
+		}
+		select {
+		case free <- it:
+		default:
 		}
 	}
 }
@@ -157,17 +220,23 @@ func (f *forwarder) requestKeyframe() {
 }
 
 // readSenderRTCP drains a subscriber's RTCP for one track (which drives
-// the NACK responder and reports) and passes keyframe requests on.
-func readSenderRTCP(sender *webrtc.RTPSender, f *forwarder) {
+// the interceptors' reports) and passes keyframe requests on. With resend
+// (the subscriber's connection has no NACK responder of its own), a NACK
+// is answered from the forwarder's history.
+func readSenderRTCP(sender *webrtc.RTPSender, f *forwarder, resend bool) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
 			return
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				f.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				if resend {
+					f.resend(p)
+				}
 			}
 		}
 	}

@@ -1,10 +1,13 @@
 package rtc
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +52,10 @@ func RepairRecording(path string) (frames int, err error) {
 
 // JoinRecordings writes the recordings at parts (each maybe cut short),
 // one after the other, as one complete WebM file at path: a stream recorded
-// until a crash and again after the restart replays as one. Each part's
-// tracks are matched to the first's by codec (a track the first part does
-// not have is left out); a part's time starts where the one before ended.
+// until a crash and again after the restart replays as one. The file has
+// the tracks of every part, matched by type and codec (a host who went on
+// air with audio only and added the camera after the restart keeps the
+// video); a part's time starts where the one before ended.
 // path may be one of the parts; it is replaced only when all went well.
 // It fails when the first part has not one whole frame.
 func JoinRecordings(path string, parts ...string) (frames int, err error) {
@@ -64,6 +68,13 @@ func JoinRecordings(path string, parts ...string) (frames int, err error) {
 	}
 	defer os.Remove(dst.Name()) // after the rename, there is none
 	j := &recordingJoin{dst: dst}
+	// The tracks first: the file's header lists them before any frame.
+	for _, part := range parts {
+		header, tracks, err := readTracks(part)
+		if err == nil {
+			j.addTracks(header, tracks)
+		}
+	}
 	for i, part := range parts {
 		// A part cut short ends with a read error: its whole frames count.
 		n, err := j.add(part)
@@ -95,19 +106,85 @@ func JoinRecordings(path string, parts ...string) (frames int, err error) {
 // recordingJoin is the file JoinRecordings writes.
 type recordingJoin struct {
 	dst      *os.File
-	entries  []webm.TrackEntry                // the first part's tracks
-	writers  map[uint64]webm.BlockWriteCloser // by the first part's track number
+	header   webm.EBMLHeader                  // the first part's
+	entries  []webm.TrackEntry                // every part's tracks, the first part's first
+	writers  map[uint64]webm.BlockWriteCloser // by track number in entries
 	offset   int64                            // ms added to the current part's times
 	end      int64                            // the latest time written (ms)
 	writeErr error
 }
 
-// open starts the file with the first part's tracks.
-func (j *recordingJoin) open(header webm.EBMLHeader, tracks webm.Tracks) error {
-	if header.DocType != "webm" || len(tracks.TrackEntry) == 0 {
+// readTracks reads a part's header and tracks (the start of the file).
+func readTracks(part string) (webm.EBMLHeader, []webm.TrackEntry, error) {
+	var doc struct {
+		Header  webm.EBMLHeader `ebml:"EBML"`
+		Segment struct {
+			Tracks webm.Tracks `ebml:"Tracks"`
+		} `ebml:"Segment"`
+	}
+	src, err := os.Open(part)
+	if err != nil {
+		return doc.Header, nil, err
+	}
+	defer src.Close()
+	// Stop reading once the tracks are in: the frames follow.
+	r := &stopReader{r: src}
+	_ = ebml.Unmarshal(r, &doc, ebml.WithElementReadHooks(func(e *ebml.Element) {
+		if e.Type == ebml.ElementTracks {
+			r.stop = true
+		}
+	}))
+	if doc.Header.DocType != "webm" || len(doc.Segment.Tracks.TrackEntry) == 0 {
+		return doc.Header, nil, errors.New("no webm header or tracks")
+	}
+	return doc.Header, doc.Segment.Tracks.TrackEntry, nil
+}
+
+// stopReader reads until stop is set.
+type stopReader struct {
+	r    io.Reader
+	stop bool
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if s.stop {
+		return 0, io.EOF
+	}
+	return s.r.Read(p)
+}
+
+// addTracks adds a part's tracks that no part before had, numbered after
+// those.
+func (j *recordingJoin) addTracks(header webm.EBMLHeader, tracks []webm.TrackEntry) {
+	if len(j.entries) == 0 {
+		j.header = header
+	}
+	for _, e := range tracks {
+		if slices.ContainsFunc(j.entries, func(u webm.TrackEntry) bool { return sameTrack(u, e) }) {
+			continue
+		}
+		if len(j.entries) > 0 {
+			last := slices.MaxFunc(j.entries, func(a, b webm.TrackEntry) int { return cmp.Compare(a.TrackNumber, b.TrackNumber) })
+			e.TrackNumber, e.TrackUID = last.TrackNumber+1, last.TrackNumber+1
+			for slices.ContainsFunc(j.entries, func(u webm.TrackEntry) bool { return u.TrackUID == e.TrackUID }) {
+				e.TrackUID++
+			}
+		}
+		j.entries = append(j.entries, e)
+	}
+}
+
+// sameTrack: a part's track continues another part's (same type and codec).
+func sameTrack(a, b webm.TrackEntry) bool {
+	return a.TrackType == b.TrackType && a.CodecID == b.CodecID
+}
+
+// open starts the file with every part's tracks.
+func (j *recordingJoin) open() error {
+	if j.header.DocType != "webm" || len(j.entries) == 0 {
 		return errors.New("no webm header or tracks")
 	}
-	entries := tracks.TrackEntry
+	entries := j.entries
 	video := uint64(0)
 	for _, e := range entries {
 		if e.TrackType == 1 {
@@ -135,7 +212,7 @@ func (j *recordingJoin) open(header webm.EBMLHeader, tracks webm.Tracks) error {
 	if err != nil {
 		return err
 	}
-	j.entries, j.writers = entries, map[uint64]webm.BlockWriteCloser{}
+	j.writers = map[uint64]webm.BlockWriteCloser{}
 	for i, e := range entries {
 		j.writers[e.TrackNumber] = ws[i]
 	}
@@ -176,7 +253,7 @@ func (j *recordingJoin) add(part string) (frames int, err error) {
 		case ebml.ElementSimpleBlock:
 			if mapped == nil {
 				if j.writers == nil {
-					if j.writeErr = j.open(doc.Header, doc.Segment.Tracks); j.writeErr != nil {
+					if j.writeErr = j.open(); j.writeErr != nil {
 						return
 					}
 				}
@@ -185,7 +262,7 @@ func (j *recordingJoin) add(part string) (frames int, err error) {
 			b := doc.Segment.Cluster.SimpleBlock
 			w := mapped[b.TrackNumber]
 			if w == nil {
-				return // a track the first part does not have: not playable
+				return // a track whose header could not be read
 			}
 			at := j.offset + clusterAt + int64(b.Timecode)
 			for _, data := range b.Data {
@@ -208,13 +285,13 @@ func (j *recordingJoin) add(part string) (frames int, err error) {
 	return frames, readErr
 }
 
-// match maps a part's tracks onto the first part's by type and codec.
+// match maps a part's tracks onto the file's by type and codec.
 func (j *recordingJoin) match(entries []webm.TrackEntry) map[uint64]webm.BlockWriteCloser {
 	m := map[uint64]webm.BlockWriteCloser{}
 	for _, e := range entries {
-		for _, first := range j.entries {
-			if first.TrackType == e.TrackType && first.CodecID == e.CodecID {
-				m[e.TrackNumber] = j.writers[first.TrackNumber]
+		for _, u := range j.entries {
+			if sameTrack(u, e) {
+				m[e.TrackNumber] = j.writers[u.TrackNumber]
 				break
 			}
 		}

@@ -166,3 +166,98 @@ func TestRepairRecordingCutShort(t *testing.T) {
 		}
 	}
 }
+
+// A host who went on air with audio only and added the camera after the
+// server restarted: the two recordings join into one file that keeps the
+// second part's video (after the first part's audio) and both parts' audio.
+func TestJoinRecordingsKeepsVideoTheFirstPartLacks(t *testing.T) {
+	dir := t.TempDir()
+	_, af := avForwarders(t, vp8Codec)
+	audioOnly := recordPart(t, dir, nil, af)
+	vf, af := avForwarders(t, vp8Codec)
+	withVideo := recordPart(t, dir, vf, af)
+	first, second := inspectFile(t, audioOnly), inspectFile(t, withVideo)
+	fa, sv, sa := first.Track("A_OPUS"), second.Track("V_VP8"), second.Track("A_OPUS")
+	if fa == nil || first.Track("V_VP8") != nil || sv == nil || sa == nil {
+		t.Fatalf("parts: %+v, %+v", first.Tracks, second.Tracks)
+	}
+
+	joined := filepath.Join(dir, "joined.webm")
+	n, err := JoinRecordings(joined, audioOnly, withVideo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fa.Blocks + sv.Blocks + sa.Blocks; n != want {
+		t.Errorf("joined %d frames, want %d", n, want)
+	}
+	info := inspectFile(t, joined)
+	v, a := info.Track("V_VP8"), info.Track("A_OPUS")
+	if v == nil || a == nil {
+		t.Fatalf("joined tracks: %+v", info.Tracks)
+	}
+	if v.Blocks != sv.Blocks || v.Keyframes != sv.Keyframes || v.Width != 64 || !v.Ordered {
+		t.Errorf("joined video: %+v, recorded %+v", v, sv)
+	}
+	if a.Blocks != fa.Blocks+sa.Blocks || !a.Ordered {
+		t.Errorf("joined audio: %d blocks, recorded %d + %d", a.Blocks, fa.Blocks, sa.Blocks)
+	}
+	// The video belongs to the second part: it starts after the first
+	// part's audio ended.
+	if v.First <= fa.Last || info.Duration < v.Last || info.Cues == 0 {
+		t.Errorf("joined: video from %s, first part's audio until %s, duration %s, cues %d", v.First, fa.Last, info.Duration, info.Cues)
+	}
+	d := vp8.NewDecoder()
+	d.Init(bytes.NewReader(v.FirstFrame), len(v.FirstFrame))
+	if fh, err := d.DecodeFrameHeader(); err != nil || !fh.KeyFrame {
+		t.Fatalf("first video frame: %+v %v", fh, err)
+	}
+}
+
+// recordPart records three passes of the test clip (video when vf is not
+// nil) with Opus audio every 20 ms, as one stream's recording, and returns
+// the finished file.
+func recordPart(t *testing.T, dir string, vf, af *forwarder) string {
+	t.Helper()
+	frames := rtctest.VideoFrames(t)
+	tracks := []*forwarder{af}
+	if vf != nil {
+		tracks = append(tracks, vf)
+	}
+	rec, err := newRecorder(dir, "stream42abc", tracks)
+	if err != nil || rec == nil {
+		t.Fatalf("recorder: %v %v", rec, err)
+	}
+	var audio []*rtp.Packet
+	for i := range 3 * len(frames) * 20 / 30 {
+		audio = append(audio, &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 2,
+			SequenceNumber: uint16(500 + i), Timestamp: uint32(7000 + 960*i)}, Payload: rtctest.OpusSilence})
+	}
+	t0 := time.Now()
+	asink := af.rec.Load()
+	if vf == nil {
+		asink.push(audio[0])
+		asink.senderReport(toNTP(t0), 7000)
+		for _, p := range audio[1:] {
+			asink.push(p)
+		}
+	} else {
+		vp := rtp.NewPacketizer(1200, 96, 1, &codecs.VP8Payloader{}, rtp.NewFixedSequencer(1000), 90000)
+		var video []*rtp.Packet
+		for range 3 {
+			for _, fr := range frames {
+				video = append(video, vp.Packetize(fr, 3000)...)
+			}
+		}
+		vsink := vf.rec.Load()
+		vsink.push(video[0])
+		asink.push(audio[0])
+		vsink.senderReport(toNTP(t0), video[0].Timestamp)
+		asink.senderReport(toNTP(t0), 7000)
+		interleave(vsink, asink, video[1:], audio[1:])
+	}
+	path, written, err := rec.finish()
+	if err != nil || written == 0 {
+		t.Fatalf("finish: %d frames, %v", written, err)
+	}
+	return path
+}

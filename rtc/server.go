@@ -23,6 +23,7 @@ type Server struct {
 	events   Events
 	log      *slog.Logger
 	settings webrtc.SettingEngine
+	batch    *sendBatch // the fan-outs whose writes are batched (Config.UDPBatch; nil: off)
 	mux      io.Closer
 	turn     io.Closer
 
@@ -65,7 +66,10 @@ func New(cfg Config, authz Authorizer, events Events, log *slog.Logger) (*Server
 	}
 	var err error
 	if cfg.UDPPort > 0 {
-		m, err := newUDPMux(cfg, log)
+		if cfg.UDPBatch > 0 {
+			s.batch = &sendBatch{}
+		}
+		m, err := newUDPMux(cfg, log, s.batch)
 		if err != nil {
 			return nil, err
 		}
@@ -161,6 +165,7 @@ func (s *Server) Config() Config { return s.cfg }
 type Stats struct {
 	Streams, Calls, Sessions int
 	Forwarded                uint64 // RTP packets received from publishers and forwarded
+	Resent                   uint64 // packets of single-layer streams sent again to a viewer that lost them
 }
 
 // Stats counts what is open now.
@@ -171,6 +176,7 @@ func (s *Server) Stats() Stats {
 	for _, str := range s.streams {
 		for _, f := range str.tracks {
 			st.Forwarded += f.packets.Load()
+			st.Resent += f.resent.Load()
 		}
 		for _, l := range str.simulcast {
 			st.Forwarded += l.packets.Load()
@@ -406,9 +412,9 @@ func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrt
 }
 
 // newViewerPC is newPC for a viewer; with estimate, the connection also
-// estimates the viewer's downlink (see newPeerConnectionBWE).
+// estimates the viewer's downlink (see newViewerPeerConnection).
 func (ss *session) newViewerPC(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
-	pc, bwe, err := ss.srv.newPeerConnectionBWE(liveCodecs, nil, estimate)
+	pc, bwe, err := ss.srv.newViewerPeerConnection(estimate)
 	if err != nil {
 		ss.close("peer connection failed")
 		return nil, nil, fmt.Errorf("peer connection: %w", err)

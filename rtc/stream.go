@@ -148,6 +148,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("rtc forwarder", "error", err)
 			return
 		}
+		f.batch = s.batch
 		f.attach(pc, remote)
 		go f.run(remote)
 		s.trackArrived(st, f)
@@ -357,7 +358,8 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 			writeError(w, fmt.Errorf("add track: %w", err))
 			return
 		}
-		go readSenderRTCP(sender, f)
+		// A simulcast viewer's connection has its own NACK responder.
+		go readSenderRTCP(sender, f, len(simulcast) == 0)
 	}
 	ss.watch(pc, func() {
 		// A new viewer can only start decoding at a keyframe.

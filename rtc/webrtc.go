@@ -138,7 +138,7 @@ func newSettingEngine(cfg Config, mux ice.UDPMux) (webrtc.SettingEngine, error) 
 // newUDPMux opens the single UDP port every connection shares, on every
 // IPv4 and IPv6 address of the host (browsers prefer IPv6 where they have
 // it). A host whose IPv6 cannot be bound falls back to IPv4 alone.
-func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
+func newUDPMux(cfg Config, log *slog.Logger, batch *sendBatch) (*ice.MultiUDPMuxDefault, error) {
 	open := func(networks ...ice.NetworkType) (*ice.MultiUDPMuxDefault, error) {
 		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(networks...)}
 		if cfg.IncludeLoopback {
@@ -149,7 +149,7 @@ func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
 			if err != nil {
 				return nil, fmt.Errorf("network: %w", err)
 			}
-			opts = append(opts, ice.UDPMuxFromPortWithNet(batchNet{Net: std, size: cfg.UDPBatch}))
+			opts = append(opts, ice.UDPMuxFromPortWithNet(batchNet{Net: std, size: cfg.UDPBatch, batch: batch}))
 		}
 		return ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	}
@@ -170,6 +170,37 @@ func newUDPMux(cfg Config, log *slog.Logger) (*ice.MultiUDPMuxDefault, error) {
 func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapability) (*webrtc.PeerConnection, error) {
 	pc, _, err := s.newPeerConnectionBWE(set, only, false)
 	return pc, err
+}
+
+// newViewerPeerConnection builds a viewer's peer connection. A viewer
+// only receives, so it needs none of the interceptors that work on what a
+// peer sends (transport-wide CC and NACK feedback, receiver reports), and
+// its NACKs are answered from its forwarders' shared history
+// (retransmit.go), not by a NACK responder that keeps a copy of every
+// packet per viewer. What stays per packet and viewer is the sender
+// report's count (the browser plays audio and video in sync by them). A
+// simulcast viewer (estimate) keeps them all: its video track is its own.
+func (s *Server) newViewerPeerConnection(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	if estimate {
+		return s.newPeerConnectionBWE(liveCodecs, nil, true)
+	}
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m, liveCodecs, nil); err != nil {
+		return nil, nil, err
+	}
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, nil, err
+	}
+	ir := &interceptor.Registry{}
+	ir.Add(sr)
+	api := webrtc.NewAPI(
+		webrtc.WithMediaEngine(m),
+		webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(s.settings),
+	)
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	return pc, nil, err
 }
 
 // newPeerConnectionBWE is newPeerConnection, with estimate also a
@@ -208,9 +239,9 @@ func (s *Server) newPeerConnectionBWE(set codecSet, only []webrtc.RTPCodecCapabi
 		return nil, nil, err
 	}
 	ir.Add(fb)
-	// NACK: ask the publisher to resend what we lost, and resend to a viewer
-	// what it lost. 256 packets ≈ 1.4 s of a 1.5 Mbps stream (NACKs come
-	// within a round trip); the buffer is most of a viewer's memory.
+	// NACK: ask the publisher to resend what we lost, and resend to a
+	// simulcast viewer or a call party what it lost. 256 packets ≈ 1.4 s
+	// of a 1.5 Mbps stream (NACKs come within a round trip).
 	gen, err := nack.NewGeneratorInterceptor()
 	if err != nil {
 		return nil, nil, err

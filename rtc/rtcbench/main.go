@@ -47,7 +47,7 @@ func main() {
 	ns := flag.String("n", "10,50,200,500", "viewer counts")
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
 	simulcast := flag.Bool("simulcast", false, "the publisher sends three simulcast layers; viewers send TWCC feedback")
-	batch := flag.Int("batch", 0, "the server sends UDP in batches of this many packets (sendmmsg; 0: one sendto each)")
+	batch := flag.Int("batch", 0, "the server sends UDP in batches of up to this many packets (sendmmsg; 0: the default, Config.UDPBatch; -1: one sendto each)")
 	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
 	var profiles []dtls.SRTPProtectionProfile
@@ -121,6 +121,18 @@ func runServer(batch int) {
 	fmt.Printf("URL http://%s\n", ln.Addr())
 	go http.Serve(ln, srv.Handler())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+	// RTCBENCH_ALLOCPROFILE=file: where the server allocated, over the
+	// whole run (go tool pprof -sample_index=alloc_space file).
+	if path := os.Getenv("RTCBENCH_ALLOCPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
+	}
 	srv.Close()
 }
 

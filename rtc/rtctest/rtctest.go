@@ -7,10 +7,12 @@ package rtctest
 import (
 	"bytes"
 	_ "embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,6 +27,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
@@ -80,6 +84,10 @@ type Options struct {
 	// like a slow access link: RTP beyond the rate (a 50 ms burst) is
 	// dropped before the client's congestion control feedback sees it.
 	DownlinkLimit *atomic.Int64
+	// LoseVideo > 0 loses the first copy of every video packet whose
+	// sequence number is a multiple of it, as it arrives at the client's
+	// socket (its NACK generator then asks for it again).
+	LoseVideo int
 
 	stamp *ridStamper // a simulcast publisher's layers
 }
@@ -98,6 +106,7 @@ func NewPeerConnectionWith(t testing.TB, o Options) *webrtc.PeerConnection {
 	if o.DownlinkLimit != nil {
 		ir.Add(&policerFactory{limit: o.DownlinkLimit}) // first: it sees packets before the others
 	}
+
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +122,13 @@ func NewPeerConnectionWith(t testing.TB, o Options) *webrtc.PeerConnection {
 		o.Networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	}
 	s.SetNetworkTypes(o.Networks)
+	if o.LoseVideo > 0 {
+		std, err := stdnet.NewNet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetNet(lossyNet{Net: std, every: uint16(o.LoseVideo)})
+	}
 	if slices.Contains(o.Networks, webrtc.NetworkTypeUDP4) {
 		s.SetInterfaceFilter(func(name string) bool { return name == "lo" || strings.HasPrefix(name, "lo") })
 	}
@@ -862,4 +878,55 @@ func (s *ridStamper) BindLocalStream(info *interceptor.StreamInfo, writer interc
 		}
 		return writer.Write(h, payload, a)
 	})
+}
+
+// lossyNet is the LoseVideo network: its UDP sockets lose the first copy
+// of every video packet (RTP payload type 96, the server's VP8) whose
+// sequence number is a multiple of every, before SRTP sees it, as a
+// network would.
+type lossyNet struct {
+	transport.Net
+	every uint16
+}
+
+func (n lossyNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &lossyConn{UDPConn: c, every: n.every, lost: map[uint16]bool{}}, nil
+}
+
+type lossyConn struct {
+	transport.UDPConn
+	every uint16
+	mu    sync.Mutex
+	lost  map[uint16]bool // lost once: the next copy is a resend
+}
+
+func (c *lossyConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.UDPConn.ReadFrom(p)
+		if err != nil || !c.lose(p[:n]) {
+			return n, addr, err
+		}
+	}
+}
+
+func (c *lossyConn) lose(b []byte) bool {
+	if len(b) < 12 || b[0]>>6 != 2 || b[1]&0x7f != 96 {
+		return false
+	}
+	seq := binary.BigEndian.Uint16(b[2:4])
+	if seq%c.every != 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost[seq] {
+		delete(c.lost, seq)
+		return false
+	}
+	c.lost[seq] = true
+	return true
 }
