@@ -535,12 +535,16 @@ func (l *layered) switched(v *layerViewer, rid string, now time.Time) {
 	} else {
 		v.n.first = now
 	}
-	if rid == v.target && !v.targetAt.IsZero() {
-		v.n.waited += now.Sub(v.targetAt)
+	var waited time.Duration
+	if !v.targetAt.IsZero() {
+		waited = now.Sub(v.targetAt)
+	}
+	if rid == v.target {
+		v.n.waited += waited
 	}
 	if l.log != nil && v.rec == nil {
 		l.log.Debug("rtc simulcast switch", "stream", strings.TrimPrefix(l.streamID, "live-"),
-			"from", v.current, "to", rid, "target", v.target, "waited_ms", now.Sub(v.targetAt).Milliseconds())
+			"from", v.current, "to", rid, "target", v.target, "target_for_ms", waited.Milliseconds())
 	}
 }
 
