@@ -117,12 +117,12 @@ function fpsBetween(samples, a, b) {
 
 // serverLog: the media server's simulcast lines (written to the logs in
 // batches every 3 s)
-async function serverLog() {
-  const filter = encodeURIComponent("message ~ 'rtc simulcast'");
+async function serverLog(match = 'rtc simulcast', until = 'rtc simulcast viewer left') {
+  const filter = encodeURIComponent(`message ~ '${match}'`);
   let items = [];
   for (let i = 0; i < 20; i++) {
     items = (await s.api('GET', `/api/logs?perPage=500&sort=created&filter=${filter}`)).items;
-    if (items.some((x) => x.message === 'rtc simulcast viewer left')) break;
+    if (items.some((x) => x.message === until)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   return items.map((x) => `${x.created} ${x.message} ${JSON.stringify(x.data)}`).join('\n') + '\n';
@@ -328,7 +328,17 @@ test('a server restart within the rejoin window keeps the stream: the studio pub
   assert.equal(rec.status, 'live');
   assert.equal(rec.ended_at, '');
   // the host's studio publishes again, the viewers' players reconnect
-  for (const v of [vera, mina]) await decoding(v, 10, 90000);
+  try {
+    for (const v of [vera, mina]) await decoding(v, 10, 90000);
+  } catch (err) {
+    // what the pages and the media server saw, for the failure's cause
+    const pages = [];
+    for (const [who, p] of [['host', host], ['vera', vera], ['mina', mina]]) {
+      pages.push(`${who}: ${JSON.stringify(await p.evaluate(() => window.__pcs.map((pc) => pc.connectionState)))} in ${JSON.stringify(await videoIn(p))} out ${JSON.stringify(await videoOut(p))}`);
+    }
+    note('ui3-restart-failure.txt', pages.join('\n') + '\n' + await serverLog('rtc', 'none'));
+    throw err;
+  }
   await waitText(host.locator('[data-testid=viewer-count]'), '2 watching', 30000);
   await waitText(host.locator('[data-testid=studio-status]'), 'You are live');
   for (const p of [host, vera, mina]) assert.equal(await p.evaluate(() => window.__samePage), true, 'no reload');
