@@ -31,6 +31,7 @@ const (
 	layerBackoff    = 5 * time.Second        // no climb this long after a fall...
 	layerBackoffMax = time.Minute            // ...doubling while climbs keep failing
 	layerUpStable   = 20 * time.Second       // a climb that held this long succeeded
+	layerClimbWait  = 3 * time.Second        // a climb whose keyframe has not come by then is given up
 	layerFellFor    = time.Second            // an estimate that fell this recently...
 	layerFellBelow  = 0.75                   // ...below this share of the layer's bitrate, with loss, is congestion...
 	layerSettle     = time.Second            // ...unless it fell this soon after a switch
@@ -202,10 +203,7 @@ func (l *layered) notAbove(ly *layer, target string) bool {
 	if t == nil || t == ly {
 		return true
 	}
-	if ly.rate != t.rate {
-		return ly.rate < t.rate
-	}
-	return rank(ly.rid) <= rank(t.rid)
+	return compareLayers(ly, t, ranked(l.layers)) <= 0
 }
 
 func (l *layered) removeViewer(v *layerViewer) {
@@ -392,16 +390,38 @@ func (l *layered) active(now time.Time) []*layer {
 			out = append(out, ly)
 		}
 	}
-	slices.SortFunc(out, func(a, b *layer) int {
-		switch {
-		case a.rate < b.rate:
-			return -1
-		case a.rate > b.rate:
-			return 1
-		}
-		return rank(a.rid) - rank(b.rid)
-	})
+	byRank := ranked(l.layers)
+	slices.SortFunc(out, func(a, b *layer) int { return compareLayers(a, b, byRank) })
 	return out
+}
+
+// ranked reports whether the layers' RIDs order them (q/h/f and the
+// like): then they are ordered by RID, not by measured bitrate, which a
+// stalling encoder scrambles (a paused top layer measured lowest, and a
+// climb from it went to the bottom one). Guarded by mu.
+func ranked(layers map[string]*layer) bool {
+	seen := map[int]bool{}
+	for rid := range layers {
+		if seen[rank(rid)] {
+			return false
+		}
+		seen[rank(rid)] = true
+	}
+	return true
+}
+
+// compareLayers orders a before b (lower quality first).
+func compareLayers(a, b *layer, byRank bool) int {
+	if byRank && rank(a.rid) != rank(b.rid) {
+		return rank(a.rid) - rank(b.rid)
+	}
+	switch {
+	case a.rate < b.rate:
+		return -1
+	case a.rate > b.rate:
+		return 1
+	}
+	return rank(a.rid) - rank(b.rid)
 }
 
 // rank orders layers of equal measured bitrate by the RIDs browsers and
@@ -470,6 +490,17 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 	if cur < 0 {
 		// First choice, or the layer paused: now.
 		l.setTarget(v, layers[fit].rid, now, est, "first")
+		return
+	}
+	if on := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.current }); v.started && on >= 0 &&
+		cur > on && now.Sub(v.targetAt) > layerClimbWait {
+		// A climb whose keyframe does not come (the publisher has
+		// throttled that layer): stay, and try again only later; its
+		// repeated keyframe requests would cost the publisher a
+		// keyframe on every layer each second.
+		l.setTarget(v, v.current, now, est, "no keyframe")
+		v.backoff = min(max(2*v.backoff, layerBackoff), layerBackoffMax)
+		v.upBlocked, v.cleanSince = now.Add(v.backoff), time.Time{}
 		return
 	}
 	if fit < cur && congested(v) {
