@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -23,18 +24,19 @@ import (
 const (
 	layerTick       = 100 * time.Millisecond // how often a fall is looked for
 	layerRateTicks  = 5                      // layer bitrates and climbs: every 5 ticks
-	layerIdle       = time.Second            // a layer without packets this long is paused
+	layerIdle       = 3 * time.Second        // a layer without packets this long is paused
 	layerUpMargin   = 1.25                   // estimate ≥ 1.25 × the higher layer's bitrate...
 	layerUpHold     = 2 * time.Second        // ...for this long
-	layerPLIEvery   = int64(500 * time.Millisecond)
-	layerBackoff    = 5 * time.Second  // no climb this long after a fall...
-	layerBackoffMax = time.Minute      // ...doubling while climbs keep failing
-	layerUpStable   = 20 * time.Second // a climb that held this long succeeded
-	layerFellFor    = time.Second      // an estimate that fell this recently...
-	layerFellBelow  = 0.75             // ...below this share of the layer's bitrate is congestion...
-	layerSettle     = time.Second      // ...unless it fell this soon after a switch
-	layerDownTicks  = 5                // or loss or growing delay seen this many ticks in a row
-	viewerStartBWE  = 2_500_000        // bits/s: a new viewer starts on the layer this fits
+	layerPLIEvery   = int64(time.Second)     // a keyframe request unanswered this long is repeated
+	layerBackoff    = 5 * time.Second        // no climb this long after a fall...
+	layerBackoffMax = time.Minute            // ...doubling while climbs keep failing
+	layerUpStable   = 20 * time.Second       // a climb that held this long succeeded
+	layerClimbWait  = 3 * time.Second        // a climb whose keyframe has not come by then is given up
+	layerFellFor    = time.Second            // an estimate that fell this recently...
+	layerFellBelow  = 0.75                   // ...below this share of the layer's bitrate, with loss, is congestion...
+	layerSettle     = time.Second            // ...unless it fell this soon after a switch
+	layerDownTicks  = 5                      // or loss or growing delay seen this many ticks in a row
+	viewerStartBWE  = 2_500_000              // bits/s: a new viewer starts on the layer this fits
 	viewerMaxBWE    = 20_000_000
 )
 
@@ -48,6 +50,7 @@ type layered struct {
 	codec    webrtc.RTPCodecCapability
 	trackID  string
 	streamID string
+	log      *slog.Logger // nil: none
 
 	mu      sync.Mutex
 	source  *webrtc.PeerConnection
@@ -72,6 +75,8 @@ type layer struct {
 	// pliAt: when the keyframe request on its way was sent (unix nanos;
 	// 0 when the layer's last keyframe came after it)
 	pliAt atomic.Int64
+	// frames, keyframes and keyframe requests (PLIs sent) so far
+	frames, keyframes, plis atomic.Uint64
 }
 
 // layerViewer is one viewer's outgoing track of a layered track.
@@ -103,6 +108,8 @@ type layerViewer struct {
 	vp8       *vp8Munger // VP8 only
 	rec       *forwarder // a recording's viewer: the top layer, into rec
 	out       rtp.Packet
+	targetAt  time.Time // when target last changed
+	n         viewerCounts
 }
 
 // switchInput prepares v's mungers for another layer's packets.
@@ -113,8 +120,8 @@ func (v *layerViewer) switchInput() {
 	}
 }
 
-func newLayered(codec webrtc.RTPCodecCapability, trackID, streamID string) *layered {
-	l := &layered{codec: codec, trackID: trackID, streamID: streamID,
+func newLayered(codec webrtc.RTPCodecCapability, trackID, streamID string, log *slog.Logger) *layered {
+	l := &layered{codec: codec, trackID: trackID, streamID: streamID, log: log,
 		layers: map[string]*layer{}, viewers: map[*layerViewer]struct{}{}, stop: make(chan struct{})}
 	go l.choose()
 	return l
@@ -180,7 +187,8 @@ func (l *layered) newViewer(bwe cc.BandwidthEstimator) (*layerViewer, error) {
 func (l *layered) join(v *layerViewer) {
 	l.mu.Lock()
 	l.viewers[v] = struct{}{}
-	l.retarget(v, time.Now(), true)
+	v.n.joined = time.Now()
+	l.retarget(v, v.n.joined, true)
 	ly := l.layers[v.target]
 	l.mu.Unlock()
 	if ly != nil {
@@ -195,14 +203,14 @@ func (l *layered) notAbove(ly *layer, target string) bool {
 	if t == nil || t == ly {
 		return true
 	}
-	if ly.rate != t.rate {
-		return ly.rate < t.rate
-	}
-	return rank(ly.rid) <= rank(t.rid)
+	return compareLayers(ly, t, ranked(l.layers)) <= 0
 }
 
 func (l *layered) removeViewer(v *layerViewer) {
 	l.mu.Lock()
+	if _, ok := l.viewers[v]; ok {
+		l.logLeft(v, time.Now())
+	}
 	delete(l.viewers, v)
 	l.mu.Unlock()
 }
@@ -226,13 +234,15 @@ func (l *layered) run(ly *layer) {
 		// See forwarder.run: extension ids were negotiated with the publisher.
 		pkt.Header.Extension = false
 		pkt.Header.Extensions = pkt.Header.Extensions[:0]
-		keyChecked, key := false, false
-		if ly.pliAt.Load() != 0 {
+		key := isKeyframeStart(l.codec.MimeType, pkt.Payload)
+		if key {
+			ly.keyframes.Add(1)
 			// A keyframe answers the request on its way: the next
 			// request (a viewer joining after it) goes out at once.
-			if key, keyChecked = isKeyframeStart(l.codec.MimeType, pkt.Payload), true; key {
-				ly.pliAt.Store(0)
-			}
+			ly.pliAt.Store(0)
+		}
+		if pkt.Marker {
+			ly.frames.Add(1)
 		}
 		wantKey := false
 		l.mu.Lock()
@@ -247,15 +257,13 @@ func (l *layered) run(ly *layer) {
 			// and climbs to the target at the target's keyframe.
 			if (v.current != ly.rid || !v.started) &&
 				(v.target == ly.rid || !v.started && v.rec == nil && l.notAbove(ly, v.target)) {
-				if !keyChecked {
-					key, keyChecked = isKeyframeStart(l.codec.MimeType, pkt.Payload), true
-				}
 				if !key {
 					wantKey = wantKey || v.target == ly.rid
 					continue
 				}
 				// The switch: the new layer's keyframe follows the old
 				// layer's last packet in the viewer's one stream.
+				l.switched(v, ly.rid, now)
 				v.current, v.started, v.switchedAt = ly.rid, true, now
 				v.switchInput()
 			}
@@ -264,16 +272,13 @@ func (l *layered) run(ly *layer) {
 			}
 			v.out.Header = pkt.Header
 			v.out.Payload = pkt.Payload
-			notKey := false
-			if v.munger.pending {
-				if !keyChecked {
-					key, keyChecked = isKeyframeStart(l.codec.MimeType, pkt.Payload), true
-				}
-				notKey = !key
-			}
-			ok, want := v.munger.rewrite(&v.out.Header, notKey, l.codec.ClockRate, now)
+			ok, want := v.munger.rewrite(&v.out.Header, !key, l.codec.ClockRate, now)
 			wantKey = wantKey || want
+			if want {
+				v.n.held++
+			}
 			if ok {
+				v.frameDone(ly.rid, pkt.Marker)
 				if v.vp8 != nil {
 					v.out.Payload = v.vp8.rewrite(pkt.Payload)
 				}
@@ -310,6 +315,7 @@ func (l *layered) requestKeyframe(ly *layer) {
 	pc := l.source
 	l.mu.Unlock()
 	if pc != nil {
+		ly.plis.Add(1)
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ly.ssrc}})
 	}
 }
@@ -318,6 +324,7 @@ func (l *layered) requestKeyframe(ly *layer) {
 // (or is switching to).
 func (l *layered) viewerWantsKeyframe(v *layerViewer) {
 	l.mu.Lock()
+	v.n.asked++
 	ly := l.layers[v.target]
 	if ly == nil {
 		ly = l.layers[v.current]
@@ -383,16 +390,38 @@ func (l *layered) active(now time.Time) []*layer {
 			out = append(out, ly)
 		}
 	}
-	slices.SortFunc(out, func(a, b *layer) int {
-		switch {
-		case a.rate < b.rate:
-			return -1
-		case a.rate > b.rate:
-			return 1
-		}
-		return rank(a.rid) - rank(b.rid)
-	})
+	byRank := ranked(l.layers)
+	slices.SortFunc(out, func(a, b *layer) int { return compareLayers(a, b, byRank) })
 	return out
+}
+
+// ranked reports whether the layers' RIDs order them (q/h/f and the
+// like): then they are ordered by RID, not by measured bitrate, which a
+// stalling encoder scrambles (a paused top layer measured lowest, and a
+// climb from it went to the bottom one). Guarded by mu.
+func ranked(layers map[string]*layer) bool {
+	seen := map[int]bool{}
+	for rid := range layers {
+		if seen[rank(rid)] {
+			return false
+		}
+		seen[rank(rid)] = true
+	}
+	return true
+}
+
+// compareLayers orders a before b (lower quality first).
+func compareLayers(a, b *layer, byRank bool) int {
+	if byRank && rank(a.rid) != rank(b.rid) {
+		return rank(a.rid) - rank(b.rid)
+	}
+	switch {
+	case a.rate < b.rate:
+		return -1
+	case a.rate > b.rate:
+		return 1
+	}
+	return rank(a.rid) - rank(b.rid)
 }
 
 // rank orders layers of equal measured bitrate by the RIDs browsers and
@@ -409,18 +438,24 @@ func rank(rid string) int {
 
 // retarget sets v.target from v's estimate. Guarded by mu.
 //
-// Down: as soon as the estimate falls well below the viewer's layer, or
-// after loss or growing delay for layerDownTicks with the estimate below
-// it: a queue at the viewer's bottleneck fills within a second or two and
-// then drops packets, and every frame after a lost packet is undecodable
-// until the new layer's keyframe. GCC lowers its estimate to 0.85 × what
-// the viewer received, so a fall to under 0.75 × the layer's bitrate
-// means the link delivered clearly less than was sent, while a fall on a
-// link that delivers it all (a burst of delay) lands near 0.85 × and
-// waits for more evidence. An estimate that is low only because it has
-// not caught up (after a climb it rises ~8% a second from where it was)
-// is not congestion, nor is a fall in the first second on a layer (GCC's
-// first measurements after a start or a keyframe burst).
+// Down: as soon as the estimate falls well below the viewer's layer with
+// loss on the link, or after loss or growing delay for layerDownTicks
+// with the estimate below it: a queue at the viewer's bottleneck fills
+// within a second or two and then drops packets, and every frame after a
+// lost packet is undecodable until the new layer's keyframe. GCC lowers
+// its estimate to 0.85 × what the viewer received, so a fall to under
+// 0.75 × the layer's bitrate can mean the link delivered clearly less
+// than was sent; but what GCC counts as received lags (a viewer that just
+// started, a publisher whose encoder stalls and catches up), and on a
+// loopback link with a starved CPU the estimate fell to 13–180 kbit/s
+// with nothing lost: a fall alone moved viewers down and up again every
+// second or two, each move a keyframe request, and Chrome answers each
+// with a keyframe on every layer, which its encoder pays for in dropped
+// frames (1–3 frames a second). So a fall counts only with loss. An
+// estimate that is low only because it has not caught up (after a climb
+// it rises ~8% a second from where it was) is not congestion, nor is a
+// fall in the first second on a layer (GCC's first measurements after a
+// start or a keyframe burst).
 //
 // Up (full ticks only): the estimate only rises as fast as what is sent
 // shows the link can carry (Pion's GCC does not probe), so a viewer below
@@ -433,7 +468,7 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 		return
 	}
 	if v.rec != nil {
-		v.target = layers[len(layers)-1].rid
+		l.setTarget(v, layers[len(layers)-1].rid, now, 0, "record")
 		return
 	}
 	est := viewerStartBWE
@@ -454,7 +489,18 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 	cur := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.target })
 	if cur < 0 {
 		// First choice, or the layer paused: now.
-		v.target = layers[fit].rid
+		l.setTarget(v, layers[fit].rid, now, est, "first")
+		return
+	}
+	if on := slices.IndexFunc(layers, func(ly *layer) bool { return ly.rid == v.current }); v.started && on >= 0 &&
+		cur > on && now.Sub(v.targetAt) > layerClimbWait {
+		// A climb whose keyframe does not come (the publisher has
+		// throttled that layer): stay, and try again only later; its
+		// repeated keyframe requests would cost the publisher a
+		// keyframe on every layer each second.
+		l.setTarget(v, v.current, now, est, "no keyframe")
+		v.backoff = min(max(2*v.backoff, layerBackoff), layerBackoffMax)
+		v.upBlocked, v.cleanSince = now.Add(v.backoff), time.Time{}
 		return
 	}
 	if fit < cur && congested(v) {
@@ -463,10 +509,15 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 		v.congested = 0
 	}
 	fell := !v.fellAt.IsZero() && now.Sub(v.fellAt) < layerFellFor && v.fellAt.Sub(v.switchedAt) >= layerSettle &&
-		float64(est) < layerFellBelow*layers[cur].rate
+		float64(est) < layerFellBelow*layers[cur].rate && lossy(v)
 	if fit < cur && (fell || v.congested >= layerDownTicks) {
 		// The link cannot carry the layer: down now, up again only later.
-		v.target, v.cleanSince = layers[fit].rid, time.Time{}
+		why := "congested"
+		if fell {
+			why = "fell"
+		}
+		l.setTarget(v, layers[fit].rid, now, est, why)
+		v.cleanSince = time.Time{}
 		if v.backoff == 0 || now.Sub(v.upAt) > layerUpStable {
 			v.backoff = layerBackoff
 		} else {
@@ -489,8 +540,52 @@ func (l *layered) retarget(v *layerViewer, now time.Time, full bool) {
 		return
 	}
 	if layers[cur+1].rate*layerUpMargin <= float64(est) || now.Sub(v.cleanSince) >= layerUpHold {
-		v.target, v.upAt, v.cleanSince = layers[cur+1].rid, now, time.Time{}
+		l.setTarget(v, layers[cur+1].rid, now, est, "up")
+		v.upAt, v.cleanSince = now, time.Time{}
 	}
+}
+
+// setTarget makes rid v's target (switched to at its next keyframe), for
+// why (est: the estimate it was chosen by). Guarded by mu.
+func (l *layered) setTarget(v *layerViewer, rid string, now time.Time, est int, why string) {
+	if rid == v.target {
+		return
+	}
+	if l.log != nil && v.rec == nil {
+		l.log.Debug("rtc simulcast target", "stream", strings.TrimPrefix(l.streamID, "live-"),
+			"from", v.target, "to", rid, "layer", v.current, "why", why, "estimate", est)
+	}
+	v.target, v.targetAt = rid, now
+	v.n.retarget++
+}
+
+// switched notes v's switch to rid at its keyframe. Guarded by mu.
+func (l *layered) switched(v *layerViewer, rid string, now time.Time) {
+	if v.started {
+		v.n.switches++
+	} else {
+		v.n.first = now
+	}
+	var waited time.Duration
+	if !v.targetAt.IsZero() {
+		waited = now.Sub(v.targetAt)
+	}
+	if rid == v.target {
+		v.n.waited += waited
+	}
+	if l.log != nil && v.rec == nil {
+		l.log.Debug("rtc simulcast switch", "stream", strings.TrimPrefix(l.streamID, "live-"),
+			"from", v.current, "to", rid, "target", v.target, "target_for_ms", waited.Milliseconds())
+	}
+}
+
+// lossy reports whether GCC sees loss above 2% on v's link now.
+func lossy(v *layerViewer) bool {
+	if v.bwe == nil {
+		return false
+	}
+	loss, _ := v.bwe.GetStats()["averageLoss"].(float64)
+	return loss > 0.02
 }
 
 // congested reports whether GCC sees loss above 2% or growing delay on
@@ -580,7 +675,7 @@ func (s *Server) addLayer(st *stream, pc *webrtc.PeerConnection, remote *webrtc.
 		go l.run(l.attach(pc, remote))
 		return true
 	}
-	l := newLayered(remote.Codec().RTPCodecCapability, "video-"+remote.ID(), "live-"+st.id)
+	l := newLayered(remote.Codec().RTPCodecCapability, "video-"+remote.ID(), "live-"+st.id, s.log)
 	v, loaded := byRecv.LoadOrStore(recv, l)
 	if loaded {
 		l.close()

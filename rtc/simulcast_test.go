@@ -210,3 +210,54 @@ func TestSimulcastViewersAskForAKeyframeAtOnce(t *testing.T) {
 		t.Fatalf("layers %v: both viewers should be on a layer", ls)
 	}
 }
+
+// A viewer on a steady link keeps its layer and its frame rate: a second
+// viewer joining (whose start asks the publisher for a keyframe, which
+// comes on every layer, a burst on the first viewer's link too) does not
+// move it; it is not switched back and forth; and every frame its layer
+// brings in reaches it, also while the second viewer starts.
+func TestSimulcastSteadyViewerKeepsItsLayer(t *testing.T) {
+	e := newEnv(t, rtc.Config{})
+	e.stream("st", "host", "ann", "bob")
+	pub := rtctest.PublishSimulcast(t, e.url+"/api/rtc/live/st/whip", "host")
+	if pub.Result.Status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", pub.Result.Status, pub.Result.Body)
+	}
+	rtctest.Eventually(t, 10*time.Second, "stream live", func() bool { return e.log.has("live st by host") })
+	ann := rtctest.View(t, e.url+"/api/rtc/live/st/whep", "ann")
+	waitPicture(t, ann, "ann")
+	rtctest.Eventually(t, 30*time.Second, "ann on the top layer", func() bool {
+		vs, _ := e.srv.LayerStats("st")
+		return len(vs) == 1 && vs[0].Layer == "f" && vs[0].Target == "f"
+	})
+	vs, in := e.srv.LayerStats("st")
+	before, inBefore, plis := vs[0], in["f"], pub.PLIs()
+	t.Logf("ann before: %+v; f in: %+v", before, inBefore)
+
+	bob := rtctest.View(t, e.url+"/api/rtc/live/st/whep", "bob")
+	waitPicture(t, bob, "bob")
+	time.Sleep(5 * time.Second)
+	vs, in = e.srv.LayerStats("st")
+	if len(vs) != 2 {
+		t.Fatalf("%d viewers", len(vs))
+	}
+	after, inAfter := vs[0], in["f"]
+	t.Logf("ann after: %+v; f in: %+v; keyframe requests meanwhile: %d", after, inAfter, pub.PLIs()-plis)
+	if n := after.Switches - before.Switches; n != 0 {
+		t.Errorf("ann switched layers %d times on a steady link", n)
+	}
+	if n := after.Targets - before.Targets; n != 0 {
+		t.Errorf("ann's target changed %d times on a steady link", n)
+	}
+	// bob's start asks for a keyframe (and a repeat if it is slow);
+	// nothing else does
+	if n := pub.PLIs() - plis; n > 3 {
+		t.Errorf("%d keyframe requests for one viewer's start", n)
+	}
+	got := after.Frames["f"] - before.Frames["f"]
+	sent := int(inAfter.Frames - inBefore.Frames)
+	if got < sent-1 {
+		t.Errorf("ann got %d of the %d frames her layer brought in", got, sent)
+	}
+	checkOneStream(t, ann, "ann")
+}

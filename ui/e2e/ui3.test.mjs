@@ -61,10 +61,79 @@ after(async () => {
 // a signed-in member whose peer connections the test can read
 const person = (email) => mediaPerson(browser, s, email, { timeout: 60000 });
 
+// videoIn: the page's received video now (the open connections'
+// inbound-rtp; Chrome's counters), for the frames-per-second timeline
+const videoIn = (page) => page.evaluate(async () => {
+  const o = { decoded: 0, received: 0, dropped: 0, keys: 0, plis: 0, freezes: 0, frozen: 0, width: 0, fps: 0 };
+  for (const pc of window.__pcs) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+      o.decoded += r.framesDecoded ?? 0; o.received += r.framesReceived ?? 0; o.dropped += r.framesDropped ?? 0;
+      o.keys += r.keyFramesDecoded ?? 0; o.plis += r.pliCount ?? 0; o.freezes += r.freezeCount ?? 0;
+      o.frozen += r.totalFreezesDuration ?? 0; o.width = r.frameWidth ?? o.width; o.fps = r.framesPerSecond ?? o.fps;
+    });
+  }
+  return o;
+});
+
+// videoOut: what the page sends per simulcast layer (outbound-rtp by rid)
+const videoOut = (page) => page.evaluate(async () => {
+  const o = {};
+  for (const pc of window.__pcs) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'outbound-rtp' || r.kind !== 'video') return;
+      o[r.rid ?? '-'] = { encoded: r.framesEncoded ?? 0, keys: r.keyFramesEncoded ?? 0, plis: r.pliCount ?? 0,
+        width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '', active: r.active };
+    });
+  }
+  return o;
+});
+
+// sampler: the viewer's and the host's video every 500 ms until stopped
+function sampler(viewer, host, from) {
+  const samples = [];
+  let on = true;
+  const done = (async () => {
+    while (on) {
+      try {
+        const [v, h] = await Promise.all([videoIn(viewer), videoOut(host)]);
+        samples.push({ t: Date.now() - from, v, h });
+      } catch { /* a page between documents */ }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return { samples, stop: async () => { on = false; await done; } };
+}
+
+// fpsBetween: frames decoded per second between two times after the start
+// of the samples (ms), and the frame width at the end
+function fpsBetween(samples, a, b) {
+  const at = (t) => samples.find((x) => x.t >= t) ?? samples[samples.length - 1];
+  const s0 = at(a), s1 = at(b);
+  return { fps: (s1.v.decoded - s0.v.decoded) * 1000 / Math.max(1, s1.t - s0.t), width: s1.v.width, from: s0.t, to: s1.t };
+}
+
+// serverLog: the media server's simulcast lines (written to the logs in
+// batches every 3 s)
+async function serverLog(match = 'rtc simulcast', until = 'rtc simulcast viewer left') {
+  const filter = encodeURIComponent(`message ~ '${match}'`);
+  let items = [];
+  for (let i = 0; i < 20; i++) {
+    items = (await s.api('GET', `/api/logs?perPage=500&sort=created&filter=${filter}`)).items;
+    if (items.some((x) => x.message === until)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return items.map((x) => `${x.created} ${x.message} ${JSON.stringify(x.data)}`).join('\n') + '\n';
+}
+
 const sign = (payload, at = Math.floor(Date.now() / 1000)) =>
   `t=${at},v1=${createHmac('sha256', WEBHOOK_SECRET).update(`${at}.${payload}`).digest('hex')}`;
 
 test('a host goes live; two viewers decode frames; a chat line reaches the other viewer through realtime alone; no tip button without payments', async () => {
+  // the media server's layer decisions (debug) into the logs, for the timeline
+  await s.api('PATCH', '/api/settings', { logs: { minLevel: -4 } });
   const rec = await s.api('POST', '/api/collections/live_streams/records', { title: 'Evening brushwork', host: tomo.id, tips_enabled: true });
   streamId = rec.id;
   host = await person('tomo@example.com');
@@ -80,8 +149,13 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
   vera = await person('vera@example.com');
   mina = await person('mina@example.com');
   const ttffs = [], answers = [];
+  let watched = 0, timeline;
   for (const v of [vera, mina]) {
     await v.goto('/live/' + streamId);
+    if (v === vera) {
+      watched = Date.now();
+      timeline = sampler(vera, host, watched);
+    }
     await v.click('[data-testid=watch]');
     await v.waitForFunction(() => Number(document.querySelector('[data-testid=live-video]')?.dataset.ttff) > 0);
     ttffs.push(Number(await v.getAttribute('[data-testid=live-video]', 'data-ttff')));
@@ -92,13 +166,30 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
 
   // frames decoded per second, over 5 s
   const f0 = await framesDecoded(vera);
+  const both = Date.now() - watched;
   await vera.waitForTimeout(5000);
   const fps = ((await framesDecoded(vera)) - f0) / 5;
   const wait = 10000 - (Date.now() - t0);
   if (wait > 0) await host.waitForTimeout(wait);
   const kbps = Math.round(((await rtp(host, 'outbound-rtp', 'video', 'bytesSent')) - sent0) * 8 / (Date.now() - t0));
-  note('ui3-figures.txt', `time to first frame: ${ttffs.join(' ms, ')} ms (the server's answer after ${answers.join(' ms, ')} ms)\nframes decoded per second: ${fps.toFixed(1)}\n` +
-    `host video sending bitrate, first 10 s: ${kbps} kbit/s\nload average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  // and later: 10–15 s after the first viewer clicked watch
+  const later = 15500 - (Date.now() - watched);
+  if (later > 0) await vera.waitForTimeout(later);
+  await timeline.stop();
+  const early = fpsBetween(timeline.samples, both, both + 5000), settled = fpsBetween(timeline.samples, 10000, 15000);
+  const last = timeline.samples[timeline.samples.length - 1];
+  const layers = Object.entries(last.h).map(([rid, o]) => `${rid} ${o.width} px ${o.fps ?? 0} fps`).join(', ');
+  const figures = `time to first frame: ${ttffs.join(' ms, ')} ms (the server's answer after ${answers.join(' ms, ')} ms)\n` +
+    `frames decoded per second: ${fps.toFixed(1)} (first viewer, 5 s once both decode)\n` +
+    `frames decoded per second, first viewer, ${(early.from / 1000).toFixed(1)}-${(early.to / 1000).toFixed(1)} s after watch: ${early.fps.toFixed(1)} at ${early.width} px wide\n` +
+    `frames decoded per second, first viewer, ${(settled.from / 1000).toFixed(1)}-${(settled.to / 1000).toFixed(1)} s after watch: ${settled.fps.toFixed(1)} at ${settled.width} px wide\n` +
+    `host's layers at ${(last.t / 1000).toFixed(1)} s: ${layers}\n` +
+    `host video sending bitrate, first 10 s: ${kbps} kbit/s\nload average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;
+  note('ui3-figures.txt', figures);
+  process.stdout.write(figures);
+  // the whole timeline: the viewer's counters and the host's layers
+  note('ui3-fps-timeline.txt', timeline.samples.map(({ t, v, h }) =>
+    `${(t / 1000).toFixed(1)} s viewer ${JSON.stringify(v)} host ${JSON.stringify(h)}`).join('\n') + '\n');
   // figures, not limits (the machine is shared): the media flows
   assert.ok(fps > 0, 'the viewer decodes frames');
   assert.ok(kbps > 0, 'the host sends video');
@@ -112,6 +203,9 @@ test('a host goes live; two viewers decode frames; a chat line reaches the other
   assert.equal(await vera.locator('[data-testid=tip-button]').count(), 0);
   await vera.click('[data-testid=watch]');
   await decoding(vera);
+  // the media server's account of the first viewer's session (logged when
+  // it left, at the reload) and of its layer decisions
+  note('ui3-server-log.txt', await serverLog());
 
   // Mina may not fetch the chat list any more (every such fetch is refused):
   // Vera's line can reach her through the realtime event alone. The page
@@ -234,7 +328,17 @@ test('a server restart within the rejoin window keeps the stream: the studio pub
   assert.equal(rec.status, 'live');
   assert.equal(rec.ended_at, '');
   // the host's studio publishes again, the viewers' players reconnect
-  for (const v of [vera, mina]) await decoding(v, 10, 90000);
+  try {
+    for (const v of [vera, mina]) await decoding(v, 10, 90000);
+  } catch (err) {
+    // what the pages and the media server saw, for the failure's cause
+    const pages = [];
+    for (const [who, p] of [['host', host], ['vera', vera], ['mina', mina]]) {
+      pages.push(`${who}: ${JSON.stringify(await p.evaluate(() => window.__pcs.map((pc) => pc.connectionState)))} in ${JSON.stringify(await videoIn(p))} out ${JSON.stringify(await videoOut(p))}`);
+    }
+    note('ui3-restart-failure.txt', pages.join('\n') + '\n' + await serverLog('rtc', 'none'));
+    throw err;
+  }
   await waitText(host.locator('[data-testid=viewer-count]'), '2 watching', 30000);
   await waitText(host.locator('[data-testid=studio-status]'), 'You are live');
   for (const p of [host, vera, mina]) assert.equal(await p.evaluate(() => window.__samePage), true, 'no reload');
