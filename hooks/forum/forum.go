@@ -224,15 +224,17 @@ func createPost(e *core.RecordRequestEvent) error {
 		return err
 	}
 	// the reply notices commit with the post: a crash right after the
-	// answer cannot lose them
+	// answer cannot lose them. The topic is saved again in the same
+	// transaction (a second one made every post wait twice for the writer).
 	done := salon.WithInsert(e.App, e.Record, func(tx core.App) error {
-		return notices.send(tx, topic)
+		if err := notices.send(tx, topic); err != nil {
+			return err
+		}
+		refreshTopic(tx, topic)
+		return nil
 	})
 	err = e.Next()
 	done()
-	if err == nil {
-		refreshTopic(e.App, topic)
-	}
 	if err != nil && e.Record.GetString("client_id") != "" {
 		// a concurrent retry with the same client_id won the race
 		if replay, rerr := salon.ReplayCreate(e, owner, "topic"); replay || rerr != nil {
@@ -285,16 +287,17 @@ func mayStillWrite(e *core.RecordRequestEvent, categoryID string) error {
 	return nil
 }
 
-// refreshTopic saves the topic again after a new post, so subscribers of
-// forum_topics see the new count and activity live (the trigger derived
-// them already). A failure is logged: the post is saved.
-func refreshTopic(app core.App, topic *core.Record) {
-	fresh, err := app.FindRecordById("forum_topics", topic.Id)
+// refreshTopic saves the topic again after a new post (in tx, the post's
+// transaction), so subscribers of forum_topics see the new count and
+// activity live (the trigger derived them already). A failure is logged:
+// the post is saved.
+func refreshTopic(tx core.App, topic *core.Record) {
+	fresh, err := tx.FindRecordById("forum_topics", topic.Id)
 	if err == nil {
-		err = app.SaveNoValidate(fresh) // counters are re-derived by the trigger
+		err = tx.SaveNoValidate(fresh) // counters are re-derived by the trigger
 	}
 	if err != nil {
-		app.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
+		tx.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
 	}
 }
 
