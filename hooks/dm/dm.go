@@ -89,9 +89,14 @@ func sendDM(e *core.RecordRequestEvent) error {
 		return err
 	}
 
-	sender, err := e.App.FindRecordById("users", msg.GetString("sender"))
-	if err != nil {
-		return e.BadRequestError("Say who sends the message (sender).", nil)
+	// a member sends as themselves: their record is the request's, loaded
+	// with the token (a superuser names the sender)
+	sender := e.Auth
+	if superuser {
+		var err error
+		if sender, err = e.App.FindRecordById("users", msg.GetString("sender")); err != nil {
+			return e.BadRequestError("Say who sends the message (sender).", nil)
+		}
 	}
 	if msg.GetString("recipient") == "" {
 		return e.BadRequestError("Say whom the message is for (recipient).", nil)
@@ -127,20 +132,27 @@ func sendDM(e *core.RecordRequestEvent) error {
 		}
 	}
 
-	err = salon.ChainInTx(&e.App, func(tx core.App) error {
-		if err := e.Next(); err != nil {
-			return err
-		}
-		return notify.Notify(tx, []string{recipient.Id}, notify.Notification{
-			Kind:             "dm",
-			Title:            "New message from " + sender.GetString("name"),
-			Body:             dmPreview(msg),
-			URL:              "/dm/" + sender.Id,
-			SourceCollection: "dm_messages",
-			SourceID:         msg.Id,
-			Vars:             map[string]string{"SENDER": sender.GetString("name")},
-		})
+	// the recipient's notice and e-mail are read and rendered first, and
+	// written in the transaction of the message's insert (which holds
+	// SQLite's one writer): they commit with it or not at all
+	if err := salon.NewID(msg); err != nil {
+		return err
+	}
+	notice, err := notify.Prepare(e.App, []string{recipient.Id}, notify.Notification{
+		Kind:             "dm",
+		Title:            "New message from " + sender.GetString("name"),
+		Body:             dmPreview(msg),
+		URL:              "/dm/" + sender.Id,
+		SourceCollection: "dm_messages",
+		SourceID:         msg.Id,
+		Vars:             map[string]string{"SENDER": sender.GetString("name")},
 	})
+	if err != nil {
+		return err
+	}
+	done := salon.WithInsert(e.App, msg, notice.Write)
+	err = e.Next()
+	done()
 	if err != nil && msg.GetString("client_id") != "" {
 		// a concurrent retry with the same client_id won the race
 		if replay, rerr := replayDM(e); replay || rerr != nil {

@@ -125,12 +125,12 @@ func CanDM(app core.App, sender, recipient *core.Record, replying bool) error {
 func DmParty(app core.App, user *core.Record) (DMParty, error) {
 	p := DMParty{Role: user.GetString("role"), Suspended: user.GetBool("suspended"), RankName: "none"}
 	if id := user.GetString("rank"); id != "" {
-		rank, err := app.FindRecordById("ranks", id)
+		rank, err := salon.Rank(app, id)
 		if err != nil {
 			return p, fmt.Errorf("rank of %s: %w", user.Id, err)
 		}
-		p.RankLevel = rank.GetInt("level")
-		p.RankName = rank.GetString("name")
+		p.RankLevel = rank.Level
+		p.RankName = rank.Name
 	}
 	return p, nil
 }
@@ -155,11 +155,11 @@ func LoadDMSettings(app core.App) (DMSettings, error) {
 		if id == "" {
 			continue
 		}
-		rank, err := app.FindRecordById("ranks", id)
+		rank, err := salon.Rank(app, id)
 		if err != nil {
 			return s, fmt.Errorf("settings %s: %w", field, err)
 		}
-		*dst = salon.MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}
+		*dst = salon.MinRank{Set: true, Level: rank.Level, Name: rank.Name}
 	}
 	return s, nil
 }

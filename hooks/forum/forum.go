@@ -188,9 +188,9 @@ func createPost(e *core.RecordRequestEvent) error {
 	if err != nil {
 		return e.NotFoundError("The topic was not found.", nil)
 	}
+	var cat *core.Record
 	if !e.HasSuperuserAuth() {
-		cat, err := categoryFor(e.RequestEvent, auth, topic.GetString("category"))
-		if err != nil {
+		if cat, err = categoryFor(e.RequestEvent, auth, topic.GetString("category")); err != nil {
 			return err
 		}
 		if err := CanPostInCategory(e.App, auth, cat, false); err != nil {
@@ -199,6 +199,8 @@ func createPost(e *core.RecordRequestEvent) error {
 		if topic.GetBool("locked") && !salon.IsAdmin(auth) {
 			return salon.Deny("topic_locked", "This topic is locked: it takes no new posts.")
 		}
+	} else if cat, err = e.App.FindRecordById("forum_categories", topic.GetString("category")); err != nil {
+		return fmt.Errorf("forum: category of topic %s: %w", topic.Id, err)
 	}
 	var replyTo *core.Record
 	if id := e.Record.GetString("reply_to"); id != "" {
@@ -210,25 +212,36 @@ func createPost(e *core.RecordRequestEvent) error {
 	if q := e.Record.GetString("quote"); q != "" && replyTo == nil {
 		return e.BadRequestError("A quote needs reply_to: the post it quotes.", nil)
 	}
-	// the reply notices commit with the post: a crash right after the
-	// answer cannot lose them
-	err = salon.ChainInTx(&e.App, func(tx core.App) error {
-		if err := e.Next(); err != nil {
-			return err
-		}
-		return notifyReply(tx, topic, replyTo, e.Record)
-	})
-	if err != nil {
-		if e.Record.GetString("client_id") != "" {
-			// a concurrent retry with the same client_id won the race
-			if replay, rerr := salon.ReplayCreate(e, owner, "topic"); replay || rerr != nil {
-				return rerr
-			}
-		}
+	// who hears of the reply is read, and their notices rendered, before
+	// the write transaction, which holds SQLite's one writer: only the
+	// writes are made in it
+	if err := salon.NewID(e.Record); err != nil {
 		return err
 	}
-	refreshTopic(e.App, topic) // the app again, not the finished transaction
-	return nil
+	name := displayName(e.App, auth, e.Record.GetString("author"))
+	notices, err := replyNotices(e.App, topic, cat, replyTo, e.Record, name)
+	if err != nil {
+		return err
+	}
+	// the reply notices commit with the post: a crash right after the
+	// answer cannot lose them. The topic is saved again in the same
+	// transaction (a second one made every post wait twice for the writer).
+	done := salon.WithInsert(e.App, e.Record, func(tx core.App) error {
+		if err := notices.send(tx, topic); err != nil {
+			return err
+		}
+		refreshTopic(tx, topic)
+		return nil
+	})
+	err = e.Next()
+	done()
+	if err != nil && e.Record.GetString("client_id") != "" {
+		// a concurrent retry with the same client_id won the race
+		if replay, rerr := salon.ReplayCreate(e, owner, "topic"); replay || rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 func updatePost(e *core.RecordRequestEvent) error {
@@ -274,22 +287,33 @@ func mayStillWrite(e *core.RecordRequestEvent, categoryID string) error {
 	return nil
 }
 
-// refreshTopic saves the topic again after a new post, so subscribers of
-// forum_topics see the new count and activity live (the trigger derived
-// them already). A failure is logged: the post is saved.
-func refreshTopic(app core.App, topic *core.Record) {
-	fresh, err := app.FindRecordById("forum_topics", topic.Id)
+// refreshTopic saves the topic again after a new post (in tx, the post's
+// transaction), so subscribers of forum_topics see the new count and
+// activity live (the trigger derived them already). A failure is logged:
+// the post is saved.
+func refreshTopic(tx core.App, topic *core.Record) {
+	fresh, err := tx.FindRecordById("forum_topics", topic.Id)
 	if err == nil {
-		err = app.SaveNoValidate(fresh) // counters are re-derived by the trigger
+		err = tx.SaveNoValidate(fresh) // counters are re-derived by the trigger
 	}
 	if err != nil {
-		app.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
+		tx.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
 	}
 }
 
-// notifyReply tells the topic's author and the author of the post replied
-// to, in the post's transaction.
-func notifyReply(app core.App, topic, replyTo, post *core.Record) error {
+// postNotices are what a new post tells, read and rendered before its
+// transaction: those it replies to (the topic's author, the author of the
+// post replied to) and the topic's other followers, all of them readers
+// of the category.
+type postNotices struct {
+	replied, followers *notify.Prepared
+	followersErr       error // logged, never fails the post
+}
+
+// replyNotices prepares the notices of post (not saved yet, its id set)
+// by the member author named name in topic, replying to replyTo (or nil).
+func replyNotices(app core.App, topic, cat, replyTo, post *core.Record, name string) (postNotices, error) {
+	var p postNotices
 	author := post.GetString("author")
 	var to []string
 	if a := topic.GetString("author"); a != author && a != "" {
@@ -298,20 +322,14 @@ func notifyReply(app core.App, topic, replyTo, post *core.Record) error {
 	if replyTo != nil && replyTo.GetString("author") != author && replyTo.GetString("author") != "" {
 		to = append(to, replyTo.GetString("author"))
 	}
-	// only those who may still read the category hear of it (the notice
-	// and its e-mail carry the post's text)
-	cat, err := app.FindRecordById("forum_categories", topic.GetString("category"))
-	if err != nil {
-		return fmt.Errorf("forum: category of reply %s: %w", post.Id, err)
-	}
 	n := notify.Notification{
 		Kind:             "reply",
-		Title:            fmt.Sprintf("%s replied in %q", displayName(app, author), topic.GetString("title")),
+		Title:            fmt.Sprintf("%s replied in %q", name, topic.GetString("title")),
 		Body:             excerpt(post.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id + "#" + post.Id,
 		SourceCollection: "forum_posts",
 		SourceID:         post.Id,
-		Vars:             map[string]string{"AUTHOR": displayName(app, author), "TOPIC": topic.GetString("title")},
+		Vars:             map[string]string{"AUTHOR": name, "TOPIC": topic.GetString("title")},
 	}
 	// the topic's followers hear of it too, once: the author and those
 	// told of a reply to them are left out
@@ -319,17 +337,40 @@ func notifyReply(app core.App, topic, replyTo, post *core.Record) error {
 	for _, id := range to {
 		skip[id] = true
 	}
-	follow := n
-	follow.Kind = "forum_follow"
-	notifyFollows(app, cat, "topic", topic.Id, skip, follow)
+	followers, err := followersOf(app, "topic", topic.Id, skip)
+	if err == nil && len(followers) > 0 {
+		followers, err = CategoryReaders(app, cat, followers)
+	}
+	if err == nil && len(followers) > 0 {
+		follow := n
+		follow.Kind = "forum_follow"
+		p.followers, err = notify.Prepare(app, followers, follow)
+	}
+	p.followersErr = err
+	// only those who may still read the category hear of it (the notice
+	// and its e-mail carry the post's text)
 	if len(to) == 0 {
-		return nil
+		return p, nil
 	}
-	to, err = CategoryReaders(app, cat, to)
+	if to, err = CategoryReaders(app, cat, to); err != nil {
+		return p, fmt.Errorf("forum: reply readers of topic %s: %w", topic.Id, err)
+	}
+	if p.replied, err = notify.Prepare(app, to, n); err != nil {
+		return p, fmt.Errorf("forum: reply notices of topic %s: %w", topic.Id, err)
+	}
+	return p, nil
+}
+
+// send writes the prepared notices in tx, the post's transaction.
+func (p postNotices) send(tx core.App, topic *core.Record) error {
+	err := p.followersErr
+	if err == nil {
+		err = p.followers.Write(tx)
+	}
 	if err != nil {
-		return fmt.Errorf("forum: reply readers of %s: %w", post.Id, err)
+		tx.Logger().Warn("forum: notify followers", "topic", topic.Id, "error", err)
 	}
-	return notify.Notify(app, to, n)
+	return p.replied.Write(tx)
 }
 
 // topicFollowersJob is the job a new topic leaves: its author's
@@ -361,14 +402,15 @@ func notifyFollowersOfTopic(tx core.App, payload json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("forum: followers of %s: %w", author, err)
 	}
+	name := displayName(tx, nil, author)
 	n := notify.Notification{
 		Kind:             "follow_post",
-		Title:            fmt.Sprintf("%s opened a topic: %s", displayName(tx, author), topic.GetString("title")),
+		Title:            fmt.Sprintf("%s opened a topic: %s", name, topic.GetString("title")),
 		Body:             excerpt(topic.GetString("body"), 200),
 		URL:              "/forum/topics/" + topic.Id,
 		SourceCollection: "forum_topics",
 		SourceID:         topic.Id,
-		Vars:             map[string]string{"AUTHOR": displayName(tx, author), "TOPIC": topic.GetString("title")},
+		Vars:             map[string]string{"AUTHOR": name, "TOPIC": topic.GetString("title")},
 	}
 	skip := map[string]bool{author: true}
 	if len(followers) > 0 {
@@ -429,7 +471,12 @@ func excerpt(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-func displayName(app core.App, userID string) string {
+// displayName is the name of member userID: auth's own when it is them
+// (the request's record), else read.
+func displayName(app core.App, auth *core.Record, userID string) string {
+	if auth != nil && auth.Id == userID && auth.Collection().Name == "users" {
+		return auth.GetString("name")
+	}
 	u, err := app.FindRecordById("users", userID)
 	if err != nil {
 		return "A member"

@@ -13,9 +13,10 @@ import (
 // it answers (every member of a room, everyone an event is announced to):
 // it queues them as jobs in tx's transaction, so they are written once
 // the transaction commits, even when the server crashes right after the
-// answer. Each job holds one chunk of notifyChunk recipients (the list is
-// stored once: a job that carried the rest on to the next re-wrote it per
-// chunk, 170 KB for every 500 of 10,000 members). From bulkFrom
+// answer. Each job holds one chunk of recipients (notifyChunk notices of
+// members offline, onlineChunk of members online, mailChunk e-mails; the
+// list is stored once: a job that carried the rest on to the next re-wrote
+// it per chunk, 170 KB for every 500 of 10,000 members). From bulkFrom
 // recipients on, every chunk's in-app notices are queued before any
 // chunk's e-mails: the notices (small rows) are all there within seconds,
 // the e-mails (rendered, larger) follow.
@@ -24,26 +25,47 @@ func Later(tx core.App, recipients []string, n Notification) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	parts := []string{partApp, partEmail}
 	if len(ids) < bulkFrom {
-		parts = []string{partBoth}
+		return enqueueChunks(tx, ids, notifyChunk, n, partBoth)
 	}
-	for _, part := range parts {
-		size := notifyChunk
-		if part == partEmail {
-			size = mailChunk
+	// the members online now get their notices saved one by one (for
+	// their realtime event): they go in smaller jobs, first
+	online := onlineMembers(tx)
+	var on, off []string
+	for _, id := range ids {
+		if online[id] {
+			on = append(on, id)
+		} else {
+			off = append(off, id)
 		}
-		for start := 0; start < len(ids); start += size {
-			job := laterJob{Recipients: ids[start:min(start+size, len(ids))], Notification: n, Part: part}
-			if err := salon.Enqueue(tx, laterJobKind, job); err != nil {
-				return err
-			}
+	}
+	if err := enqueueChunks(tx, on, onlineChunk, n, partApp); err != nil {
+		return err
+	}
+	if err := enqueueChunks(tx, off, notifyChunk, n, partApp); err != nil {
+		return err
+	}
+	return enqueueChunks(tx, ids, mailChunk, n, partEmail)
+}
+
+// enqueueChunks queues the jobs writing part of n for ids, size ids each.
+func enqueueChunks(tx core.App, ids []string, size int, n Notification, part string) error {
+	for start := 0; start < len(ids); start += size {
+		job := laterJob{Recipients: ids[start:min(start+size, len(ids))], Notification: n, Part: part}
+		if err := salon.Enqueue(tx, laterJobKind, job); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 const laterJobKind = "notify"
+
+// onlineChunk is how many online members' in-app notices one job writes.
+// Their notices are saved one by one (for their realtime event): 500 of
+// them in one job held the single writer for over 100 ms, so other
+// members' writes waited that long.
+const onlineChunk = 100
 
 // mailChunk is how many recipients' e-mails one job writes: rendering and
 // writing 500 e-mails held the single writer long enough to hold up other

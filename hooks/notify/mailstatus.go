@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // Without SMTP (Settings → Mail settings) PocketBase falls back to the
@@ -48,4 +50,5 @@ func noteMailStatus(app core.App, ready bool, status string) {
 		Bind(map[string]any{"s": status}).Execute(); err != nil {
 		app.Logger().Error("email outbox: note mail status", "error", fmt.Errorf("salon_settings.mail_status: %w", err))
 	}
+	salon.ForgetConfig(app) // the record hooks did not see this write
 }

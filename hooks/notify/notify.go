@@ -205,19 +205,40 @@ func (ctx *notifyContext) deliver(tx core.App, ids []string, n Notification) err
 // the same row a save writes, 100 rows per statement. One of each kind of
 // row is validated as a save would.
 func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification, notices, mails bool) error {
+	d, err := ctx.plan(tx, ids, n, notices, mails)
+	if err != nil {
+		return err
+	}
+	return d.write(tx)
+}
+
+// delivery is what deliverPart writes, read and rendered: plan makes it
+// (reads only), write writes it.
+type delivery struct {
+	ctx     *notifyContext
+	n       Notification
+	now     types.DateTime
+	saves   []*core.Record // validated records, saved one by one in this order
+	offline []recipient    // notices inserted by one INSERT … SELECT
+	queued  []*core.Record // e-mail rows inserted 100 per statement
+}
+
+// plan reads the recipients and their preferences, renders the e-mails
+// and validates the records of n to ids, writing nothing.
+func (ctx *notifyContext) plan(app core.App, ids []string, n Notification, notices, mails bool) (*delivery, error) {
 	in := make([]any, len(ids))
 	for i, id := range ids {
 		in[i] = id
 	}
 	var rows []recipient
-	err := tx.DB().Select("users.id", "users.email", "users.name", "users.lang", "users.verified", "users.suspended",
+	err := app.DB().Select("users.id", "users.email", "users.name", "users.lang", "users.verified", "users.suspended",
 		"COALESCE(notification_prefs.channel, '') AS channel").
 		From("users").
 		LeftJoin("notification_prefs", dbx.NewExp("notification_prefs.user = users.id AND notification_prefs.kind = {:kind}", dbx.Params{"kind": n.Kind})).
 		Where(dbx.In("users.id", in...)).
 		All(&rows)
 	if err != nil {
-		return fmt.Errorf("notify: load recipients: %w", err)
+		return nil, fmt.Errorf("notify: load recipients: %w", err)
 	}
 	// Notices in the salon's own words (Words) differ by language in body
 	// too, which the one INSERT … SELECT does not carry: they go to few
@@ -225,12 +246,22 @@ func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification,
 	bulk := len(rows) >= bulkFrom && len(n.Words) == 0
 	online := map[string]bool{}
 	if bulk && notices {
-		online = onlineMembers(tx)
+		online = onlineMembers(app)
 	}
-	now := types.NowDateTime()
-	validated := map[string]bool{} // "mail/en", "mail/ja"
-	var offline []recipient
-	var queued []*core.Record
+	d := &delivery{ctx: ctx, n: n, now: types.NowDateTime()}
+	validated := map[string]bool{} // "mail/en", "notice/ja" …
+	// a record to save is validated as a save would; in bulk, the first of
+	// each kind only (the same fields from the same code)
+	save := func(r *core.Record, kind string) error {
+		if !bulk || !validated[kind] {
+			if err := app.Validate(r); err != nil {
+				return err
+			}
+			validated[kind] = true
+		}
+		d.saves = append(d.saves, r)
+		return nil
+	}
 	for _, u := range rows {
 		if u.Suspended {
 			continue
@@ -249,9 +280,9 @@ func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification,
 		}
 		if notices {
 			if bulk && !online[u.ID] {
-				offline = append(offline, u)
-			} else if err := tx.Save(ctx.notice(u.ID, n)); err != nil {
-				return fmt.Errorf("notify %s: %w", u.ID, err)
+				d.offline = append(d.offline, u)
+			} else if err := save(ctx.notice(u.ID, n), "notice/"+mailLang(u.Lang)); err != nil {
+				return nil, fmt.Errorf("notify %s: %w", u.ID, err)
 			}
 		}
 		if !mails || channel != ChannelEmail || !u.Verified || u.Email == "" {
@@ -259,29 +290,74 @@ func (ctx *notifyContext) deliverPart(tx core.App, ids []string, n Notification,
 		}
 		m, err := ctx.email(u, n)
 		if err != nil {
-			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
+			return nil, fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 		}
 		if !bulk {
-			if err := tx.Save(m); err != nil {
-				return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
+			if err := save(m, ""); err != nil {
+				return nil, fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 			}
 			continue
 		}
-		if err := prepareRow(tx, m, now, validated, "mail/"+mailLang(u.Lang)); err != nil {
-			return fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
+		if err := prepareRow(app, m, d.now, validated, "mail/"+mailLang(u.Lang)); err != nil {
+			return nil, fmt.Errorf("notify %s: queue e-mail: %w", u.ID, err)
 		}
-		queued = append(queued, m)
+		d.queued = append(d.queued, m)
 	}
-	if err := ctx.insertNotices(tx, offline, n, now); err != nil {
+	return d, nil
+}
+
+// write writes d in tx: the records with their hooks (the realtime
+// broadcast of a notice, the outbox's wake-up), the rest as rows.
+func (d *delivery) write(tx core.App) error {
+	for _, r := range d.saves {
+		if err := tx.SaveNoValidate(r); err != nil {
+			return fmt.Errorf("notify %s: %w", r.GetString("user"), err)
+		}
+	}
+	if err := d.ctx.insertNotices(tx, d.offline, d.n, d.now); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	if err := insertRows(tx, queued); err != nil {
+	if err := insertRows(tx, d.queued); err != nil {
 		return fmt.Errorf("notify: queue e-mails: %w", err)
 	}
-	if len(queued) > 0 { // a saved outbox record wakes the worker itself
+	if len(d.queued) > 0 { // a saved outbox record wakes the worker itself
 		nudgeOutboxAfter(tx)
 	}
 	return nil
+}
+
+// Prepared is Notify in two steps: Prepare reads and renders everything
+// before the caller's write transaction (which holds SQLite's one writer
+// for everyone), Write only writes, in it. For the few recipients of one
+// write (a DM's, a reply's); Later is for many.
+type Prepared struct {
+	d *delivery
+}
+
+// Prepare reads what Notify(…, recipients, n) would write, all in one
+// transaction (so for a few recipients).
+func Prepare(app core.App, recipients []string, n Notification) (*Prepared, error) {
+	ids := uniqueIDs(recipients)
+	if len(ids) == 0 {
+		return &Prepared{}, nil
+	}
+	ctx, err := newNotifyContext(app, n.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	d, err := ctx.plan(app, ids, n, true, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{d: d}, nil
+}
+
+// Write writes the prepared notices and e-mails in tx.
+func (p *Prepared) Write(tx core.App) error {
+	if p == nil || p.d == nil {
+		return nil
+	}
+	return p.d.write(tx)
 }
 
 // notice is the notifications record of n (its title in the member's

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+
+	"salonbase/hooks/salon"
 )
 
 // The wording of notification e-mails: a subject and a text per kind and
@@ -238,6 +240,12 @@ func expandText(text string, vals map[string]string, esc escaper) (string, bool)
 // mailTemplates is kind's e-mail wording per language: the operator's from
 // mail_templates, the built-in one where a field is empty.
 func mailTemplates(app core.App, kind string) (map[string]MailTemplate, error) {
+	return salon.CachedConfig(app, "mail_templates/"+kind, func() (map[string]MailTemplate, error) {
+		return loadMailTemplates(app, kind)
+	})
+}
+
+func loadMailTemplates(app core.App, kind string) (map[string]MailTemplate, error) {
 	out := make(map[string]MailTemplate, len(MailLangs))
 	for _, lang := range MailLangs {
 		out[lang] = BuiltinMailTemplate(kind, lang)

@@ -71,8 +71,8 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 		msg.Set("author", e.Auth.Id)
 		msg.Set("author_name", e.Auth.GetString("name"))
 		if id := e.Auth.GetString("rank"); id != "" {
-			if rank, err := e.App.FindRecordById("ranks", id); err == nil {
-				msg.Set("author_rank", rank.GetString("name"))
+			if rank, err := salon.Rank(e.App, id); err == nil {
+				msg.Set("author_rank", rank.Name)
 			}
 		}
 	}
@@ -97,12 +97,13 @@ func createRoomMessage(e *core.RecordRequestEvent) error {
 
 	// the notices are a job committed with the message: a crash right
 	// after the answer cannot lose them
-	err = salon.ChainInTx(&e.App, func(tx core.App) error {
-		if err := e.Next(); err != nil {
-			return err
-		}
-		return queueRoomNotices(tx, room, msg, mentions)
-	})
+	if len(mentions) > 0 || room.GetBool("notify_members") {
+		done := salon.WithInsert(e.App, msg, func(tx core.App) error {
+			return queueRoomNotices(tx, room, msg, mentions)
+		})
+		defer done()
+	}
+	err = e.Next()
 	if err != nil && msg.GetString("client_id") != "" {
 		// a concurrent retry with the same client_id won the race
 		if replay, rerr := salon.ReplayCreate(e, roomMessageOwner(e.Auth), "room"); replay || rerr != nil {

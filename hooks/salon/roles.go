@@ -53,11 +53,11 @@ func RankLevel(app core.App, rankID string) (int, error) {
 	if rankID == "" {
 		return 0, nil
 	}
-	rank, err := app.FindRecordById("ranks", rankID)
+	rank, err := Rank(app, rankID)
 	if err != nil {
 		return 0, fmt.Errorf("rank %q: %w", rankID, err)
 	}
-	return rank.GetInt("level"), nil
+	return rank.Level, nil
 }
 
 // UserRankLevel returns the level of user's rank.
@@ -126,19 +126,19 @@ func SettingsMinRank(app core.App, field string) (MinRank, error) {
 	if id == "" {
 		return MinRank{}, nil
 	}
-	rank, err := app.FindRecordById("ranks", id)
+	rank, err := Rank(app, id)
 	if err != nil {
 		return MinRank{}, fmt.Errorf("settings %s: %w", field, err)
 	}
-	return MinRank{Set: true, Level: rank.GetInt("level"), Name: rank.GetString("name")}, nil
+	return MinRank{Set: true, Level: rank.Level, Name: rank.Name}, nil
 }
 
 func RankName(app core.App, rankID string) string {
-	r, err := app.FindRecordById("ranks", rankID)
+	r, err := Rank(app, rankID)
 	if err != nil {
 		return "required"
 	}
-	return r.GetString("name")
+	return r.Name
 }
 
 // MemberIDsWithRank lists the active members whose rank reaches minRankID

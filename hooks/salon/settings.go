@@ -7,14 +7,17 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// Settings returns the salon_settings singleton, read afresh so that a
-// change made in the dashboard applies to the next request.
+// Settings returns the salon_settings singleton: a copy of the cached one
+// (cache.go), which a change made in the dashboard replaces before the
+// next request. The copy is the caller's to change and save.
 func Settings(app core.App) (*core.Record, error) {
-	rec, err := app.FindFirstRecordByFilter("salon_settings", "")
+	rec, err := CachedConfig(app, "settings", func() (*core.Record, error) {
+		return app.FindFirstRecordByFilter("salon_settings", "")
+	})
 	if err != nil {
 		return nil, fmt.Errorf("load salon_settings: %w", err)
 	}
-	return rec, nil
+	return rec.Clone(), nil
 }
 
 // bindSettings keeps salon_settings a singleton, whoever writes it
