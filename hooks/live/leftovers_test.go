@@ -189,7 +189,7 @@ func TestResumedRecordingKeepsThePartBeforeTheCrash(t *testing.T) {
 		ents, _ := os.ReadDir(dir)
 		return len(ents) == 2
 	})
-	time.Sleep(3 * time.Second) // three seconds of media after the restart
+	pub.SendFor(t, 3*time.Second) // three seconds of media after the restart
 	if res := rtctest.Do(t, http.MethodDelete, srv.URL+pub.Result.Location, tok, "", ""); res.Status != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", res.Status, res.Body)
 	}

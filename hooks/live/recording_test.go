@@ -73,7 +73,7 @@ func TestRecordedLiveReplaysByRankAndHostDeletes(t *testing.T) {
 	if status, body := srv.Do(t, http.MethodPatch, "/api/collections/live_streams/records/"+id, hostTok, map[string]any{"record": false}); status != http.StatusBadRequest {
 		t.Fatalf("turn recording off while live: %d %s", status, body)
 	}
-	time.Sleep(3 * time.Second) // three seconds of media
+	pub.SendFor(t, 3*time.Second) // three seconds of media
 	if res := rtctest.Do(t, http.MethodDelete, srv.URL+pub.Result.Location, hostTok, "", ""); res.Status != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", res.Status, res.Body)
 	}

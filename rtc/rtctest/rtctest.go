@@ -194,6 +194,7 @@ type Publisher struct {
 	PC     *webrtc.PeerConnection
 	Result Result
 	plis   atomic.Int64
+	frames atomic.Int64 // video frames sent (a busy machine's ticker skips ticks)
 	// Congestion control feedback received from the server.
 	twccReports, twccAcked atomic.Int64
 	remb                   atomic.Uint64 // the last REMB bitrate (bits/s)
@@ -358,6 +359,7 @@ func newPublisher(t testing.TB, layers []struct {
 					_ = video.WriteSample(media.Sample{Data: data, Duration: time.Second / 30})
 				}
 				i++
+				p.frames.Add(1)
 			case <-at.C:
 				_ = audio.WriteSample(media.Sample{Data: OpusSilence, Duration: 20 * time.Millisecond})
 			}
@@ -373,6 +375,17 @@ func Publish(t testing.TB, url, token string) *Publisher {
 	p := NewPublisher(t)
 	p.Result = PostOffer(t, p.PC, url, token)
 	return p
+}
+
+// Sent is the media time of the video sent so far (30 frames a second).
+func (p *Publisher) Sent() time.Duration { return time.Duration(p.frames.Load()) * time.Second / 30 }
+
+// SendFor waits until d more of video has been sent: media time, which a
+// loaded machine's wall clock outruns.
+func (p *Publisher) SendFor(t testing.TB, d time.Duration) {
+	t.Helper()
+	until := p.Sent() + d
+	Eventually(t, 10*d+30*time.Second, fmt.Sprintf("%s of video sent", d), func() bool { return p.Sent() >= until })
 }
 
 // PLIs counts the keyframe requests the server sent.

@@ -1,4 +1,5 @@
 import { pb } from './pb';
+import { inOrder, type Seen } from './order';
 
 // listen: one realtime subscription per topic ("live_chat_messages/*",
 // "calls/ID"…), shared by every screen that listens to it.
@@ -31,9 +32,12 @@ export function listen(topic: string, fn: Listener, options?: Record<string, any
   let t = topics.get(key);
   if (!t) {
     const fns = new Set<Listener>();
+    const seen = new Map<string, Seen>();
     const off = pb.realtime.subscribe(topic, (e) => {
+      const ev = inOrder(seen, e);
+      if (!ev) return;
       for (const f of [...fns]) {
-        try { f(e); } catch (err) { console.error(err); }
+        try { f(ev); } catch (err) { console.error(err); }
       }
     }, options).catch(() => null); // the SDK keeps the topic and sends it when it connects
     t = { fns, off, timer: 0 };
@@ -59,3 +63,4 @@ export function forgetTopics() {
   topics.forEach((t) => clearTimeout(t.timer));
   topics.clear();
 }
+
