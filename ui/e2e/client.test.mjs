@@ -2,17 +2,15 @@
 // data dir, driven from Debian's Chromium, two people per feature.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, personPage, loginAs, shot, axe, PASSWORD } from './harness.mjs';
+import { openSalon, operator, launch, personPage, loginAs, signedIn, closeAll, shot, sweep, desktop, phone, PASSWORD } from './harness.mjs';
 import { waitText, waitCount, png } from './util.mjs';
 
 let s, browser, admin, aiko, ben, lounge;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  admin = await s.member('Operator Oda', 'admin@example.com', { role: 'admin' });
-  aiko = await s.member('Aiko', 'aiko@example.com');
-  ben = await s.member('Ben', 'ben@example.com');
+  let who;
+  ({ s, who } = await openSalon({ admin: operator, aiko: ['Aiko', 'aiko@example.com'], ben: ['Ben', 'ben@example.com'] }));
+  ({ admin, aiko, ben } = who);
   lounge = await s.api('POST', '/api/collections/rooms/records', { name: 'lounge', description: 'Talk about anything', members_can_delete_own: true });
   browser = await launch();
 });
@@ -22,17 +20,7 @@ after(async () => {
   await s?.close();
 });
 
-async function two() {
-  const a = await personPage(browser, s);
-  const b = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
-  await loginAs(b, 'ben@example.com');
-  return [a, b];
-}
-
-async function closeAll(...pages) {
-  for (const p of pages) await p.context().close();
-}
+const two = async () => [await signedIn(browser, s, 'aiko@example.com'), await signedIn(browser, s, 'ben@example.com')];
 
 test('sign up with an invite link; invite-only refusal in words, in both languages', async () => {
   await s.settings({ invite_only: true });
@@ -143,8 +131,7 @@ test('a long room: history by cursor, the DOM stays bounded, back to the latest'
     await Promise.all(Array.from({ length: 20 }, (_, j) =>
       s.api('POST', '/api/collections/room_messages/records', { room: long.id, body: `old message ${i + j}` }, tok)));
   }
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   const pages = [];
   a.on('request', (r) => { if (r.url().includes('/room_messages/records') && r.url().includes('perPage=50')) pages.push(r.url()); });
   await a.goto('/rooms/' + long.id);
@@ -192,8 +179,7 @@ test('a long room: history by cursor, the DOM stays bounded, back to the latest'
 });
 
 test('Enter while a Japanese IME is composing never sends', async () => {
-  const a = await personPage(browser, s, { lang: 'ja' });
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com', { lang: 'ja' });
   await a.goto('/rooms/' + lounge.id);
   const box = a.locator('textarea');
   await box.focus();
@@ -221,8 +207,7 @@ test('Enter while a Japanese IME is composing never sends', async () => {
 
 test('password room: the wrong password is refused in words, the right one lets in', async () => {
   const secret = await s.api('POST', '/api/collections/rooms/records', { name: 'inner circle', password: 'open-sesame', password_protected: true });
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/rooms');
   await waitText(a.locator('[data-testid=room-list]'), 'Password');
   await a.goto('/rooms/' + secret.id);
@@ -243,8 +228,7 @@ test('password room: the wrong password is refused in words, the right one lets 
 });
 
 test('a reconnect after a server restart loses nothing and duplicates nothing', async () => {
-  const b = await personPage(browser, s);
-  await loginAs(b, 'ben@example.com');
+  const b = await signedIn(browser, s, 'ben@example.com');
   await b.goto('/rooms/' + lounge.id);
   await b.locator('[data-testid=messages]').waitFor();
   const aTok = () => s.login('aiko@example.com').then((r) => r.token);
@@ -285,8 +269,7 @@ test('guests: a guest link asks a name and lands in that one room only', async (
   await waitText(g.locator('[data-testid=messages]'), 'Welcome, visitors');
   await g.fill('textarea', 'Hello from a guest');
   await g.keyboard.press('Enter');
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/rooms/' + guestRoom.id);
   await waitText(a.locator('[data-testid=messages]'), 'Hello from a guest');
   await shot(g, 'guest-room-en-phone');
@@ -453,8 +436,7 @@ test('notifications: the bell counts live, the list marks read, preferences stic
 });
 
 test('search: the site search finds a room message and opens it in the room', async () => {
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   const tok = (await s.login('ben@example.com')).token;
   const m = await s.api('POST', '/api/collections/room_messages/records', { room: lounge.id, body: '東京の勉強会は来週です' }, tok);
   await a.goto('/search');
@@ -469,8 +451,7 @@ test('search: the site search finds a room message and opens it in the room', as
 });
 
 test('profile: edit with a resized avatar; follow, block and report another member; admins work the queue', async () => {
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/profile');
   await a.fill('#pbio', 'I write **Go**.');
   await a.setInputFiles('[data-testid=avatar-input]', { name: 'me.png', mimeType: 'image/png', buffer: png(1600, 1200) });
@@ -501,8 +482,7 @@ test('profile: edit with a resized avatar; follow, block and report another memb
   await s.api('PATCH', '/api/collections/users/records/' + aiko.id, { lang: 'en' });
 
   // the admin sees the report and resolves it
-  const o = await personPage(browser, s);
-  await loginAs(o, 'admin@example.com');
+  const o = await signedIn(browser, s, 'admin@example.com');
   await o.goto('/admin/reports');
   const row = o.locator('[data-testid=report]', { hasText: 'Spam links in the lounge' });
   await row.waitFor();
@@ -519,8 +499,7 @@ test('profile: edit with a resized avatar; follow, block and report another memb
   const strict = await s.api('POST', '/api/collections/rooms/records', { name: 'announcements' });
   const tok = (await s.login('ben@example.com')).token;
   await s.api('POST', '/api/collections/room_messages/records', { room: strict.id, body: 'buy my course' }, tok);
-  const b = await personPage(browser, s);
-  await loginAs(b, 'ben@example.com');
+  const b = await signedIn(browser, s, 'ben@example.com');
   await b.goto('/rooms/' + strict.id);
   const benMsg = b.locator('[data-testid=message]', { hasText: 'buy my course' });
   await benMsg.waitFor();
@@ -533,8 +512,7 @@ test('profile: edit with a resized avatar; follow, block and report another memb
 
 test('a suspended member sees why they were logged out', async () => {
   const dan = await s.member('Dan', 'dan@example.com');
-  const d = await personPage(browser, s);
-  await loginAs(d, 'dan@example.com');
+  const d = await signedIn(browser, s, 'dan@example.com');
   await d.goto('/rooms');
   await s.api('PATCH', '/api/collections/users/records/' + dan.id, { suspended: true });
   // the next thing Dan does (here: opening the app again) finds him logged out
@@ -556,37 +534,19 @@ test('every page in ja and en, at 375 px and 1280 px: no overflow, no missing wo
     ['notifications', '/notifications'], ['prefs', '/settings/notifications'], ['search', '/search?q=' + encodeURIComponent('勉強会')],
     ['profile', '/profile'], ['member', '/members/' + ben.id], ['reports', '/admin/reports'],
   ];
-  const problems = [];
-  for (const lang of ['en', 'ja']) {
-    for (const phone of [false, true]) {
-      const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
-      const p = await personPage(browser, s, { lang, phone });
-      await p.goto('/login');
-      await shot(p, `login-${tag}`);
-      await p.goto('/signup');
-      await shot(p, `signup-${tag}`);
-      await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang });
-      await loginAs(p, 'admin@example.com');
-      for (const [name, path] of pages) {
-        await p.goto(path);
-        await p.waitForLoadState('networkidle');
-        await p.waitForTimeout(300);
-        await shot(p, `${name}-${tag}`);
-        const check = {
-          ...(await axe(p)),
-          ...(await p.evaluate(() => ({
-            keys: document.body.innerText.match(/\b(nav|auth|rooms|dm|common|notif|profile|admin|search|guest|err|report)\.[a-zA-Z_.]+\b/g) || [],
-            lang: document.documentElement.lang,
-          }))),
-        };
-        if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
-        if (check.keys.length) problems.push(`${name} ${tag}: untranslated ${check.keys.join(', ')}`);
-        if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);
-        if (check.lang !== lang) problems.push(`${name} ${tag}: <html lang=${check.lang}>`);
+  const problems = await sweep(browser, s, {
+    email: 'admin@example.com', pages, keys: /\b(nav|auth|rooms|dm|common|notif|profile|admin|search|guest|err|report)\.[a-zA-Z_.]+\b/g,
+    // the pages before signing in: screenshots
+    start: async (p, lang) => {
+      for (const size of [desktop, phone]) {
+        await p.setViewportSize(size);
+        const tag = `${lang}-${size === phone ? 'phone' : 'desktop'}`;
+        await p.goto('/login');
+        await shot(p, `login-${tag}`);
+        await p.goto('/signup');
+        await shot(p, `signup-${tag}`);
       }
-      await closeAll(p);
-    }
-  }
-  await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang: 'en' });
+    },
+  });
   assert.deepEqual(problems, []);
 });

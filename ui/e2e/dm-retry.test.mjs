@@ -3,16 +3,15 @@
 // gets the saved message back and the conversation holds it once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, personPage, loginAs } from './harness.mjs';
+import { openSalon, launch, signedIn } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 let s, browser, ben;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  await s.member('Aiko', 'aiko@example.com');
-  ben = await s.member('Ben', 'ben@example.com');
+  let who;
+  ({ s, who } = await openSalon({ aiko: ['Aiko', 'aiko@example.com'], ben: ['Ben', 'ben@example.com'] }));
+  ({ ben } = who);
   browser = await launch();
 });
 
@@ -22,8 +21,7 @@ after(async () => {
 });
 
 test('DMs: a retry after a lost answer does not send the message twice', async () => {
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/dm/' + ben.id);
   const ids = [];
   let lose = true;

@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { Server, personPage, loginAs, shot, repo, chromiumPath } from './harness.mjs';
+import { openSalon, operator, launchMedia, personPage, loginAs, signedIn, closeAll, shot, pageProblems, sweep, repo } from './harness.mjs';
 import { waitText, waitCount, png } from './util.mjs';
 
 const WEBHOOK_SECRET = 'whsec_e2e_events';
-let s, browser, stripeMock, ranks = {};
+let s, browser, stripeMock, rank;
 let admin, aiko, ben, chika, gold, tomo;
 
 // startStripeMock runs stripe-mock on free loopback ports and returns its URL.
@@ -40,24 +38,17 @@ before(async () => {
   process.env.STRIPE_API_BASE = stripeMock.url;
   delete process.env.STRIPE_SECRET_KEY;
   delete process.env.STRIPE_WEBHOOK_SECRET;
-  s = new Server();
-  await s.start();
+  let who;
+  ({ s, who, rank } = await openSalon({
+    admin: operator, aiko: ['Aiko', 'aiko@example.com', { rank: 'Free' }], ben: ['Ben', 'ben@example.com', { rank: 'Free' }],
+    chika: ['Chika', 'chika@example.com', { rank: 'Free', lang: 'ja' }], gold: ['Goro Gold', 'goro@example.com', { rank: 'Gold' }],
+    tomo: ['Tomo Tutor', 'tomo@example.com', { role: 'tutor', lang: 'ja' }],
+  }));
+  ({ admin, aiko, ben, chika, gold, tomo } = who);
   // links the server writes (the calendar feed, Stripe's return URL) point here
   await s.api('PATCH', '/api/settings', { meta: { appURL: s.base } });
-  for (const r of (await s.api('GET', '/api/collections/ranks/records?perPage=50')).items) ranks[r.name] = r.id;
-  admin = await s.member('Operator Oda', 'admin@example.com', { role: 'admin' });
-  aiko = await s.member('Aiko', 'aiko@example.com', { rank: ranks.Free });
-  ben = await s.member('Ben', 'ben@example.com', { rank: ranks.Free });
-  chika = await s.member('Chika', 'chika@example.com', { rank: ranks.Free, lang: 'ja' });
-  gold = await s.member('Goro Gold', 'goro@example.com', { rank: ranks.Gold });
-  tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor', lang: 'ja' });
   // the fake camera: a tutor goes live from the studio
-  browser = await chromium.launch({
-    executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=user-gesture-required'],
-  });
+  browser = await launchMedia();
 });
 
 after(async () => {
@@ -66,15 +57,7 @@ after(async () => {
   stripeMock?.proc.kill();
 });
 
-async function person(email, opts = {}) {
-  const p = await personPage(browser, s, opts);
-  await loginAs(p, email);
-  return p;
-}
-
-async function closeAll(...pages) {
-  for (const p of pages) await p.context().close();
-}
+const person = (email, opts) => signedIn(browser, s, email, opts);
 
 function inDays(days, hour = 19) {
   const d = new Date(Date.now() + days * 86400_000);
@@ -90,23 +73,12 @@ async function newEvent(values) {
   });
 }
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const keys = /\b(nav|events|shop|err|common)\.[a-zA-Z_.]+\b/g;
 
-// check runs axe-core and looks for overflow and untranslated keys.
-async function check(p) {
+// problems: what pageProblems finds once the page's requests are done
+async function problems(p, label) {
   await p.waitForLoadState('networkidle');
-  await p.waitForTimeout(200);
-  return p.evaluate(async (src) => {
-    const keys = document.body.innerText.match(/\b(nav|events|shop|err|common)\.[a-zA-Z_.]+\b/g) || [];
-    if (!window.axe) eval(src);
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      keys,
-      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    };
-  }, axeSource);
+  return pageProblems(p, label, { keys });
 }
 
 function sign(payload, secret = WEBHOOK_SECRET) {
@@ -300,7 +272,7 @@ test('the shop says payments are not set up instead of showing a buy button', as
 test('rank gates and member prices: a lower rank does not see the Gold product; Gold sees its own price', async () => {
   await s.settings({ stripe_secret_key: 'sk_test_e2e', stripe_webhook_secret: WEBHOOK_SECRET });
   await s.api('POST', '/api/collections/products/records', { name: 'Salon mug', price: 1500, currency: 'jpy', stock: 3, active: true, rank_prices: { Gold: 1200 } });
-  await s.api('POST', '/api/collections/products/records', { name: 'Gold lounge pass', price: 9000, currency: 'jpy', unlimited: true, active: true, min_rank: ranks.Gold });
+  await s.api('POST', '/api/collections/products/records', { name: 'Gold lounge pass', price: 9000, currency: 'jpy', unlimited: true, active: true, min_rank: rank('Gold') });
   await s.api('POST', '/api/collections/products/records', { name: 'Next season box', price: 3000, currency: 'jpy', stock: 5, active: true, sale_starts: new Date(Date.now() + 7 * 86400_000).toISOString() });
 
   const free = await person('aiko@example.com');
@@ -417,28 +389,7 @@ test('events and shop pages in ja and en, phone and desktop: no overflow, no mis
   const order = (await s.api('GET', '/api/collections/orders/records?filter=' + encodeURIComponent(`user='${gold.id}'`))).items[0];
   const pages = [['events', '/events'], ['events-month', '/events?view=month'], ['event', '/events/' + ev.id],
     ['shop', '/shop'], ['orders', '/shop/orders'], ['order', '/shop/orders/' + order.id]];
-  const problems = [];
-  for (const lang of ['en', 'ja']) {
-    await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang });
-    const p = await person('goro@example.com', { lang });
-    for (const [name, path] of pages) {
-      await p.setViewportSize({ width: 1280, height: 800 });
-      await p.goto(path);
-      // the same page at desktop width, then at 375 px
-      for (const phone of [false, true]) {
-        const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
-        if (phone) await p.setViewportSize({ width: 375, height: 740 });
-        const c = await check(p);
-        await shot(p, `${name}-${tag}`);
-        if (c.overflow > 0) problems.push(`${name} ${tag}: ${c.overflow}px wider than the screen`);
-        if (c.keys.length) problems.push(`${name} ${tag}: untranslated ${c.keys.join(', ')}`);
-        if (c.violations.length) problems.push(`${name} ${tag}: axe ${c.violations.join('; ')}`);
-      }
-    }
-    await closeAll(p);
-  }
-  await s.api('PATCH', '/api/collections/users/records/' + gold.id, { lang: 'en' });
-  assert.deepEqual(problems, []);
+  assert.deepEqual(await sweep(browser, s, { email: 'goro@example.com', pages, keys }), []);
 });
 
 // patient: a person whose page waits longer (going live and uploads on a
@@ -478,10 +429,7 @@ test('event editor, admin on behalf of a tutor: picks the tutor as organizer and
   await o.selectOption('[data-testid=ev-stream]', tutors.id);
   await o.setInputFiles('[data-testid=ev-cover]', { name: 'cover.png', mimeType: 'image/png', buffer: png(600, 300, [40, 110, 160]) });
   await coverLoaded(o, '[data-testid=ev-cover-preview]');
-  const c = await check(o);
-  assert.equal(c.overflow, 0, 'no sideways scroll');
-  assert.deepEqual(c.keys, []);
-  assert.deepEqual(c.violations, []);
+  assert.deepEqual(await problems(o, 'editor (admin)'), []);
   await o.locator('#ev-stream').scrollIntoViewIfNeeded();
   await shot(o, 'events-editor-admin-en-desktop');
   await o.click('[data-testid=event-save]');
@@ -517,9 +465,7 @@ test('event editor, admin on behalf of a tutor: picks the tutor as organizer and
   await host.click('[data-testid=go-live]');
   await waitText(m.locator('[data-testid=event-watch]'), '視聴する', 60000);
   assert.equal(await m.getAttribute('[data-testid=event-watch] a', 'href'), '/live/' + tutors.id);
-  const cm = await check(m);
-  assert.equal(cm.overflow, 0, 'no sideways scroll');
-  assert.deepEqual(cm.violations, []);
+  assert.deepEqual(await problems(m, 'event page (watch)'), []);
   await shot(m, 'events-page-watch-ja-phone');
   const d = await patient('aiko@example.com');
   await d.goto('/events/' + id);
@@ -556,10 +502,7 @@ test('event editor, a tutor in Japanese on a phone: no organizer picker, creates
   await p.setInputFiles('[data-testid=ev-cover]', { name: 'cover.png', mimeType: 'image/png', buffer: png(600, 300, [180, 90, 40]) });
   await coverLoaded(p, '[data-testid=ev-cover-preview]');
   assert.equal(await p.locator('[data-testid=ev-cover-error]').count(), 0);
-  const c = await check(p);
-  assert.equal(c.overflow, 0, 'no sideways scroll');
-  assert.deepEqual(c.keys, []);
-  assert.deepEqual(c.violations, []);
+  assert.deepEqual(await problems(p, 'editor (tutor, ja)'), []);
   await p.locator('[data-testid=ev-cover-preview]').scrollIntoViewIfNeeded();
   await shot(p, 'events-editor-tutor-ja-phone');
   await p.click('[data-testid=event-save]');
@@ -581,10 +524,7 @@ test('event editor, a tutor in Japanese on a phone: no organizer picker, creates
   await e.locator('[data-testid=event-form]').waitFor();
   assert.equal(await e.inputValue('[data-testid=ev-stream]'), streamId);
   await coverLoaded(e, 'img.cover');
-  const ce = await check(e);
-  assert.equal(ce.overflow, 0);
-  assert.deepEqual(ce.keys, []);
-  assert.deepEqual(ce.violations, []);
+  assert.deepEqual(await problems(e, 'editor (tutor, en)'), []);
   await e.locator('#ev-stream').scrollIntoViewIfNeeded();
   await shot(e, 'events-editor-tutor-en-desktop');
   await closeAll(p, e);

@@ -28,8 +28,11 @@ function freePort() {
 }
 
 let built = '';
+// buildBinary builds the server once per process; the e2e runner (run.mjs)
+// builds it once for every file and names it in SALON_E2E_BIN.
 export function buildBinary() {
   if (built) return built;
+  if (process.env.SALON_E2E_BIN) return (built = process.env.SALON_E2E_BIN);
   const dir = mkdtempSync(join(tmpdir(), 'salon-e2e-bin-'));
   built = join(dir, 'salonbase');
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -293,4 +296,120 @@ export async function blockLists(page, collection) {
 export async function ranks(server) {
   const list = await server.api('GET', '/api/collections/ranks/records?perPage=50');
   return (name) => list.items.find((r) => r.name === name).id;
+}
+
+// --- what the page files share: a salon and its people, signed-in pages,
+// and the sweep that checks pages in both languages at both widths
+
+// openSalon starts a server and creates the file's people, key → [name,
+// e-mail, fields] (fields.rank: a rank's name). It returns the server, the
+// people's records by key, and rank (a rank's name → its id).
+export async function openSalon(people) {
+  const s = new Server();
+  await s.start();
+  const rank = await ranks(s);
+  const who = {};
+  for (const [key, [name, email, fields = {}]] of Object.entries(people)) {
+    who[key] = await s.member(name, email, fields.rank ? { ...fields, rank: rank(fields.rank) } : fields);
+  }
+  return { s, who, rank };
+}
+
+// the salon's operator, as most files have one
+export const operator = ['Operator Oda', 'admin@example.com', { role: 'admin' }];
+
+// signedIn: a page for one person (personPage's options), logged in;
+// dialogs: true accepts every confirm() the page asks.
+export async function signedIn(browser, server, email, { dialogs = false, ...opts } = {}) {
+  const p = await personPage(browser, server, opts);
+  if (dialogs) p.on('dialog', (d) => d.accept());
+  await loginAs(p, email);
+  return p;
+}
+
+export async function closeAll(...pages) {
+  for (const p of pages) await p.context().close();
+}
+
+const inflight = new WeakMap();
+// watchRequests counts the page's requests in flight, for settled (the
+// realtime stream aside: it stays open). Call it before the page loads.
+export function watchRequests(page) {
+  if (inflight.has(page)) return;
+  const st = { n: 0, last: Date.now() };
+  inflight.set(page, st);
+  const counted = (r) => !(r.method() === 'GET' && new URL(r.url()).pathname === '/api/realtime');
+  page.on('request', (r) => { if (counted(r)) { st.n++; st.last = Date.now(); } });
+  const done = (r) => { if (counted(r)) { st.n = Math.max(0, st.n - 1); st.last = Date.now(); } };
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+}
+
+// settled waits until the page shows what it loaded: no request in flight
+// for quietMs, then two animation frames (the DOM updated from the answers).
+export async function settled(page, { quietMs = 200, timeout = 15000 } = {}) {
+  const st = inflight.get(page);
+  if (!st) throw new Error('settled: call watchRequests(page) before the page loads');
+  const end = Date.now() + timeout;
+  while (st.n > 0 || Date.now() - st.last < quietMs) {
+    if (Date.now() > end) throw new Error(`settled: ${st.n} requests still in flight after ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+// pageProblems: what is wrong with the page as shown, as sentences that
+// start with label: wider than the screen, a dictionary key shown instead
+// of words (keys: a global RegExp of them), <html lang> other than lang,
+// serious or critical axe-core violations (axe: false leaves axe-core out).
+export async function pageProblems(page, label, { keys, lang, axe: withAxe = true }) {
+  const c = withAxe ? await axe(page) : { violations: [], overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) };
+  const seen = await page.evaluate(([src, flags]) => ({
+    keys: document.body.innerText.match(new RegExp(src, flags)) || [],
+    lang: document.documentElement.lang,
+  }), [keys.source, keys.flags]);
+  const problems = [];
+  if (c.overflow > 0) problems.push(`${label}: ${c.overflow}px wider than the screen`);
+  if (seen.keys.length) problems.push(`${label}: untranslated ${seen.keys.join(', ')}`);
+  if (c.violations.length) problems.push(`${label}: axe ${c.violations.join('; ')}`);
+  if (lang && seen.lang !== lang) problems.push(`${label}: <html lang=${seen.lang}>`);
+  return problems;
+}
+
+export const desktop = { width: 1280, height: 800 };
+export const phone = { width: 375, height: 740 };
+
+// sweep shows each page, [name, path, prepare?], to one member in ja and en
+// (their saved language set first, as it wins over the browser's) at 1280
+// px, then the same page at 375 px; it screenshots each as NAME-LANG-WIDTH
+// and returns the problems pageProblems finds. One context per language:
+// the widths differ only by CSS width queries. start(page, lang) runs on
+// the fresh page before the member logs in; ready: a selector each page
+// shows once drawn; axeAt(tag) says where axe-core runs (all by default).
+export async function sweep(browser, server, { email, pages, keys, start, ready, axeAt = () => true }) {
+  const me = (await server.api('GET', '/api/collections/users/records?filter=' + encodeURIComponent(`email='${email}'`))).items[0];
+  const problems = [];
+  for (const lang of ['en', 'ja']) {
+    await server.api('PATCH', '/api/collections/users/records/' + me.id, { lang });
+    const p = await personPage(browser, server, { lang });
+    watchRequests(p);
+    if (start) await start(p, lang);
+    await loginAs(p, email);
+    for (const [name, path, prepare] of pages) {
+      await p.setViewportSize(desktop);
+      await p.goto(path);
+      if (ready) await p.locator(ready).first().waitFor();
+      await settled(p);
+      if (prepare) { await prepare(p); await settled(p); }
+      for (const size of [desktop, phone]) {
+        const tag = `${lang}-${size === phone ? 'phone' : 'desktop'}`;
+        if (size === phone) { await p.setViewportSize(phone); await settled(p); }
+        await shot(p, `${name}-${tag}`);
+        problems.push(...await pageProblems(p, `${name} ${tag}`, { keys, lang, axe: axeAt(tag) }));
+      }
+    }
+    await closeAll(p);
+  }
+  await server.api('PATCH', '/api/collections/users/records/' + me.id, { lang: 'en' });
+  return problems;
 }

@@ -3,7 +3,7 @@
 // and microphone, two or three members in their own browser contexts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchMedia, mediaPerson, waitPlaying, axe, ranks, blockLists, shot, note } from './harness.mjs';
+import { openSalon, launchMedia, mediaPerson, waitPlaying, blockLists, sweep, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 // the media server offers 127.0.0.1 candidates: everything stays on loopback
@@ -12,13 +12,12 @@ process.env.SALON_RTC_LOOPBACK = '1';
 let s, browser, tomo, vera, mina, rin;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  const rank = await ranks(s);
-  tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
-  vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
-  mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold') });
-  rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
+  let who;
+  ({ s, who } = await openSalon({
+    tomo: ['Tomo Tutor', 'tomo@example.com', { role: 'tutor' }], vera: ['Vera', 'vera@example.com', { rank: 'Gold' }],
+    mina: ['Mina', 'mina@example.com', { rank: 'Gold' }], rin: ['Rin', 'rin@example.com', { rank: 'Free' }],
+  }));
+  ({ tomo, vera, mina, rin } = who);
   browser = await launchMedia();
 });
 
@@ -177,30 +176,7 @@ test('the DM policy decides the call button: a member the other blocked sees the
 });
 
 test('live and call pages in ja and en, at 375 px and 1280 px: no overflow, no missing words, no serious axe-core violation', async () => {
-  const problems = [];
   const pages = [['live-list', '/live'], ['live-ended', '/live/' + streamId], ['member-call', '/members/' + mina.id],
     ['tip-return', `/?stream=${streamId}&tip=t0000000000000&checkout=success`]];
-  for (const lang of ['en', 'ja']) {
-    for (const phone of [false, true]) {
-      const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
-      const p = await person('vera@example.com', { lang, phone });
-      // the member's saved language wins over the browser's: switch where it differs
-      if (await p.evaluate(() => document.documentElement.lang) !== lang) await p.click('button.lang');
-      for (const [name, path] of pages) {
-        await p.goto(path);
-        await p.locator('main h1').first().waitFor();
-        await p.waitForTimeout(500);
-        await shot(p, `${name}-${tag}`);
-        const check = await axe(p);
-        const htmlLang = await p.evaluate(() => document.documentElement.lang);
-        if (htmlLang !== lang) problems.push(`${name} ${tag}: <html lang=${htmlLang}>`);
-        const raw = await p.locator('main').innerText();
-        if (/\b(live|call|tip)\.[a-zA-Z]+/.test(raw)) problems.push(`${name} ${tag}: untranslated key in ${raw.slice(0, 80)}`);
-        if (check.overflow > 0) problems.push(`${name} ${tag}: ${check.overflow}px wider than the screen`);
-        if (check.violations.length) problems.push(`${name} ${tag}: axe ${check.violations.join('; ')}`);
-      }
-      await p.context().close();
-    }
-  }
-  assert.deepEqual(problems, []);
+  assert.deepEqual(await sweep(browser, s, { email: 'vera@example.com', pages, ready: 'main h1', keys: /\b(nav|common|err|live|call|tip)\.[a-zA-Z]+/g }), []);
 });

@@ -4,7 +4,7 @@
 // and the host deletes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchMedia, mediaPerson, axe, ranks, shot, note } from './harness.mjs';
+import { openSalon, launchMedia, mediaPerson, axe, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 process.env.SALON_RTC_LOOPBACK = '1';
@@ -12,13 +12,10 @@ process.env.SALON_RTC_LOOPBACK = '1';
 let s, browser;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  const rank = await ranks(s);
-  await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
-  await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
-  await s.member('Mina', 'mina@example.com', { rank: rank('Gold'), lang: 'ja' });
-  await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
+  ({ s } = await openSalon({
+    tomo: ['Tomo Tutor', 'tomo@example.com', { role: 'tutor' }], vera: ['Vera', 'vera@example.com', { rank: 'Gold' }],
+    mina: ['Mina', 'mina@example.com', { rank: 'Gold', lang: 'ja' }], rin: ['Rin', 'rin@example.com', { rank: 'Free' }],
+  }));
   // the replay is started from the test, with sound
   browser = await launchMedia({ autoplay: true });
 });

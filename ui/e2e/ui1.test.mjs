@@ -5,17 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Server, launch, personPage, loginAs, shot, startMailCapture, PASSWORD } from './harness.mjs';
+import { openSalon, operator, launch, personPage, signedIn, shot, startMailCapture, PASSWORD } from './harness.mjs';
 import { waitText, waitCount, png } from './util.mjs';
 
-let s, browser, admin, aiko, ben, lounge;
+let s, browser, aiko, ben, lounge;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  admin = await s.member('Operator Oda', 'admin@example.com', { role: 'admin' });
-  aiko = await s.member('Aiko', 'aiko@example.com');
-  ben = await s.member('Ben', 'ben@example.com');
+  let who;
+  ({ s, who } = await openSalon({ admin: operator, aiko: ['Aiko', 'aiko@example.com'], ben: ['Ben', 'ben@example.com'] }));
+  ({ aiko, ben } = who);
   lounge = await s.api('POST', '/api/collections/rooms/records', { name: 'lounge', members_can_delete_own: true });
   browser = await launch();
 });
@@ -35,8 +33,7 @@ test('after a reconnect, edits and deletions made while offline are shown', asyn
   await post(tok, room.id, 'this one will be deleted');
   const gone = (await s.api('GET', `/api/collections/room_messages/records?filter=${encodeURIComponent(`body='this one will be deleted'`)}`)).items[0];
 
-  const b = await personPage(browser, s);
-  await loginAs(b, 'ben@example.com');
+  const b = await signedIn(browser, s, 'ben@example.com');
   const asked = [];
   b.on('request', (r) => { if (r.url().includes(`/api/salon/rooms/${room.id}/changes`)) asked.push(r.url()); });
   await b.goto('/rooms/' + room.id);
@@ -69,8 +66,7 @@ test('the room attachment limit the operator set is checked before uploading', a
   await s.api('PATCH', '/api/collections/room_messages', { fields: withMax(1024 * 1024) });
   try {
     for (const lang of ['en', 'ja']) {
-      const a = await personPage(browser, s, { lang, phone: lang === 'ja' });
-      await loginAs(a, 'aiko@example.com');
+      const a = await signedIn(browser, s, 'aiko@example.com', { lang, phone: lang === 'ja' });
       const uploads = [];
       a.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/room_messages/records')) uploads.push(r.url()); });
       const limits = a.waitForResponse((r) => r.url().includes('/api/salon/rooms/attachment-limits'));
@@ -148,8 +144,7 @@ test('the verification and password-reset links from the e-mails work in the cli
 test('admins download a room as CSV; members have no such button', async () => {
   const tok = await token('aiko@example.com');
   await post(tok, lounge.id, 'for the record, "quoted", and =1+1');
-  const a = await personPage(browser, s);
-  await loginAs(a, 'admin@example.com');
+  const a = await signedIn(browser, s, 'admin@example.com');
   await a.goto('/rooms/' + lounge.id);
   await waitText(a.locator('[data-testid=messages]'), 'for the record');
   const [dl] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Export CSV' }).click()]);
@@ -160,8 +155,7 @@ test('admins download a room as CSV; members have no such button', async () => {
   assert.match(csv, /Aiko/);
   await a.context().close();
 
-  const m = await personPage(browser, s);
-  await loginAs(m, 'aiko@example.com');
+  const m = await signedIn(browser, s, 'aiko@example.com');
   await m.goto('/rooms/' + lounge.id);
   await waitText(m.locator('[data-testid=messages]'), 'for the record');
   assert.equal(await m.getByRole('button', { name: 'Export CSV' }).count(), 0);
@@ -170,8 +164,7 @@ test('admins download a room as CSV; members have no such button', async () => {
 
 test('the room notify setting sticks and decides whether a mention notifies', async () => {
   const room = await s.api('POST', '/api/collections/rooms/records', { name: 'quiet corner' });
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/rooms/' + room.id);
   await a.getByRole('button', { name: 'Join' }).click();
   const select = a.locator('#notify');
@@ -211,15 +204,13 @@ test('an admin deletes a reported DM for everyone from the reports queue', async
   await s.api('POST', '/api/collections/reports/records', { target_collection: 'dm_messages', target_id: dm.id, category: 'spam', reason: 'spam in my DMs' }, at);
 
   for (const [lang, phone] of [['ja', true], ['en', false]]) {
-    const p = await personPage(browser, s, { lang, phone });
-    await loginAs(p, 'admin@example.com');
+    const p = await signedIn(browser, s, 'admin@example.com', { lang, phone });
     await p.goto('/admin/reports');
     await waitText(p.locator('[data-testid=reported-dm]'), 'buy my pills, cheap');
     await shot(p, `reports-dm-${lang}-${phone ? 'phone' : 'desktop'}`);
     await p.context().close();
   }
-  const p = await personPage(browser, s);
-  await loginAs(p, 'admin@example.com');
+  const p = await signedIn(browser, s, 'admin@example.com');
   await p.goto('/admin/reports');
   const box = p.locator('[data-testid=reported-dm]', { hasText: 'buy my pills' });
   await waitText(box, 'From Ben to Aiko');
@@ -233,8 +224,7 @@ test('an admin deletes a reported DM for everyone from the reports queue', async
     const res = await fetch(s.base + '/api/collections/dm_messages/records/' + dm.id, { headers: { Authorization: tok } });
     assert.equal(res.status, 404);
   }
-  const a = await personPage(browser, s);
-  await loginAs(a, 'aiko@example.com');
+  const a = await signedIn(browser, s, 'aiko@example.com');
   await a.goto('/dm/' + ben.id);
   await a.locator('[data-testid=messages]').waitFor();
   await a.waitForTimeout(500);

@@ -6,23 +6,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Server, launch, personPage, loginAs, shot } from './harness.mjs';
+import { openSalon, operator, launch, signedIn, closeAll, shot, sweep } from './harness.mjs';
 import { waitText, waitCount } from './util.mjs';
 
 const REPLIES = 600;
-let s, browser, ranks = {}, admin, aiko, ben, tutor, goldie, general, longTopic;
+let s, browser, rank, admin, aiko, ben, tutor, general, longTopic;
 
 before(async () => {
-  s = new Server();
-  await s.start();
-  for (const r of (await s.api('GET', '/api/collections/ranks/records?perPage=50')).items) ranks[r.name] = r.id;
-  admin = await s.member('Operator Oda', 'admin@example.com', { role: 'admin' });
-  aiko = await s.member('Aiko', 'aiko@example.com', { rank: ranks.Free });
-  ben = await s.member('Ben', 'ben@example.com', { rank: ranks.Free });
-  tutor = await s.member('Toshi Tutor', 'toshi@example.com', { role: 'tutor', rank: ranks.Free });
-  goldie = await s.member('Goro Gold', 'goro@example.com', { rank: ranks.Gold });
+  let who;
+  ({ s, who, rank } = await openSalon({
+    admin: operator, aiko: ['Aiko', 'aiko@example.com', { rank: 'Free' }], ben: ['Ben', 'ben@example.com', { rank: 'Free' }],
+    tutor: ['Toshi Tutor', 'toshi@example.com', { role: 'tutor', rank: 'Free' }], goldie: ['Goro Gold', 'goro@example.com', { rank: 'Gold' }],
+  }));
+  ({ admin, aiko, ben, tutor } = who);
   general = await s.api('POST', '/api/collections/forum_categories/records', { name: 'General', sort: 1 });
   longTopic = await s.api('POST', '/api/collections/forum_topics/records', { category: general.id, author: aiko.id, title: 'A long thread', body: 'Replies below' });
   // the replies go straight into SQLite while the server is stopped (the
@@ -44,16 +41,7 @@ after(async () => {
   await s?.close();
 });
 
-async function person(email, opts) {
-  const p = await personPage(browser, s, opts);
-  p.on('dialog', (d) => d.accept());
-  await loginAs(p, email);
-  return p;
-}
-
-async function closeAll(...pages) {
-  for (const p of pages) await p.context().close();
-}
+const person = (email, opts) => signedIn(browser, s, email, { dialogs: true, ...opts });
 
 const postId = (i) => 'lp' + String(i).padStart(13, '0');
 const shownNumbers = (p) => p.locator('[data-testid=post]').evaluateAll((els) => els.map((e) => Number(/Reply number (\d+)/.exec(e.innerText)?.[1] ?? -1)));
@@ -146,7 +134,7 @@ test('topic edit: the author changes title, body and tags, a reader sees it live
     const p = await person('aiko@example.com', { lang, phone: lang === 'ja' });
     await p.goto('/forum/topics/' + t.id);
     await p.click('[data-testid=edit-topic-open]');
-    await s.api('PATCH', '/api/collections/forum_categories/records/' + general.id, { post_min_rank: ranks.Gold });
+    await s.api('PATCH', '/api/collections/forum_categories/records/' + general.id, { post_min_rank: rank('Gold') });
     await p.fill('#et-title', 'Renamed after losing access');
     await p.click('[data-testid=edit-topic] button[type=submit]');
     // the English sentence quotes the server's detail (the rank needed); a
@@ -230,7 +218,7 @@ test('events: a tutor creates an event in their time zone and edits it; a plain 
   await p.fill('#ev-loc', 'Shibuya, Tokyo');
   await p.fill('#ev-url', 'https://meet.example.com/tea');
   await p.fill('#ev-cap', '2');
-  await p.selectOption('#ev-rank', ranks.Gold);
+  await p.selectOption('#ev-rank', rank('Gold'));
   await p.fill('#ev-desc', 'Bring a cup.\n\n<b>not bold</b>');
   await shot(p, 'ui2-event-new-en-desktop');
   await p.click('[data-testid=event-save]');
@@ -242,7 +230,7 @@ test('events: a tutor creates an event in their time zone and edits it; a plain 
   assert.equal(ev.starts_at, '2030-12-01 10:00:00.000Z');
   assert.equal(ev.ends_at, '2030-12-01 12:00:00.000Z');
   assert.deepEqual([ev.kind, ev.timezone, ev.location, ev.online_url, ev.capacity, ev.min_rank, ev.organizer, ev.published],
-    ['seminar', 'Asia/Tokyo', 'Shibuya, Tokyo', 'https://meet.example.com/tea', 2, ranks.Gold, tutor.id, true]);
+    ['seminar', 'Asia/Tokyo', 'Shibuya, Tokyo', 'https://meet.example.com/tea', 2, rank('Gold'), tutor.id, true]);
   assert.equal(ev.description, '<p>Bring a cup.</p><p>&lt;b&gt;not bold&lt;/b&gt;</p>');
 
   // edit: the times show in the event's zone; a London event keeps its zone
@@ -326,24 +314,6 @@ test('admins download the orders CSV from the shop; a member is not offered it',
   await closeAll(o, m);
 });
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function check(p) {
-  await p.waitForLoadState('networkidle');
-  await p.waitForTimeout(200);
-  return p.evaluate(async (src) => {
-    const keys = document.body.innerText.match(/\b(nav|events|shop|err|common|forum|ui2)\.[a-zA-Z_.]+\b/g) || [];
-    if (!window.axe) eval(src);
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return {
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      keys,
-      violations: res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    };
-  }, axeSource);
-}
-
 test('changed pages in ja and en at 375 px and 1280 px: no overflow, no untranslated key, no serious axe-core violation', async () => {
   const start = new Date(Date.now() + 9 * 86400_000);
   const ev = await s.api('POST', '/api/collections/events/records', {
@@ -353,33 +323,11 @@ test('changed pages in ja and en at 375 px and 1280 px: no overflow, no untransl
   });
   const own = await s.api('POST', '/api/collections/forum_topics/records', { category: general.id, author: admin.id, title: 'Checked page', body: 'Body', tags: ['a11y'] });
   const pages = [
-    ['topic-edit', '/forum/topics/' + own.id, async (p) => p.click('[data-testid=edit-topic-open]')],
-    ['topic-deep', `/forum/topics/${longTopic.id}#${postId(300)}`],
-    ['events', '/events'], ['event', '/events/' + ev.id],
-    ['event-new', '/events/new'], ['event-edit', `/events/${ev.id}/edit`], ['shop', '/shop'],
+    ['ui2-topic-edit', '/forum/topics/' + own.id, (p) => p.click('[data-testid=edit-topic-open]')],
+    ['ui2-topic-deep', `/forum/topics/${longTopic.id}#${postId(300)}`],
+    ['ui2-events', '/events'], ['ui2-event', '/events/' + ev.id],
+    ['ui2-event-new', '/events/new'], ['ui2-event-edit', `/events/${ev.id}/edit`], ['ui2-shop', '/shop'],
   ];
-  const problems = [];
-  for (const lang of ['en', 'ja']) {
-    await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang });
-    const p = await person('admin@example.com', { lang });
-    for (const [name, path, prep] of pages) {
-      await p.setViewportSize({ width: 1280, height: 800 });
-      await p.goto('/forum');
-      await p.goto(path);
-      await p.locator('main h1, main h2').first().waitFor();
-      if (prep) await prep(p);
-      for (const phone of [false, true]) {
-        const tag = `${lang}-${phone ? 'phone' : 'desktop'}`;
-        if (phone) await p.setViewportSize({ width: 375, height: 740 });
-        const c = await check(p);
-        await shot(p, `ui2-${name}-${tag}`);
-        if (c.overflow > 0) problems.push(`${name} ${tag}: ${c.overflow}px wider than the screen`);
-        if (c.keys.length) problems.push(`${name} ${tag}: untranslated ${c.keys.join(', ')}`);
-        if (c.violations.length) problems.push(`${name} ${tag}: axe ${c.violations.join('; ')}`);
-      }
-    }
-    await closeAll(p);
-  }
-  await s.api('PATCH', '/api/collections/users/records/' + admin.id, { lang: 'en' });
+  const problems = await sweep(browser, s, { email: 'admin@example.com', pages, ready: 'main h1, main h2', keys: /\b(nav|events|shop|err|common|forum|ui2)\.[a-zA-Z_.]+\b/g });
   assert.deepEqual(problems, []);
 });
