@@ -18,6 +18,7 @@ import (
 
 	"salonbase/hooks"
 	"salonbase/hooks/demo"
+	"salonbase/hooks/salon"
 	_ "salonbase/pb_migrations"
 )
 
@@ -30,7 +31,9 @@ var embeddedPublic embed.FS
 func main() {
 	// Quiet by default, also under `go run` (PocketBase would turn on dev
 	// mode there and print every SQL statement); `--dev` turns it on.
-	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
+	// Transactions begin IMMEDIATE (salon.DBConnect): under Litestream a
+	// deferred one could hold every write for seconds.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false, DBConnect: salon.DBConnect})
 	app.RootCmd.Use = "salonbase"
 	app.RootCmd.Short = "Salonbase: an online salon in one binary"
 	app.RootCmd.Version = buildVersion()

@@ -28,6 +28,7 @@ type forwarder struct {
 
 	mu     sync.Mutex
 	source *webrtc.PeerConnection // the publisher, for keyframe requests
+	pli    func()                 // asks for a keyframe instead (an input from another SFU)
 	remote *webrtc.TrackRemote    // the input; packets of any other track are dropped
 	ssrc   uint32
 	munger munger
@@ -212,8 +213,12 @@ func (f *forwarder) requestKeyframe() {
 		return
 	}
 	f.mu.Lock()
-	pc, ssrc := f.source, f.ssrc
+	pc, ssrc, pli := f.source, f.ssrc, f.pli
 	f.mu.Unlock()
+	if pli != nil {
+		pli()
+		return
+	}
 	if pc != nil {
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	}

@@ -20,6 +20,7 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		if err := sealLiveKitSecret(se.App); err != nil {
 			return err
 		}
+		a.lkResumeRecordings(se.App)
 		return se.Next()
 	})
 	app.OnRecordCreate("salon_settings").BindFunc(encryptLiveKitSecret)
@@ -48,6 +49,7 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 	})
 	app.OnRecordAfterUpdateSuccess("live_streams").BindFunc(func(e *core.RecordEvent) error {
 		if e.Record.GetString("status") == "ended" {
+			a.lkStopRecordingLater(e.Record.Id)
 			a.lkCloseRoomLater(liveRoom(e.Record.Id))
 		} else if e.Record.GetString("min_rank") != e.Record.Original().GetString("min_rank") {
 			a.lkRecheckRoomLater(liveRoom(e.Record.Id))
@@ -55,6 +57,7 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		return e.Next()
 	})
 	app.OnRecordAfterDeleteSuccess("live_streams").BindFunc(func(e *core.RecordEvent) error {
+		a.lkStopRecordingLater(e.Record.Id)
 		a.lkCloseRoomLater(liveRoom(e.Record.Id))
 		return e.Next()
 	})
@@ -77,8 +80,11 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 			t.Stop()
 			delete(a.lkTimers, k)
 		}
+		a.lkStopRecordingsForShutdown()
 		a.lkMu.Unlock()
 		a.lkWork.Wait()
+		// a recording that ended just before hands its upload over only now
+		salon.WaitBackground(e.App)
 		return e.Next()
 	})
 }
@@ -136,6 +142,9 @@ func (a *rtcAuthz) lkRecheckRoom(ctx context.Context, lk liveKit, room string) {
 		return
 	}
 	for _, p := range res.GetParticipants() {
+		if lkHidden(p) {
+			continue // the recorder, whose token only this server mints
+		}
 		g := rtc.Grant{Resource: id, User: p.GetIdentity()}
 		switch {
 		case kind == "call":

@@ -288,6 +288,9 @@ func TestLiveKitLiveStream(t *testing.T) {
 	rtctest.Eventually(t, 15*time.Second, "the viewer receives the host's audio", func() bool {
 		return annRoom.packets.Load() > 10
 	})
+	if inRoom(t, lk, "live-"+id, "salon-recorder") {
+		t.Fatal("the recorder joined a stream not recorded")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	p, err := lk.rooms().GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: "live-" + id, Identity: ann.Id})

@@ -71,6 +71,9 @@ func (a *rtcAuthz) liveKitStreamEvent(lk liveKit, event, id, identity string) {
 	}
 	host := identity != "" && identity == stream.GetString("host")
 	room := liveRoom(id)
+	if identity == lkRecorderIdentity {
+		return // our recorder (livekit_record.go): nobody's viewer
+	}
 	switch event {
 	case "participant_joined":
 		if host {
@@ -81,6 +84,9 @@ func (a *rtcAuthz) liveKitStreamEvent(lk liveKit, event, id, identity string) {
 	case "track_published":
 		if host && stream.GetString("status") == "scheduled" {
 			a.streamLive(id, rtc.Grant{Kind: rtc.KindPublish, Resource: id, User: identity})
+		}
+		if host {
+			a.lkRecord(lk, stream)
 		}
 	case "participant_left", "participant_connection_aborted":
 		if host {
@@ -109,7 +115,7 @@ func (a *rtcAuthz) liveKitCallEvent(lk liveKit, event, id, identity string) {
 }
 
 // lkCountViewers counts the members in a stream's room other than its host
-// (left: one who just left and may still be listed).
+// and the recorder (left: one who just left and may still be listed).
 func (a *rtcAuthz) lkCountViewers(lk liveKit, stream *core.Record, left string) {
 	ctx, cancel := context.WithTimeout(context.Background(), lkTimeout)
 	defer cancel()
@@ -120,7 +126,7 @@ func (a *rtcAuthz) lkCountViewers(lk liveKit, stream *core.Record, left string) 
 	}
 	n := 0
 	for _, p := range res.GetParticipants() {
-		if id := p.GetIdentity(); id != stream.GetString("host") && id != left &&
+		if id := p.GetIdentity(); id != stream.GetString("host") && id != left && !lkHidden(p) &&
 			p.GetState() != livekit.ParticipantInfo_DISCONNECTED {
 			n++
 		}

@@ -96,6 +96,8 @@ type rtcAuthz struct {
 	lkTimers   map[string]*time.Timer // "room/identity" → the end of its grace after leaving
 	lkOff      bool                   // the app has terminated
 	lkWork     sync.WaitGroup         // calls to LiveKit under way
+
+	lkRecs map[string]*lkRecording // recorders in LiveKit rooms, by stream (livekit_record.go)
 }
 
 // member returns the member whose PocketBase token the request carries
