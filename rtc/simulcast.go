@@ -603,13 +603,7 @@ func congested(v *layerViewer) bool {
 // Layers reports, for tests and monitoring, the layer (RID) each viewer of
 // a stream's simulcast video gets now.
 func (s *Server) Layers(streamID string) []string {
-	s.mu.Lock()
-	st := s.streams[streamID]
-	var ls []*layered
-	if st != nil {
-		ls = append(ls, st.simulcast...)
-	}
-	s.mu.Unlock()
+	ls := s.simulcastOf(streamID)
 	var out []string
 	for _, l := range ls {
 		l.mu.Lock()
@@ -705,4 +699,15 @@ func drainLayerRTCP(r *webrtc.RTPReceiver, rid string, byRecv *sync.Map) {
 			}
 		}
 	}
+}
+
+// simulcastOf is a copy of a stream's simulcast video tracks (none when
+// the stream is gone), so callers read them without the server's lock.
+func (s *Server) simulcastOf(streamID string) []*layered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.streams[streamID]; st != nil {
+		return append([]*layered(nil), st.simulcast...)
+	}
+	return nil
 }

@@ -63,13 +63,7 @@ func (v *layerViewer) stats() ViewerLayerStats {
 // stream's simulcast video got (first joined first), and what each layer
 // brought in (by RID).
 func (s *Server) LayerStats(streamID string) ([]ViewerLayerStats, map[string]LayerInputStats) {
-	s.mu.Lock()
-	st := s.streams[streamID]
-	var ls []*layered
-	if st != nil {
-		ls = append(ls, st.simulcast...)
-	}
-	s.mu.Unlock()
+	ls := s.simulcastOf(streamID)
 	var out []ViewerLayerStats
 	in := map[string]LayerInputStats{}
 	for _, l := range ls {

@@ -194,12 +194,7 @@ func (s *Server) newViewerPeerConnection(estimate bool) (*webrtc.PeerConnection,
 	}
 	ir := &interceptor.Registry{}
 	ir.Add(sr)
-	api := webrtc.NewAPI(
-		webrtc.WithMediaEngine(m),
-		webrtc.WithInterceptorRegistry(ir),
-		webrtc.WithSettingEngine(s.settings),
-	)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := s.peerConnection(m, ir)
 	return pc, nil, err
 }
 
@@ -263,11 +258,17 @@ func (s *Server) newPeerConnectionBWE(set codecSet, only []webrtc.RTPCodecCapabi
 	}
 	ir.Add(rr)
 	ir.Add(sr)
+	pc, err := s.peerConnection(m, ir)
+	return pc, bwe, err
+}
+
+// peerConnection is a peer connection with the server's settings (its one
+// UDP port, its candidates) and the given codecs and interceptors.
+func (s *Server) peerConnection(m *webrtc.MediaEngine, ir *interceptor.Registry) (*webrtc.PeerConnection, error) {
 	api := webrtc.NewAPI(
 		webrtc.WithMediaEngine(m),
 		webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(s.settings),
 	)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	return pc, bwe, err
+	return api.NewPeerConnection(webrtc.Configuration{})
 }
