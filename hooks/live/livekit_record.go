@@ -69,17 +69,18 @@ func (a *rtcAuthz) lkRecord(lk liveKit, stream *core.Record) {
 	}
 	id := stream.Id
 	r := &lkRecording{host: stream.GetString("host"), rec: rtc.NewTrackRecording(recordingsDir(a.app), id)}
-	a.lkMu.Lock()
-	if a.lkOff || a.lkRecs[id] != nil {
-		a.lkMu.Unlock()
+	if !a.lkBegin(func() bool {
+		if a.lkRecs[id] != nil {
+			return false
+		}
+		if a.lkRecs == nil {
+			a.lkRecs = map[string]*lkRecording{}
+		}
+		a.lkRecs[id] = r
+		return true
+	}) {
 		return
 	}
-	if a.lkRecs == nil {
-		a.lkRecs = map[string]*lkRecording{}
-	}
-	a.lkRecs[id] = r
-	a.lkWork.Add(1)
-	a.lkMu.Unlock()
 	// Files a crash left of this stream are joined before the new one.
 	a.recordingAgain(id)
 	go func() {
@@ -192,13 +193,9 @@ func lkHidden(p *livekit.ParticipantInfo) bool {
 // lkStopRecordingLater ends stream id's recording off the save that ended
 // or deleted the stream (leaving the room waits on LiveKit).
 func (a *rtcAuthz) lkStopRecordingLater(id string) {
-	a.lkMu.Lock()
-	if a.lkOff || a.lkRecs[id] == nil {
-		a.lkMu.Unlock()
+	if !a.lkBegin(func() bool { return a.lkRecs[id] != nil }) {
 		return
 	}
-	a.lkWork.Add(1)
-	a.lkMu.Unlock()
 	go func() {
 		defer a.lkWork.Done()
 		a.lkStopRecording(id)

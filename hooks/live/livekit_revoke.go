@@ -89,6 +89,19 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 	})
 }
 
+// lkBegin counts one piece of work with LiveKit (shutdown waits for it)
+// unless the server is stopping or under, run under lkMu, says no. The
+// caller calls lkWork.Done when the work ends.
+func (a *rtcAuthz) lkBegin(under func() bool) bool {
+	a.lkMu.Lock()
+	defer a.lkMu.Unlock()
+	if a.lkOff || (under != nil && !under()) {
+		return false
+	}
+	a.lkWork.Add(1)
+	return true
+}
+
 // lkLater runs f off the request that triggered it (the change is saved
 // already) when LiveKit is the media backend.
 func (a *rtcAuthz) lkLater(f func(ctx context.Context, lk liveKit)) {
@@ -96,13 +109,9 @@ func (a *rtcAuthz) lkLater(f func(ctx context.Context, lk liveKit)) {
 	if err != nil || backend != "livekit" {
 		return
 	}
-	a.lkMu.Lock()
-	if a.lkOff {
-		a.lkMu.Unlock()
+	if !a.lkBegin(nil) {
 		return
 	}
-	a.lkWork.Add(1)
-	a.lkMu.Unlock()
 	go func() {
 		defer a.lkWork.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*lkTimeout)

@@ -150,14 +150,9 @@ func (a *rtcAuthz) lkLeaveAfterGrace(lk liveKit, room, identity string, gone fun
 		t.Stop()
 	}
 	a.lkTimers[key] = time.AfterFunc(lkGrace, func() {
-		a.lkMu.Lock()
-		if a.lkOff {
-			a.lkMu.Unlock()
+		if !a.lkBegin(func() bool { delete(a.lkTimers, key); return true }) {
 			return
 		}
-		delete(a.lkTimers, key)
-		a.lkWork.Add(1)
-		a.lkMu.Unlock()
 		defer a.lkWork.Done()
 
 		ctx, cancel := context.WithTimeout(context.Background(), lkTimeout)
