@@ -110,13 +110,21 @@ func bindCalls(app core.App, svc *rtc.Service) {
 		if e.Auth != nil && !e.HasSuperuserAuth() {
 			me = e.Auth.Id
 		}
-		from, to := orig.GetString("status"), e.Record.GetString("status")
-		if from != to {
+		// The move is judged from the status stored at the save: the ring
+		// timer or the other party may have moved the call since
+		// PocketBase read it (an accept must not revive a missed call).
+		var from, to string
+		err := saveOverFresh(e, orig, append([]string{"status"}, callServerFields...), func(fresh *core.Record) error {
+			from, to = fresh.GetString("status"), e.Record.GetString("status")
+			if from == to {
+				return nil
+			}
 			if err := callTransition(e.Record, me, from, to); err != nil {
 				return e.BadRequestError(err.Error(), nil)
 			}
-		}
-		if err := e.Next(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		if from != to && callOver[to] {

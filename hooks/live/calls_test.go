@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"salonbase/rtc/rtctest"
 	"salonbase/testutil"
@@ -282,5 +285,48 @@ func TestCallsPlacedAtOnceRingOnce(t *testing.T) {
 	got = place(func(i int) (string, string) { return tokens[i], ids[i^1] })
 	if got[http.StatusOK] != callers/2 || got[http.StatusConflict] != callers/2 {
 		t.Fatalf("%d pairs calling each other at once: answers %v; want one 200 per pair", callers/2, got)
+	}
+}
+
+// The callee accepts at the moment the ring timer marks the call missed
+// (between PocketBase's read of the call and its save): the accept is
+// refused and the call stays missed, rather than an "active" call whose
+// media the server has already ended.
+func TestCallAcceptedAsItIsMarkedMissedStaysMissed(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	ann := testutil.CreateUser(t, app, testutil.User{Name: "Ann", Rank: "Gold"})
+	bob := testutil.CreateUser(t, app, testutil.User{Rank: "Gold"})
+	url := "/api/collections/calls/records"
+	_, body := srv.Do(t, http.MethodPost, url, testutil.Token(t, ann), map[string]any{"caller": ann.Id, "callee": bob.Id})
+	id := testutil.Decode[map[string]any](t, body)["id"].(string)
+
+	var once sync.Once
+	app.OnRecordUpdateRequest("calls").Bind(&hook.Handler[*core.RecordRequestEvent]{
+		Priority: -100, // before our hooks, after PocketBase read the call
+		Func: func(e *core.RecordRequestEvent) error {
+			once.Do(func() {
+				call, err := app.FindRecordById("calls", id)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				call.Set("status", "missed")
+				call.Set("ended_at", types.NowDateTime())
+				if err := app.Save(call); err != nil {
+					t.Error(err)
+				}
+			})
+			return e.Next()
+		},
+	})
+
+	testutil.WantStatus(t, srv, http.MethodPatch, url+"/"+id, testutil.Token(t, bob), map[string]any{"status": "active"},
+		http.StatusBadRequest, "from missed to active")
+	call := record(t, app, "calls", id)
+	if call.GetString("status") != "missed" || !call.GetDateTime("started_at").IsZero() || call.GetDateTime("ended_at").IsZero() {
+		t.Fatalf("stored after the late accept: status %q, started %q, ended %q",
+			call.GetString("status"), call.GetString("started_at"), call.GetString("ended_at"))
 	}
 }

@@ -34,30 +34,6 @@ var liveServerFields = []string{"host", "viewer_count", "started_at", "ended_at"
 // editing the stream.
 var liveMovingFields = []string{"status", "viewer_count", "started_at", "ended_at", "stream_key", "recording"}
 
-// saveOverFresh saves a host's or admin's edit of a stream in a
-// transaction, over the stream as it is then: PocketBase read the record
-// before the request's hooks and saves every column, so a stream that went
-// live, or got its recording, in between would be written back as it was
-// (scheduled; no recording, and PocketBase would delete the file). Fields
-// the request did not change take their stored values.
-func saveOverFresh(e *core.RecordRequestEvent, orig *core.Record) error {
-	app := e.App
-	defer func() { e.App = app }()
-	return app.RunInTransaction(func(tx core.App) error {
-		fresh, err := tx.FindRecordById("live_streams", e.Record.Id)
-		if err != nil {
-			return e.NotFoundError("No such live stream.", nil) // deleted meanwhile
-		}
-		for _, f := range liveMovingFields {
-			if e.Record.GetString(f) == orig.GetString(f) {
-				e.Record.Set(f, fresh.Get(f))
-			}
-		}
-		e.App = tx
-		return e.Next()
-	})
-}
-
 func bindLive(app core.App, svc *rtc.Service) {
 	app.OnRecordCreateRequest("live_streams").BindFunc(func(e *core.RecordRequestEvent) error {
 		if !e.HasSuperuserAuth() {
@@ -109,7 +85,7 @@ func bindLive(app core.App, svc *rtc.Service) {
 			e.Record.Set("ended_at", types.NowDateTime())
 			e.Record.Set("viewer_count", 0)
 		}
-		if err := saveOverFresh(e, orig); err != nil {
+		if err := saveOverFresh(e, orig, liveMovingFields, nil); err != nil {
 			return err
 		}
 		if ending {
