@@ -294,6 +294,9 @@ test('DMs: live conversation list and unread counts, read marks, attachments, si
   const [a, b] = await two();
   await b.goto('/dm');
   await a.goto('/dm/' + ben.id);
+  // a conversation not yet begun says so, until its first message
+  await waitText(a.locator('[data-testid=dm-empty]'), 'No messages with Ben yet.');
+  await shot(a, 'dm-empty-en-desktop');
   await a.fill('input[placeholder=Subject]', 'Saturday');
   await a.fill('textarea', 'Are you coming on **Saturday**?');
   // a file over the limit is refused before anything is sent
@@ -322,6 +325,7 @@ test('DMs: live conversation list and unread counts, read marks, attachments, si
   await a.click('form.composer button[type=submit]');
   await a.locator('[data-testid=progress]').waitFor();
   await waitText(a.locator('[data-testid=messages]'), 'Saturday', 30000);
+  await waitCount(a.locator('[data-testid=dm-empty]'), 0);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   const sent = await s.api('GET', '/api/collections/dm_messages/records?filter=' + encodeURIComponent("subject='Saturday'"));
   assert.equal(sent.items[0].attachments.length, 3);
