@@ -26,6 +26,9 @@ type subscriber struct {
 	ssrc uint32
 	pt   uint8
 	w    webrtc.TrackLocalWriter
+	// resends limits what is resent to it (video only: audio has no
+	// NACKs).
+	resends *resendLimit
 }
 
 func newFanoutTrack(codec webrtc.RTPCodecCapability, id, streamID string) (*fanoutTrack, error) {
@@ -43,6 +46,9 @@ func (t *fanoutTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamet
 		return codec, err
 	}
 	sub := &subscriber{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
+	if t.Kind() == webrtc.RTPCodecTypeVideo {
+		sub.resends = &resendLimit{}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	subs := append(slices.Clip(t.subscribers()), sub)
@@ -89,15 +95,18 @@ func (t *fanoutTrack) write(pkt *rtp.Packet) {
 	pkt.Header.Extension, pkt.Header.Extensions = false, ext
 }
 
-// writeTo sends a packet to the subscriber whose SSRC is ssrc only; false
-// when it has none.
-func (t *fanoutTrack) writeTo(ssrc uint32, h *rtp.Header, payload []byte) bool {
+// subscriber is the subscriber whose SSRC is ssrc, or nil.
+func (t *fanoutTrack) subscriber(ssrc uint32) *subscriber {
 	for _, s := range t.subscribers() {
 		if s.ssrc == ssrc {
-			h.SSRC, h.PayloadType = s.ssrc, s.pt
-			_, _ = s.w.WriteRTP(h, payload)
-			return true
+			return s
 		}
 	}
-	return false
+	return nil
+}
+
+// writeRTP sends a packet to this subscriber only.
+func (s *subscriber) writeRTP(h *rtp.Header, payload []byte) {
+	h.SSRC, h.PayloadType = s.ssrc, s.pt
+	_, _ = s.w.WriteRTP(h, payload)
 }
