@@ -26,9 +26,9 @@ type subscriber struct {
 	ssrc uint32
 	pt   uint8
 	w    webrtc.TrackLocalWriter
-	// resends limits what is resent to it (video only: audio has no
-	// NACKs).
-	resends *resendLimit
+	// resends limits what is resent to it; made at its first NACK (most
+	// viewers never lose a packet).
+	resends atomic.Pointer[resendLimit]
 }
 
 func newFanoutTrack(codec webrtc.RTPCodecCapability, id, streamID string) (*fanoutTrack, error) {
@@ -46,9 +46,6 @@ func (t *fanoutTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamet
 		return codec, err
 	}
 	sub := &subscriber{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
-	if t.Kind() == webrtc.RTPCodecTypeVideo {
-		sub.resends = &resendLimit{}
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	subs := append(slices.Clip(t.subscribers()), sub)
@@ -103,6 +100,15 @@ func (t *fanoutTrack) subscriber(ssrc uint32) *subscriber {
 		}
 	}
 	return nil
+}
+
+// resendLimit is the subscriber's resendLimit, made at the first call.
+func (s *subscriber) resendLimit() *resendLimit {
+	if l := s.resends.Load(); l != nil {
+		return l
+	}
+	s.resends.CompareAndSwap(nil, &resendLimit{})
+	return s.resends.Load()
 }
 
 // writeRTP sends a packet to this subscriber only.

@@ -136,9 +136,10 @@ func (f *forwarder) resend(nack *rtcp.TransportLayerNack) int {
 		return 0
 	}
 	sub := f.local.subscriber(nack.MediaSSRC)
-	if sub == nil || sub.resends == nil {
+	if sub == nil {
 		return 0 // no longer subscribed
 	}
+	limit := sub.resendLimit()
 	var h rtp.Header
 	buf := make([]byte, 0, 1500)
 	now := time.Now()
@@ -149,7 +150,7 @@ func (f *forwarder) resend(nack *rtcp.TransportLayerNack) int {
 			if !ok {
 				continue
 			}
-			if !sub.resends.allow(id, now) {
+			if !limit.allow(id, now) {
 				limited++
 				continue
 			}

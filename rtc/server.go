@@ -167,6 +167,10 @@ type Stats struct {
 	Forwarded                uint64 // RTP packets received from publishers and forwarded
 	Resent                   uint64 // video packets sent again to a viewer or call party that lost them
 	ResendsLimited           uint64 // packets asked for again too soon or too often, not resent
+	// Batched sends (Config.UDPBatch): sendmmsg calls, the packets they
+	// sent, the calls that sent a whole batch, and those that sent less
+	// than they were given (a full socket buffer).
+	UDPBatches, UDPBatched, UDPBatchesFull, UDPBatchesShort uint64
 }
 
 // Stats counts what is open now.
@@ -174,6 +178,10 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{Streams: len(s.streams), Calls: len(s.calls), Sessions: len(s.sessions)}
+	if b := s.batch; b != nil {
+		st.UDPBatches, st.UDPBatched = b.calls.Load(), b.packets.Load()
+		st.UDPBatchesFull, st.UDPBatchesShort = b.full.Load(), b.short.Load()
+	}
 	for _, str := range s.streams {
 		for _, f := range str.tracks {
 			st.Forwarded += f.packets.Load()
