@@ -35,7 +35,7 @@ type sendBatch struct {
 	conns   []*batchConn
 	// What the batches were (Stats): sendmmsg calls, the packets they
 	// sent, calls that sent a whole UDPBatch, and calls that sent fewer
-	// packets than given (the socket's buffer full).
+	// packets than given (an error after the first: a full socket buffer, say).
 	calls, packets, full, short atomic.Uint64
 }
 

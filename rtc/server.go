@@ -169,7 +169,7 @@ type Stats struct {
 	ResendsLimited           uint64 // packets asked for again too soon or too often, not resent
 	// Batched sends (Config.UDPBatch): sendmmsg calls, the packets they
 	// sent, the calls that sent a whole batch, and those that sent less
-	// than they were given (a full socket buffer).
+	// than they were given (an error after the first: a full socket buffer, say).
 	UDPBatches, UDPBatched, UDPBatchesFull, UDPBatchesShort uint64
 }
 
