@@ -33,6 +33,10 @@ type sendBatch struct {
 	holders atomic.Int32
 	mu      sync.Mutex
 	conns   []*batchConn
+	// What the batches were (Stats): sendmmsg calls, the packets they
+	// sent, calls that sent a whole UDPBatch, and calls that sent fewer
+	// packets than given (an error after the first: a full socket buffer, say).
+	calls, packets, full, short atomic.Uint64
 }
 
 // hold starts a fan-out: writes are queued until release.
@@ -179,7 +183,17 @@ func (b *batchConn) flush() {
 // the next packets.
 func (b *batchConn) send(out []ipv4.Message) {
 	for i := 0; i < len(out); {
-		n, err := b.pc.WriteBatch(out[i:min(i+b.size, len(out))], 0)
+		want := min(b.size, len(out)-i)
+		n, err := b.pc.WriteBatch(out[i:i+want], 0)
+		b.batch.calls.Add(1)
+		if n > 0 {
+			b.batch.packets.Add(uint64(n))
+		}
+		if n == b.size {
+			b.batch.full.Add(1)
+		} else if n < want {
+			b.batch.short.Add(1)
+		}
 		if err != nil || n <= 0 {
 			n = 1 // that packet is lost, as a failed sendto's would be
 		}

@@ -28,6 +28,10 @@ func TestBatchedUDPWrites(t *testing.T) {
 	if got := len(ann.VideoPackets()) + len(bob.VideoPackets()) - before; got < 60 {
 		t.Fatalf("%d video packets in 2 s for two viewers", got)
 	}
+	// Both viewers' packets of one publisher packet went out together.
+	if st := e.srv.Stats(); st.UDPBatches == 0 || st.UDPBatched <= st.UDPBatches {
+		t.Fatalf("sends not batched: %+v", st)
+	}
 	if err := e.srv.Close(); err != nil {
 		t.Fatal(err)
 	}

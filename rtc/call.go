@@ -118,7 +118,14 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 		if replaced != nil {
 			replaced.drop("replaced by a new connection")
 		}
-		pc, err := ss.newPC(callCodecs, nil)
+		// The receiving connection is a viewer's: what it lost is
+		// resent from the forwarder's history (retransmit.go).
+		var pc *webrtc.PeerConnection
+		if kind == KindCallSend {
+			pc, err = ss.newPC(callCodecs, nil)
+		} else {
+			pc, _, err = ss.newViewerPC(callCodecs, false)
+		}
 		if err != nil {
 			writeError(w, err)
 			return
@@ -155,7 +162,7 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 					writeError(w, err)
 					return
 				}
-				go readSenderRTCP(sender, f, false)
+				go readSenderRTCP(sender, f, true)
 			}
 			ss.watch(pc, other.video.requestKeyframe)
 		}

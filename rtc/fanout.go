@@ -26,6 +26,9 @@ type subscriber struct {
 	ssrc uint32
 	pt   uint8
 	w    webrtc.TrackLocalWriter
+	// resends limits what is resent to it; made at its first NACK (most
+	// viewers never lose a packet).
+	resends atomic.Pointer[resendLimit]
 }
 
 func newFanoutTrack(codec webrtc.RTPCodecCapability, id, streamID string) (*fanoutTrack, error) {
@@ -89,15 +92,27 @@ func (t *fanoutTrack) write(pkt *rtp.Packet) {
 	pkt.Header.Extension, pkt.Header.Extensions = false, ext
 }
 
-// writeTo sends a packet to the subscriber whose SSRC is ssrc only; false
-// when it has none.
-func (t *fanoutTrack) writeTo(ssrc uint32, h *rtp.Header, payload []byte) bool {
+// subscriber is the subscriber whose SSRC is ssrc, or nil.
+func (t *fanoutTrack) subscriber(ssrc uint32) *subscriber {
 	for _, s := range t.subscribers() {
 		if s.ssrc == ssrc {
-			h.SSRC, h.PayloadType = s.ssrc, s.pt
-			_, _ = s.w.WriteRTP(h, payload)
-			return true
+			return s
 		}
 	}
-	return false
+	return nil
+}
+
+// resendLimit is the subscriber's resendLimit, made at the first call.
+func (s *subscriber) resendLimit() *resendLimit {
+	if l := s.resends.Load(); l != nil {
+		return l
+	}
+	s.resends.CompareAndSwap(nil, &resendLimit{})
+	return s.resends.Load()
+}
+
+// writeRTP sends a packet to this subscriber only.
+func (s *subscriber) writeRTP(h *rtp.Header, payload []byte) {
+	h.SSRC, h.PayloadType = s.ssrc, s.pt
+	_, _ = s.w.WriteRTP(h, payload)
 }

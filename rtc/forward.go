@@ -37,8 +37,11 @@ type forwarder struct {
 	lastPLI     atomic.Int64 // unix nanos of the last keyframe request
 	deferredPLI atomic.Bool  // a request waits for the end of the 500 ms
 	packets     atomic.Uint64
-	resent      atomic.Uint64              // packets sent again to a subscriber that lost them
-	rec         atomic.Pointer[recordSink] // the stream's recording, if any
+	resent      atomic.Uint64 // packets sent again to a subscriber that lost them
+	// resendsLimited counts the packets asked for again that were not
+	// resent (resendLimit).
+	resendsLimited atomic.Uint64
+	rec            atomic.Pointer[recordSink] // the stream's recording, if any
 }
 
 func newForwarder(codec webrtc.RTPCodecCapability, kind webrtc.RTPCodecType, trackID, streamID string) (*forwarder, error) {

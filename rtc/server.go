@@ -165,7 +165,12 @@ func (s *Server) Config() Config { return s.cfg }
 type Stats struct {
 	Streams, Calls, Sessions int
 	Forwarded                uint64 // RTP packets received from publishers and forwarded
-	Resent                   uint64 // packets of single-layer streams sent again to a viewer that lost them
+	Resent                   uint64 // video packets sent again to a viewer or call party that lost them
+	ResendsLimited           uint64 // packets asked for again too soon or too often, not resent
+	// Batched sends (Config.UDPBatch): sendmmsg calls, the packets they
+	// sent, the calls that sent a whole batch, and those that sent less
+	// than they were given (an error after the first: a full socket buffer, say).
+	UDPBatches, UDPBatched, UDPBatchesFull, UDPBatchesShort uint64
 }
 
 // Stats counts what is open now.
@@ -173,10 +178,15 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{Streams: len(s.streams), Calls: len(s.calls), Sessions: len(s.sessions)}
+	if b := s.batch; b != nil {
+		st.UDPBatches, st.UDPBatched = b.calls.Load(), b.packets.Load()
+		st.UDPBatchesFull, st.UDPBatchesShort = b.full.Load(), b.short.Load()
+	}
 	for _, str := range s.streams {
 		for _, f := range str.tracks {
 			st.Forwarded += f.packets.Load()
 			st.Resent += f.resent.Load()
+			st.ResendsLimited += f.resendsLimited.Load()
 		}
 		for _, l := range str.simulcast {
 			st.Forwarded += l.packets.Load()
@@ -185,6 +195,8 @@ func (s *Server) Stats() Stats {
 	for _, c := range s.calls {
 		for _, p := range c.parties {
 			st.Forwarded += p.video.packets.Load() + p.audio.packets.Load()
+			st.Resent += p.video.resent.Load()
+			st.ResendsLimited += p.video.resendsLimited.Load()
 		}
 	}
 	return st
@@ -411,10 +423,11 @@ func (ss *session) newPC(set codecSet, only []webrtc.RTPCodecCapability) (*webrt
 	return pc, nil
 }
 
-// newViewerPC is newPC for a viewer; with estimate, the connection also
-// estimates the viewer's downlink (see newViewerPeerConnection).
-func (ss *session) newViewerPC(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
-	pc, bwe, err := ss.srv.newViewerPeerConnection(estimate)
+// newViewerPC is newPC for a viewer (or a call party's receiving
+// connection); with estimate, the connection also estimates the viewer's
+// downlink (see newViewerPeerConnection).
+func (ss *session) newViewerPC(set codecSet, estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	pc, bwe, err := ss.srv.newViewerPeerConnection(set, estimate)
 	if err != nil {
 		ss.close("peer connection failed")
 		return nil, nil, fmt.Errorf("peer connection: %w", err)

@@ -327,7 +327,7 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 	}
 	// A simulcast stream's layer is chosen per viewer from the estimate
 	// of the viewer's downlink; plain streams skip the estimator's cost.
-	pc, bwe, err := ss.newViewerPC(len(simulcast) > 0)
+	pc, bwe, err := ss.newViewerPC(liveCodecs, len(simulcast) > 0)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -180,12 +180,13 @@ func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapabilit
 // packet per viewer. What stays per packet and viewer is the sender
 // report's count (the browser plays audio and video in sync by them). A
 // simulcast viewer (estimate) keeps them all: its video track is its own.
-func (s *Server) newViewerPeerConnection(estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+// A call party's receiving connection is a viewer's too (set callCodecs).
+func (s *Server) newViewerPeerConnection(set codecSet, estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
 	if estimate {
-		return s.newPeerConnectionBWE(liveCodecs, nil, true)
+		return s.newPeerConnectionBWE(set, nil, true)
 	}
 	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m, liveCodecs, nil); err != nil {
+	if err := registerCodecs(m, set, nil); err != nil {
 		return nil, nil, err
 	}
 	sr, err := report.NewSenderInterceptor()
@@ -235,7 +236,7 @@ func (s *Server) newPeerConnectionBWE(set codecSet, only []webrtc.RTPCodecCapabi
 	}
 	ir.Add(fb)
 	// NACK: ask the publisher to resend what we lost, and resend to a
-	// simulcast viewer or a call party what it lost. 256 packets ≈ 1.4 s
+	// simulcast viewer what it lost. 256 packets ≈ 1.4 s
 	// of a 1.5 Mbps stream (NACKs come within a round trip).
 	gen, err := nack.NewGeneratorInterceptor()
 	if err != nil {

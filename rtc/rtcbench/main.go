@@ -11,6 +11,9 @@
 // viewers send transport-wide CC feedback like browsers, so the server
 // runs its per-viewer bandwidth estimator and layer choice; on loopback
 // every viewer gets f.
+//
+// With -floor it measures instead what a delivered packet costs below the
+// server's own code (the kernel's UDP sends, SRTP encryption; floor.go).
 package main
 
 import (
@@ -48,6 +51,7 @@ func main() {
 	window := flag.Duration("window", 10*time.Second, "measurement window per run")
 	simulcast := flag.Bool("simulcast", false, "the publisher sends three simulcast layers; viewers send TWCC feedback")
 	batch := flag.Int("batch", 0, "the server sends UDP in batches of up to this many packets (sendmmsg; 0: the default, Config.UDPBatch; -1: one sendto each)")
+	floor := flag.Bool("floor", false, "measure what a delivered packet costs below the server's code (the kernel's sends, SRTP) with the first of -n viewers and -batch; no server")
 	cipher := flag.String("srtp", "cm", "SRTP profile the clients accept: cm (AES_CM_128_HMAC_SHA1_80, what browsers negotiate) or gcm (AEAD_AES_128_GCM)")
 	flag.Parse()
 	var profiles []dtls.SRTPProtectionProfile
@@ -61,6 +65,14 @@ func main() {
 	}
 	if *serve {
 		runServer(*batch)
+		return
+	}
+	if *floor {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.Split(*ns, ",")[0]))
+		if err != nil {
+			log.Fatal(err)
+		}
+		runFloor(n, *batch, *window)
 		return
 	}
 	fmt.Printf("| viewers | server CPU (%% of one core) | CPU per viewer | publisher pkt/s | delivered pkt/s | server CPU per delivered pkt | delay p50 | delay p99 | server RSS | RSS per viewer |\n")
@@ -115,7 +127,9 @@ func runServer(batch int) {
 	go func() {
 		t := time.NewTicker(time.Second)
 		for range t.C {
-			fmt.Printf("FORWARDED %d\n", srv.Stats().Forwarded)
+			st := srv.Stats()
+			fmt.Printf("FORWARDED %d\n", st.Forwarded)
+			fmt.Printf("BATCHES %d %d %d %d\n", st.UDPBatches, st.UDPBatched, st.UDPBatchesFull, st.UDPBatchesShort)
 		}
 	}()
 	fmt.Printf("URL http://%s\n", ln.Addr())
@@ -150,6 +164,7 @@ type child struct {
 	stdin     io.WriteCloser
 	url       string
 	forwarded atomic.Uint64
+	batches   atomic.Pointer[[4]uint64] // sendmmsg calls, packets, full calls, short calls
 }
 
 func startServer(batch int) (*child, error) {
@@ -177,6 +192,13 @@ func startServer(batch int) (*child, error) {
 			if v, ok := strings.CutPrefix(sc.Text(), "FORWARDED "); ok {
 				n, _ := strconv.ParseUint(v, 10, 64)
 				c.forwarded.Store(n)
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "BATCHES "); ok {
+				var b [4]uint64
+				for i, f := range strings.Fields(v) {
+					b[i], _ = strconv.ParseUint(f, 10, 64)
+				}
+				c.batches.Store(&b)
 			}
 		}
 	}()
@@ -364,14 +386,14 @@ func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile, sim
 	}
 	time.Sleep(3 * time.Second) // settle: every viewer connected and receiving
 
-	cpu0, fwd0, got0 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load()
+	cpu0, fwd0, got0, b0 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load(), srv.batchStats()
 	d.mu.Lock()
 	d.on = true
 	d.mu.Unlock()
 	start := time.Now()
 	time.Sleep(window)
 	el := time.Since(start).Seconds()
-	cpu1, fwd1, got1 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load()
+	cpu1, fwd1, got1, b1 := srv.cpuTicks(), srv.forwarded.Load(), d.packets.Load(), srv.batchStats()
 	d.mu.Lock()
 	d.on = false
 	s := slices.Clone(d.samples)
@@ -390,7 +412,21 @@ func run(n int, window time.Duration, profiles []dtls.SRTPProtectionProfile, sim
 	fmt.Printf("| %d | %.1f %% | %.3f %% | %.0f | %.0f | %.1f µs | %s | %s | %.1f MB | %.0f KB |\n",
 		n, cpuPct, cpuPct/float64(n), float64(fwd1-fwd0)/el, delivered, cpuPct*1e4/delivered,
 		pct(0.5), pct(0.99), float64(rss1)/1024, float64(rss1-rss0)/float64(n))
+	// How full the server's sendmmsg batches were (stderr: the table
+	// stays a table). The counts are the child's, once a second.
+	if calls := b1[0] - b0[0]; calls > 0 {
+		log.Printf("n=%d: %.0f sendmmsg/s, %.1f packets each; %.0f %% of them full, %d sent less than given",
+			n, float64(calls)/el, float64(b1[1]-b0[1])/float64(calls), 100*float64(b1[2]-b0[2])/float64(calls), b1[3]-b0[3])
+	}
 	return nil
+}
+
+// batchStats is the child's last sendmmsg counts (zero before the first).
+func (c *child) batchStats() [4]uint64 {
+	if b := c.batches.Load(); b != nil {
+		return *b
+	}
+	return [4]uint64{}
 }
 
 // sendStream sends 30 frames/s of 6 packets (5×1200 + 250 bytes payload,
