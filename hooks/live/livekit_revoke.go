@@ -23,6 +23,7 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		a.lkResumeRecordings(se.App)
 		return se.Next()
 	})
+	a.bindLiveKitWHIP(app)
 	app.OnRecordCreate("salon_settings").BindFunc(encryptLiveKitSecret)
 	app.OnRecordUpdate("salon_settings").BindFunc(encryptLiveKitSecret)
 
