@@ -23,7 +23,6 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		a.lkResumeRecordings(se.App)
 		return se.Next()
 	})
-	a.bindLiveKitWHIP(app)
 	app.OnRecordCreate("salon_settings").BindFunc(encryptLiveKitSecret)
 	app.OnRecordUpdate("salon_settings").BindFunc(encryptLiveKitSecret)
 
@@ -88,6 +87,8 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		salon.WaitBackground(e.App)
 		return e.Next()
 	})
+	// after the shutdown above: no new relayed publisher once it ran
+	a.bindLiveKitWHIP(app)
 }
 
 // lkBegin counts one piece of work with LiveKit (shutdown waits for it)

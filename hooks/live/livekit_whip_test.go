@@ -18,6 +18,7 @@ import (
 type lkSubscriber struct {
 	room             *lksdk.Room
 	audio, video, kf atomic.Int64
+	videoBytes       atomic.Int64
 	from             atomic.Value // the identity whose tracks arrive
 }
 
@@ -38,6 +39,7 @@ func subscribe(t *testing.T, url, token string) *lkSubscriber {
 					continue
 				}
 				s.video.Add(1)
+				s.videoBytes.Add(int64(len(p.Payload)))
 				// a VP8 payload descriptor, then the frame header: a start
 				// of partition 0 whose P bit is 0 is a keyframe
 				if b := p.Payload; len(b) > 0 && b[0]&0x10 != 0 {
@@ -202,9 +204,11 @@ func TestLiveKitWHIP(t *testing.T) {
 		t.Fatalf("WHIP to an ended stream: %d %s", p.Result.Status, p.Result.Body)
 	}
 
-	// On a second stream, the host's tutor role is taken away while OBS
-	// publishes: LiveKit's room loses the host and OBS its connection, as
-	// on the embedded server, and WHIP answers 403.
+	// On a second stream, a publisher in simulcast (three layers, q/h/f,
+	// as a browser sends them): its top layer is relayed. Then the host's
+	// tutor role is taken away while it publishes: LiveKit's room loses the
+	// host and the publisher its connection, as on the embedded server, and
+	// WHIP answers 403.
 	status, body = srv.Do(t, http.MethodPost, "/api/collections/live_streams/records", hostTok, map[string]any{"title": "Second"})
 	if status != http.StatusOK {
 		t.Fatalf("create stream: %d %s", status, body)
@@ -212,11 +216,21 @@ func TestLiveKitWHIP(t *testing.T) {
 	id2 := testutil.Decode[map[string]any](t, body)["id"].(string)
 	_, body = srv.Do(t, http.MethodGet, "/api/salon/live/"+id2+"/key", hostTok, nil)
 	key2 := testutil.Decode[map[string]any](t, body)["stream_key"].(string)
-	third := rtctest.Publish(t, srv.URL+"/api/rtc/live/"+id2+"/whip", key2)
+	third := rtctest.PublishSimulcast(t, srv.URL+"/api/rtc/live/"+id2+"/whip", key2)
 	if third.Result.Status != http.StatusCreated {
 		t.Fatalf("WHIP to the second stream: %d %s", third.Result.Status, third.Result.Body)
 	}
 	waitStatus(t, app, "live_streams", id2, "live")
+	annLK2 := mintToken(t, srv, "/api/salon/live/"+id2+"/livekit", annTok, http.StatusOK)
+	viewer2 := subscribe(t, annLK2.URL, annLK2.Token)
+	rtctest.Eventually(t, 20*time.Second, "the viewer receives the simulcast publisher's video", func() bool {
+		return viewer2.video.Load() > 100 && viewer2.kf.Load() > 0
+	})
+	// the top layer pads every frame with 1,500 bytes, the bottom one with
+	// none: its packets are the large ones
+	if avg := viewer2.videoBytes.Load() / viewer2.video.Load(); avg < 500 {
+		t.Fatalf("the relayed layer's packets carry %d bytes on average: not the top layer", avg)
+	}
 	host.Set("role", "member")
 	if err := app.Save(host); err != nil {
 		t.Fatal(err)
