@@ -298,7 +298,10 @@ test('on LiveKit: a tutor plans a recorded stream and goes live from the browser
   const played = await replays(gold);
   assert.ok(played.w > 0 && played.h > 0, 'the replay shows the host\'s picture');
   assert.ok(played.audioBytes > 0, 'the replay has sound that decodes');
-  assert.ok(Math.abs(played.duration - liveFor) < 5, `duration ${played.duration} s for a live of ${liveFor} s`);
+  // the recorder joins once LiveKit's webhook has taken the stream live,
+  // seconds after the studio says so on a loaded machine; a file that
+  // stopped at the host's reload (half-way) would be half as long
+  assert.ok(played.duration > 0.9 * liveFor && played.duration < liveFor + 5, `duration ${played.duration} s for a live of ${liveFor} s`);
   note('livekit-replay.txt', `live ${liveFor.toFixed(1)} s with a host reload, replay duration ${played.duration.toFixed(2)} s, ${played.w}x${played.h}\n`);
   await shot(gold, 'livekit-replay-en-desktop');
   await gold.context().close();
