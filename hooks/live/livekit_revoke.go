@@ -87,6 +87,8 @@ func (a *rtcAuthz) bindLiveKit(app core.App) {
 		salon.WaitBackground(e.App)
 		return e.Next()
 	})
+	// after the shutdown above: no new relayed publisher once it ran
+	a.bindLiveKitWHIP(app)
 }
 
 // lkBegin counts one piece of work with LiveKit (shutdown waits for it)

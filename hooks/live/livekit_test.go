@@ -254,11 +254,12 @@ func TestLiveKitLiveStream(t *testing.T) {
 	if info := testutil.Decode[map[string]any](t, body); info["backend"] != "livekit" || info["url"] != lk.URL {
 		t.Fatalf("media info: %s", body)
 	}
-	// The embedded server's routes are closed while LiveKit is in use.
-	whip := rtctest.Publish(t, srv.URL+"/api/rtc/live/"+id+"/whip", hostTok)
-	whip.Close()
-	if whip.Result.Status != http.StatusConflict {
-		t.Fatalf("WHIP while LiveKit is the backend: %d %s", whip.Result.Status, whip.Result.Body)
+	// The embedded server's viewing route is closed while LiveKit is in use
+	// (WHIP is relayed into LiveKit: livekit_whip_test.go).
+	whep := rtctest.View(t, srv.URL+"/api/rtc/live/"+id+"/whep", annTok)
+	whep.Close()
+	if whep.Result.Status != http.StatusConflict {
+		t.Fatalf("WHEP while LiveKit is the backend: %d %s", whep.Result.Status, whep.Result.Body)
 	}
 
 	// Refused: no token (401), a rank below the stream's (403); neither gets a token.

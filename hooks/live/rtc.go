@@ -97,7 +97,8 @@ type rtcAuthz struct {
 	lkOff      bool                   // the app has terminated
 	lkWork     sync.WaitGroup         // calls to LiveKit under way
 
-	lkRecs map[string]*lkRecording // recorders in LiveKit rooms, by stream (livekit_record.go)
+	lkRecs  map[string]*lkRecording // recorders in LiveKit rooms, by stream (livekit_record.go)
+	lkWHIPs map[string]*lkWHIP      // WHIP publishers relayed into LiveKit, by session (livekit_whip.go)
 }
 
 // member returns the member whose PocketBase token the request carries

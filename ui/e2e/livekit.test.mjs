@@ -12,7 +12,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import dgram from 'node:dgram';
-import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot } from './harness.mjs';
+import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot, note } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 const lkKey = 'salone2ekey';
@@ -110,13 +110,16 @@ before(async () => {
   lk = await startLiveKit(`${s.base}/api/salon/livekit/webhook`);
   const rank = await ranks(s);
   tomo = await s.member('Tomo Tutor', 'tomo@example.com', { role: 'tutor' });
+  // a tutor who reads Japanese: the planning form in ja
+  await s.member('Aya Tutor', 'aya@example.com', { role: 'tutor', lang: 'ja' });
   vera = await s.member('Vera', 'vera@example.com', { rank: rank('Gold') });
   mina = await s.member('Mina', 'mina@example.com', { rank: rank('Gold'), lang: 'ja' });
   rin = await s.member('Rin', 'rin@example.com', { rank: rank('Free') });
   // the call's parties: members the live test leaves alone
   await s.member('Kai', 'kai@example.com', { rank: rank('Gold') });
   noa = await s.member('Noa', 'noa@example.com', { rank: rank('Gold'), lang: 'ja' });
-  browser = await launchMedia();
+  // the replay is started from the test, with sound
+  browser = await launchMedia({ autoplay: true });
 });
 
 after(async () => {
@@ -134,7 +137,7 @@ function chunks(page) {
   return got;
 }
 
-test('on LiveKit: a tutor goes live from the browser, two members decode the picture, one below the rank is refused, one whose rank is lowered is removed, the end shows', async (t) => {
+test('on LiveKit: a tutor plans a recorded stream and goes live from the browser, two members decode the picture, one below the rank is refused, the host reloads and the viewers get the picture back, one whose rank is lowered is removed, the end shows, the recording replays for a Gold member and not a Free one', async (t) => {
   t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });
   const host = await person('tomo@example.com');
   const loaded = chunks(host);
@@ -152,20 +155,41 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
 
   await host.reload();
   await host.getByRole('button', { name: 'Plan a stream' }).click();
-  // nothing records a stream on LiveKit: the choice is replaced by why
-  await waitText(host.locator('[data-testid=no-recording]'), 'Recording is not available');
-  assert.equal(await host.locator('[data-testid=record]').count(), 0);
+  // the server records on LiveKit too: the form offers the choice as on the
+  // embedded server
+  await host.check('[data-testid=record]');
+  await shot(host, 'livekit-plan-en-desktop');
+  // the same form in Japanese, on a phone and on a desktop
+  const aya = await person('aya@example.com', { lang: 'ja', phone: true });
+  await aya.goto('/live');
+  await aya.getByRole('button', { name: '配信を作成' }).click();
+  await aya.locator('[data-testid=record]').waitFor();
+  await shot(aya, 'livekit-plan-ja-phone');
+  const formCheck = await axe(aya);
+  assert.deepEqual(formCheck.violations, []);
+  assert.ok(formCheck.overflow <= 0, `${formCheck.overflow}px wider than the screen`);
+  await aya.setViewportSize({ width: 1280, height: 800 });
+  await shot(aya, 'livekit-plan-ja-desktop');
+  await aya.context().close();
+  await host.setViewportSize({ width: 375, height: 740 });
+  await shot(host, 'livekit-plan-en-phone');
+  await host.setViewportSize({ width: 1280, height: 800 });
   await host.fill('#lt', 'Sketching on LiveKit');
   await host.selectOption('#lr', { label: 'Silver and above' });
   await host.click('[data-testid=live-create] button[type=submit]');
   await host.waitForURL(/\/live\/[a-z0-9]+$/);
   const streamId = host.url().split('/').pop();
+  assert.equal((await s.api('GET', `/api/collections/live_streams/records/${streamId}`)).record, true, 'the host chose to record');
   await waitPlaying(host, '[data-testid=preview]');
-  // WHIP (hence OBS) is the embedded server's: the panel says so instead
-  await waitText(host.locator('[data-testid=obs-unavailable]'), 'OBS');
-  assert.equal(await host.locator('#whip').count(), 0);
+  // OBS publishes to the same WHIP URL with the stream key on LiveKit too
+  // (the server relays it into the room: hooks/live/livekit_whip.go)
+  await host.locator('.obs summary').click();
+  assert.equal(await host.inputValue('#whip'), `${s.base}/api/rtc/live/${streamId}/whip`);
+  assert.match(await host.inputValue('[data-testid=stream-key]'), /^sk_/);
+  await host.locator('.obs summary').click();
   await host.click('[data-testid=go-live]');
   await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
+  const liveAt = Date.now();
   assert.ok(loaded.length > 0, 'the studio loaded livekit-client');
   // LiveKit's webhook took the stream live
   for (let i = 0; i < 100; i++) {
@@ -219,6 +243,25 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
   assert.equal((await refused.json()).token, undefined);
   await low.context().close();
 
+  // the host reloads the studio mid-live and goes on air again: the stream
+  // stays live (LiveKit's webhook gives the host 15 s) and both viewers
+  // decode the host's new tracks, on the same page (no reload of theirs)
+  for (const p of [vPage, mPage]) await p.evaluate(() => { window.__samePage = true; });
+  await host.reload();
+  const reloadedAt = Date.now();
+  await waitPlaying(host, '[data-testid=preview]');
+  await host.click('[data-testid=go-live]');
+  await waitText(host.locator('[data-testid=studio-status]'), 'You are live', 30000);
+  const before = await Promise.all([vPage, mPage].map(decodedBySsrc));
+  const back = await Promise.all([vPage, mPage].map((p, i) => decodingAgain(p, before[i], 10, 40000)));
+  note('livekit-reload.txt', `host reloaded; viewers decoding the host's tracks again after ${back.map((ms) => ((ms - reloadedAt) / 1000).toFixed(1)).join(' s, ')} s (from the reload, including the click on Resume)\n`);
+  for (const p of [vPage, mPage]) {
+    assert.equal(await p.evaluate(() => window.__samePage), true, 'the viewer\'s page was not reloaded');
+    assert.equal(await p.locator('[data-testid=live-video]').count(), 1);
+  }
+  assert.equal((await s.api('GET', `/api/collections/live_streams/records/${streamId}`)).status, 'live', 'the stream stayed live');
+  await waitText(host.locator('[data-testid=viewer-count]'), '2 watching', 30000);
+
   // Vera's rank is lowered while she watches: the server removes her from
   // the room, her page asks for a new token, is refused and says why
   const rank = await ranks(s);
@@ -227,15 +270,90 @@ test('on LiveKit: a tutor goes live from the browser, two members decode the pic
   await vPage.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === 'closed'));
   await shot(vPage, 'livekit-removed-en-desktop');
   await waitText(host.locator('[data-testid=viewer-count]'), '1 watching', 30000);
-  await decoding(mPage, 10, 40000); // the other viewer goes on
+  await decodingAgain(mPage, await decodedBySsrc(mPage), 10, 40000); // the other viewer goes on
   await s.api('PATCH', `/api/collections/users/records/${vera.id}`, { rank: rank('Gold') });
 
   // the host ends: the viewer is told
   host.once('dialog', (d) => d.accept());
   await host.click('[data-testid=end-live]');
-  await waitText(mPage.locator('[data-testid=live-ended]'), '配信は終了しました');
+  const liveFor = (Date.now() - liveAt) / 1000;
+  // (the page says it ended, or already offers the replay when the
+  // recording was attached as fast)
+  await mPage.waitForFunction(() => document.querySelector('[data-testid=replay-video]')
+    || document.querySelector('[data-testid=live-ended]')?.textContent.includes('配信は終了しました'), null, { timeout: 30000, polling: 250 });
   for (const p of [host, vPage, mPage]) await p.context().close();
+
+  // the recorder's file is attached once the stream has ended; it covers
+  // the whole live, the part after the host's reload too
+  let rec;
+  for (let i = 0; i < 150; i++) {
+    rec = await s.api('GET', `/api/collections/live_streams/records/${streamId}`);
+    if (rec.recording) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(rec.status, 'ended');
+  assert.ok(rec.recording, 'the recording is attached');
+  const gold = await person('vera@example.com');
+  await gold.goto('/live/' + streamId);
+  const played = await replays(gold);
+  assert.ok(played.w > 0 && played.h > 0, 'the replay shows the host\'s picture');
+  assert.ok(played.audioBytes > 0, 'the replay has sound that decodes');
+  // the recorder joins once LiveKit's webhook has taken the stream live,
+  // seconds after the studio says so on a loaded machine; a file that
+  // stopped at the host's reload (half-way) would be half as long
+  assert.ok(played.duration > 0.9 * liveFor && played.duration < liveFor + 5, `duration ${played.duration} s for a live of ${liveFor} s`);
+  note('livekit-replay.txt', `live ${liveFor.toFixed(1)} s with a host reload, replay duration ${played.duration.toFixed(2)} s, ${played.w}x${played.h}\n`);
+  await shot(gold, 'livekit-replay-en-desktop');
+  await gold.context().close();
+  // a Free member sees neither the stream nor its recording
+  const low2 = await person('rin@example.com');
+  await low2.goto('/live/' + streamId);
+  await low2.locator('.error').waitFor();
+  assert.equal(await low2.locator('[data-testid=replay-video]').count(), 0);
+  const lowFile = await s.api('POST', '/api/files/token', undefined, rinToken);
+  const file = await fetch(`${s.base}/api/files/live_streams/${streamId}/${rec.recording}?token=${lowFile.token}`);
+  assert.equal(file.status, 404, 'a Free member cannot fetch the file');
+  await low2.context().close();
 });
+
+// decodedBySsrc: frames decoded so far per incoming video stream (SSRC)
+function decodedBySsrc(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') out[r.ssrc] = r.framesDecoded ?? 0; });
+    }
+    return out;
+  });
+}
+
+// decodingAgain: some incoming video stream decodes more than n frames
+// beyond what it had in before (a new stream from 0); returns when
+async function decodingAgain(page, before, n, timeout) {
+  const end = Date.now() + timeout;
+  let now = {};
+  while (Date.now() < end) {
+    now = await decodedBySsrc(page);
+    if (Object.entries(now).some(([ssrc, f]) => f - (before[ssrc] ?? 0) > n)) return Date.now();
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no video decoding again: ${JSON.stringify(before)} → ${JSON.stringify(now)}`);
+}
+
+// replays plays the recording: its clock runs, pictures and sound decode.
+async function replays(page) {
+  const sel = '[data-testid=replay-video]';
+  await page.locator(sel).waitFor();
+  await page.$eval(sel, (v) => { v.muted = false; return v.play(); });
+  await page.waitForFunction((q) => {
+    const v = document.querySelector(q);
+    return v && v.currentTime > 2 && v.videoWidth > 0;
+  }, sel, { timeout: 20000, polling: 250 });
+  return page.$eval(sel, (v) => ({
+    w: v.videoWidth, h: v.videoHeight, duration: v.duration, audioBytes: v.webkitAudioDecodedByteCount,
+  }));
+}
 
 test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for both', async (t) => {
   t.after(() => { if (t.passed === false) console.log('livekit-server log:\n' + lk.log()); });

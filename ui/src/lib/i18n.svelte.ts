@@ -11,7 +11,6 @@ import moderation from './i18n/moderation';
 import * as liveDict from './i18n/live';
 import * as ui2Dict from './i18n/ui2';
 import * as recordDict from './i18n/record';
-import * as livekitDict from './i18n/livekit';
 import refusals from './i18n/refusals';
 import codes from './i18n/codes';
 
@@ -287,7 +286,6 @@ const en = {
   ...liveDict.en,
   ...ui2Dict.en,
   ...recordDict.en,
-  ...livekitDict.en,
   ...refusals.en,
   ...codes.en,
 } as const;
@@ -566,7 +564,6 @@ const ja: Record<Key, string> = {
   ...liveDict.ja,
   ...ui2Dict.ja,
   ...recordDict.ja,
-  ...livekitDict.ja,
   ...refusals.ja,
   ...codes.ja,
 };
