@@ -87,3 +87,12 @@ func (v *Service) AwaitStream(id string) {
 		srv.AwaitStream(id)
 	}
 }
+
+// AllowOffer counts user's offer against the media server's per-member
+// limit (no limit when not serving).
+func (v *Service) AllowOffer(user string) error {
+	if srv := v.Server(); srv != nil {
+		return srv.AllowOffer(user)
+	}
+	return nil
+}

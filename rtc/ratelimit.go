@@ -59,6 +59,11 @@ func (l *memberLimiter) sweep(now time.Time) {
 	}
 }
 
+// AllowOffer counts an offer that another media path answers (the WHIP
+// relay to LiveKit) against user's limit, as this server's own offers are:
+// a *Error with status 429 and RetryAfter when there is no token left.
+func (s *Server) AllowOffer(user string) error { return s.allowOffer(Grant{User: user}) }
+
 // allowOffer answers 429 when g's member made too many offers.
 func (s *Server) allowOffer(g Grant) error {
 	if ok, wait := s.offers.allow(g.User, time.Now()); !ok {

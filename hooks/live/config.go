@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Loopback offers 127.0.0.1 candidates: tests and demos on one machine.
 	Loopback bool // SALON_RTC_LOOPBACK=1
+	// MaxOffersPerMember replaces the media server's default (30 a minute);
+	// tests lower it.
+	MaxOffersPerMember int
 }
 
 // ConfigFromEnv reads a Config from the environment variables named on its

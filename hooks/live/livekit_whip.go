@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 
 	"salonbase/hooks/salon"
+	"salonbase/rtc"
 )
 
 // WHIP (OBS) on LiveKit, without LiveKit's Ingress service. The WHIP URL
@@ -103,6 +105,14 @@ func (a *rtcAuthz) lkWHIPOffer(e *core.RequestEvent) error {
 	}
 	g, err := a.authorizePublish(e.Request, id)
 	if err != nil {
+		return apiError(err)
+	}
+	// Each offer joins LiveKit's room: the embedded server's per-member
+	// limit on offers applies here too.
+	if err := a.svc.AllowOffer(g.User); err != nil {
+		if re, ok := errors.AsType[*rtc.Error](err); ok && re.RetryAfter > 0 {
+			e.Response.Header().Set("Retry-After", strconv.Itoa(re.RetryAfter))
+		}
 		return apiError(err)
 	}
 	s := &lkWHIP{id: newWHIPID(), stream: id}

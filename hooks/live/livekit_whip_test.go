@@ -9,6 +9,7 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 
+	"salonbase/hooks/live"
 	"salonbase/rtc/rtctest"
 	"salonbase/testutil"
 )
@@ -244,4 +245,37 @@ func TestLiveKitWHIP(t *testing.T) {
 	if p.Result.Status != http.StatusForbidden {
 		t.Fatalf("WHIP by a host who may no longer broadcast: %d %s", p.Result.Status, p.Result.Body)
 	}
+}
+
+// Every relayed offer joins LiveKit's room, so the embedded server's limit
+// on a member's offers applies to the relay too: past it, 429 with
+// Retry-After, and the live publisher is not replaced.
+func TestLiveKitWHIPOffersAreLimited(t *testing.T) {
+	app := testutil.NewApp(t)
+	host := testutil.CreateUser(t, app, testutil.User{Name: "Hana", Role: "tutor"})
+	live.Configure(app, live.Config{Loopback: true, MaxOffersPerMember: 2})
+	srv := testutil.Serve(t, app)
+	lk := useLiveKit(t, app, srv)
+	hostTok := testutil.Token(t, host)
+	_, body := srv.Do(t, http.MethodPost, "/api/collections/live_streams/records", hostTok, map[string]any{"title": "From OBS"})
+	id := testutil.Decode[map[string]any](t, body)["id"].(string)
+	_, body = srv.Do(t, http.MethodGet, "/api/salon/live/"+id+"/key", hostTok, nil)
+	key := testutil.Decode[map[string]any](t, body)
+	whipURL, streamKey := srv.URL+key["whip_url"].(string), key["stream_key"].(string)
+
+	for i := range 2 {
+		p := rtctest.Publish(t, whipURL, streamKey)
+		defer p.Close()
+		if p.Result.Status != http.StatusCreated {
+			t.Fatalf("offer %d: %d %s", i+1, p.Result.Status, p.Result.Body)
+		}
+	}
+	p := rtctest.Publish(t, whipURL, streamKey)
+	p.Close()
+	if p.Result.Status != http.StatusTooManyRequests || p.Result.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third offer within the minute: %d %s (Retry-After %q)", p.Result.Status, p.Result.Body, p.Result.Header.Get("Retry-After"))
+	}
+	rtctest.Eventually(t, 5*time.Second, "the publisher of the second offer in the room", func() bool {
+		return inRoom(t, lk, "live-"+id, host.Id)
+	})
 }

@@ -73,6 +73,8 @@ func rtcConfig(app core.App) (rtc.Config, error) {
 		MaxViewers:      s.GetInt("rtc_max_viewers"),
 		MaxCalls:        s.GetInt("rtc_max_calls"),
 		IncludeLoopback: ConfigOf(app).Loopback,
+
+		MaxOffersPerMember: ConfigOf(app).MaxOffersPerMember,
 	}, nil
 }
 
