@@ -156,6 +156,45 @@ test('a call: Mina calls Vera from her profile, Vera\'s page rings elsewhere, sh
   await b.context().close();
 });
 
+test('the caller\'s reads of the call come back after Vera answered: her page still shows the call, not "Calling…"', async () => {
+  // On a loaded machine a read can be answered after a later realtime
+  // update: here every read of the call made by Mina's page is answered
+  // by the server at once (still ringing) and handed to the page 6 s
+  // later, after Vera accepted. The page must keep the newer state.
+  const a = await person('mina@example.com');
+  const b = await person('vera@example.com');
+  const held = [];
+  await a.route(/\/api\/collections\/calls\/records\/[a-z0-9]+\?/, async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const done = (async () => {
+      const res = await route.fetch();
+      await new Promise((r) => setTimeout(r, 6000));
+      await route.fulfill({ response: res });
+    })();
+    held.push(done);
+    await done;
+  });
+  await b.goto('/rooms');
+  await a.goto('/members/' + vera.id);
+  await a.click('[data-testid=call-button]');
+  await a.waitForURL(/\/calls\/[a-z0-9]+$/);
+  const callId = a.url().split('/').pop();
+  await waitText(b.locator('[data-testid=incoming-call]'), 'Mina is calling you');
+  await b.click('[data-testid=accept-call]');
+  await b.waitForURL(`**/calls/${callId}`);
+  await waitPlaying(a, '[data-testid=remote-video]', 40000);
+  assert.ok(held.length >= 1, 'the page read the call while it rang');
+  await Promise.all(held); // every late read has reached the page
+  await a.waitForTimeout(500);
+  assert.equal(await a.locator('[data-testid=call-state]').count(), 0,
+    `no banner once the call is answered (shows: ${await a.locator('[data-testid=call-state]').allInnerTexts()})`);
+  assert.equal(await a.locator('[data-testid=hang-up]').innerText(), 'Hang up');
+  await a.click('[data-testid=hang-up]');
+  await waitText(b.locator('[data-testid=call-over]'), 'The call has ended.');
+  await a.context().close();
+  await b.context().close();
+});
+
 test('the DM policy decides the call button: a member the other blocked sees the reason, not the button', async () => {
   const veraToken = (await s.login('vera@example.com')).token;
   const block = await s.api('POST', '/api/collections/blocks/records', { blocked: rin.id }, veraToken);

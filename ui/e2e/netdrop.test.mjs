@@ -186,7 +186,11 @@ if (!process.env.SALON_E2E_NETNS) {
     await decoding(b, 10, 90000);
     await decoding(a, 10, 90000);
     const resumed = (Date.now() - back) / 1000;
-    for (const p of [a, b]) await waitCount(p.locator('[data-testid=call-state]'), 0);
+    for (const [who, p] of [['Vera (caller)', a], ['Mina (dropped)', b]]) {
+      await waitCount(p.locator('[data-testid=call-state]'), 0).catch(async (err) => {
+        throw new Error(`${who}'s page still shows "${await p.locator('[data-testid=call-state]').allInnerTexts()}": ${err.message}`);
+      });
+    }
     await waitText(b.locator('[data-testid=call-chat]'), line);
     await b.fill('.call-chat input', 'Yes, you are back');
     await b.keyboard.press('Enter');
