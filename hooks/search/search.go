@@ -270,10 +270,9 @@ func pageDetails(app core.App, hits []SearchHit) error {
 }
 
 // readCandidates reads the rows of q (docid, title, body, created, in that
-// order) as hits of kind ("" for forum documents until pageDetails), those
-// keep allows only, if keep is set; q's Rows are scanned by position, not
-// by name: thousands of candidates per search.
-func readCandidates(q *dbx.Query, kind string, keep func(h *SearchHit) (bool, error)) ([]SearchHit, error) {
+// order) as hits of kind ("" for forum documents until pageDetails),
+// scanned by position, not by name: thousands of candidates per search.
+func readCandidates(q *dbx.Query, kind string) ([]SearchHit, error) {
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
@@ -284,15 +283,6 @@ func readCandidates(q *dbx.Query, kind string, keep func(h *SearchHit) (bool, er
 		h := SearchHit{Kind: kind}
 		if err := rows.Scan(&h.DocID, &h.Title, &h.Body, &h.Created); err != nil {
 			return nil, err
-		}
-		if keep != nil {
-			ok, err := keep(&h)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
 		}
 		hits = append(hits, h)
 	}
@@ -372,11 +362,6 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 	// candidates are scored here instead.)
 	// only what ranking needs: the page's other columns are read for the page
 	const cols = "d.docid, d.title, d.body, d.created"
-	if long := longWords(s.terms); len(long) > 1 {
-		return drivenCandidates(app, "forum_search", func(phrase string) string { return phrase }, long,
-			"SELECT "+cols+" FROM forum_search f JOIN forum_search_docs d ON d.docid = f.rowid"+
-				" WHERE forum_search MATCH {:match} AND "+strings.Join(where, " AND ")+" ORDER BY f.rowid DESC", params)
-	}
 	var inner string
 	if match != "" {
 		params["match"] = match
@@ -397,7 +382,7 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 	}
 	params["candidates"] = searchCandidates
 	sql := "SELECT " + cols + " FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid"
-	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "", nil)
+	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "")
 	if err != nil {
 		return nil, fmt.Errorf("forum search: %w", err)
 	}
@@ -418,11 +403,6 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		where = append(where, "m.author = {:author}")
 	}
 	const cols = "m.rowid, '', m.body, m.created"
-	if long := longWords(s.terms); len(long) > 1 {
-		return drivenCandidates(app, "room_messages_fts", func(phrase string) string { return "{body}: " + phrase }, long,
-			"SELECT "+cols+" FROM room_messages_fts f JOIN room_messages m ON m.rowid = f.rowid"+
-				" WHERE room_messages_fts MATCH {:match} AND "+strings.Join(where, " AND ")+" ORDER BY f.rowid DESC", params)
-	}
 	var inner string
 	if match != "" {
 		// the index also holds the room id: the words are looked for in
@@ -442,7 +422,7 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 			" ORDER BY m.rowid DESC LIMIT {:candidates}"
 	}
 	sql := "SELECT " + cols + " FROM (" + inner + ") s JOIN room_messages m ON m.rowid = s.docid"
-	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "room_message", nil)
+	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "room_message")
 	if err != nil {
 		return nil, fmt.Errorf("room message search: %w", err)
 	}
