@@ -38,11 +38,12 @@ func roomSearchRoutes(g *router.RouterGroup[*core.RequestEvent]) {
 // roomSearchTerms splits q into terms; long ones become quoted FTS5 phrases,
 // short ones LIKE patterns, and the two-character ones also MATCH
 // expressions of the bigram index.
-func roomSearchTerms(q string) (match string, likes, grams []string) {
+func roomSearchTerms(q string) (match string, likes, grams, long []string) {
 	var phrases []string
 	for _, term := range roomSearchWords(q) {
 		if phrase, like := salon.FtsTerm(term); phrase != "" {
 			phrases = append(phrases, phrase)
+			long = append(long, term)
 		} else {
 			likes = append(likes, like)
 			if g := salon.BigramMatch(term); g != "" {
@@ -50,7 +51,7 @@ func roomSearchTerms(q string) (match string, likes, grams []string) {
 			}
 		}
 	}
-	return strings.Join(phrases, " "), likes, grams
+	return strings.Join(phrases, " "), likes, grams, long
 }
 
 // roomSearchWords returns the words of q that the search uses.
@@ -95,7 +96,7 @@ func searchRoom(e *core.RequestEvent) error {
 		return e.BadRequestError("sort must be relevance or newest.", nil)
 	}
 
-	match, likes, grams := roomSearchTerms(q)
+	match, likes, grams, long := roomSearchTerms(q)
 	params := dbx.Params{"room": room.Id}
 	from := "room_messages m"
 	where := "m.room = {:room} AND m.deleted_at = ''"
@@ -104,6 +105,9 @@ func searchRoom(e *core.RequestEvent) error {
 		p := "like" + strconv.Itoa(i)
 		where += " AND m.body LIKE {:" + p + "} ESCAPE '\\'"
 		params[p] = like
+	}
+	if len(long) > 1 {
+		return searchRoomDriven(e, room.Id, where, params, long, roomSearchWords(q), sortBy, page, perPage)
 	}
 	if match != "" {
 		// the room's key is a column of the index: FTS5 yields this room's

@@ -199,53 +199,94 @@ func runSearch(app core.App, s searchQuery) ([]SearchHit, bool, error) {
 	for i, at := range order {
 		page[i] = hits[at]
 	}
-	if err := pageNames(app, page); err != nil {
+	if err := pageDetails(app, page); err != nil {
 		return nil, false, err
 	}
 	return page, more, nil
 }
 
-// pageNames fills the topic titles and room names of the page's hits
-// (looked up for the page only, not for every candidate).
-func pageNames(app core.App, hits []SearchHit) error {
-	topics, rooms := map[string]string{}, map[string]string{}
+// pageDetails fills in the columns of the page's hits that ranking did not
+// need (read for the page only, not for every candidate): the forum
+// documents' reference, kind, topic, author and category with the topic's
+// title, the room messages' id, room and author with the room's name.
+func pageDetails(app core.App, hits []SearchHit) error {
+	var docs, msgs []any
 	for _, h := range hits {
 		if h.Kind == "room_message" {
-			rooms[h.Room] = ""
+			msgs = append(msgs, h.DocID)
 		} else {
-			topics[h.Topic] = ""
+			docs = append(docs, h.DocID)
 		}
 	}
-	for _, names := range []struct {
-		table, col string
-		of         map[string]string
-	}{{"forum_topics", "title", topics}, {"rooms", "name", rooms}} {
-		if len(names.of) == 0 {
-			continue
+	type detail struct {
+		DocID      int64  `db:"docid"`
+		Ref        string `db:"ref"`
+		Kind       string `db:"kind"`
+		Topic      string `db:"topic"`
+		TopicTitle string `db:"topic_title"`
+		Category   string `db:"category"`
+		Room       string `db:"room"`
+		RoomName   string `db:"room_name"`
+		Author     string `db:"author"`
+		AuthorName string `db:"author_name"`
+	}
+	var rows []detail
+	if len(docs) > 0 {
+		err := app.DB().Select("d.docid", "d.ref", "d.kind", "d.topic", "coalesce(t.title, '') AS topic_title", "d.category", "d.author").
+			From("forum_search_docs d").LeftJoin("forum_topics t", dbx.NewExp("t.id = d.topic")).
+			Where(dbx.In("d.docid", docs...)).All(&rows)
+		if err != nil {
+			return fmt.Errorf("search: the page's forum documents: %w", err)
 		}
-		ids := make([]any, 0, len(names.of))
-		for id := range names.of {
-			ids = append(ids, id)
+	}
+	if len(msgs) > 0 {
+		var more []detail
+		err := app.DB().Select("m.rowid AS docid", "m.id AS ref", "m.room", "coalesce(r.name, '') AS room_name", "m.author", "m.author_name").
+			From("room_messages m").LeftJoin("rooms r", dbx.NewExp("r.id = m.room")).
+			Where(dbx.In("m.rowid", msgs...)).All(&more)
+		if err != nil {
+			return fmt.Errorf("search: the page's room messages: %w", err)
 		}
-		var rows []struct {
-			ID   string `db:"id"`
-			Name string `db:"name"`
+		for i := range more {
+			more[i].Kind = "room_message"
 		}
-		if err := app.DB().Select("id", names.col+" AS name").From(names.table).Where(dbx.In("id", ids...)).All(&rows); err != nil {
-			return fmt.Errorf("search: names from %s: %w", names.table, err)
-		}
-		for _, r := range rows {
-			names.of[r.ID] = r.Name
-		}
+		rows = append(rows, more...)
+	}
+	type at struct {
+		room  bool
+		docid int64
+	}
+	byDoc := make(map[at]detail, len(rows))
+	for _, r := range rows {
+		byDoc[at{r.Kind == "room_message", r.DocID}] = r
 	}
 	for i := range hits {
-		if hits[i].Kind == "room_message" {
-			hits[i].RoomName = rooms[hits[i].Room]
-		} else {
-			hits[i].TopicTitle = topics[hits[i].Topic]
-		}
+		h := &hits[i]
+		d := byDoc[at{h.Kind == "room_message", h.DocID}]
+		h.ID, h.Kind, h.Topic, h.TopicTitle, h.Category = d.Ref, d.Kind, d.Topic, d.TopicTitle, d.Category
+		h.Room, h.RoomName, h.Author, h.AuthorName = d.Room, d.RoomName, d.Author, d.AuthorName
 	}
 	return nil
+}
+
+// readCandidates reads the rows of q (docid, title, body, created, in that
+// order) as hits of kind ("" for forum documents until pageDetails),
+// scanned by position, not by name: thousands of candidates per search.
+func readCandidates(q *dbx.Query, kind string) ([]SearchHit, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var hits []SearchHit
+	for len(hits) < searchCandidates && rows.Next() {
+		h := SearchHit{Kind: kind}
+		if err := rows.Scan(&h.DocID, &h.Title, &h.Body, &h.Created); err != nil {
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
 }
 
 // termConditions turns the words of 3+ characters into an FTS5 MATCH
@@ -319,6 +360,8 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 	// (FTS5's bm25() would first count every match of each word in the
 	// whole index — half a second for a common word over 1M posts — so the
 	// candidates are scored here instead.)
+	// only what ranking needs: the page's other columns are read for the page
+	const cols = "d.docid, d.title, d.body, d.created"
 	var inner string
 	if match != "" {
 		params["match"] = match
@@ -338,10 +381,9 @@ func forumCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 			" ORDER BY d.docid DESC LIMIT {:candidates}"
 	}
 	params["candidates"] = searchCandidates
-	sql := "SELECT d.docid, d.ref, d.kind, d.topic, d.author, d.title, d.body, d.created, d.category" +
-		" FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid"
-	var hits []SearchHit
-	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
+	sql := "SELECT " + cols + " FROM (" + inner + ") s JOIN forum_search_docs d ON d.docid = s.docid"
+	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "")
+	if err != nil {
 		return nil, fmt.Errorf("forum search: %w", err)
 	}
 	return hits, nil
@@ -360,6 +402,7 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 		params["author"] = s.author
 		where = append(where, "m.author = {:author}")
 	}
+	const cols = "m.rowid, '', m.body, m.created"
 	var inner string
 	if match != "" {
 		// the index also holds the room id: the words are looked for in
@@ -378,11 +421,9 @@ func roomCandidates(app core.App, s searchQuery) ([]SearchHit, error) {
 			" WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY m.rowid DESC LIMIT {:candidates}"
 	}
-	sql := "SELECT s.docid, m.id AS ref, 'room_message' AS kind, m.room," +
-		" m.author, m.author_name, m.body, m.created" +
-		" FROM (" + inner + ") s JOIN room_messages m ON m.rowid = s.docid"
-	var hits []SearchHit
-	if err := app.DB().NewQuery(sql).Bind(params).All(&hits); err != nil {
+	sql := "SELECT " + cols + " FROM (" + inner + ") s JOIN room_messages m ON m.rowid = s.docid"
+	hits, err := readCandidates(app.DB().NewQuery(sql).Bind(params), "room_message")
+	if err != nil {
 		return nil, fmt.Errorf("room message search: %w", err)
 	}
 	return hits, nil
