@@ -231,7 +231,15 @@ func (a *rtcAuthz) whipAPI() (*webrtc.API, error) {
 	}
 	if s, err := salon.Settings(a.app); err == nil {
 		if ips := strings.Fields(s.GetString("rtc_public_ip")); len(ips) > 0 {
-			se.SetNAT1To1IPs(ips, webrtc.ICECandidateTypeHost)
+			// behind a 1:1 NAT: announce the public address, as rtc/ does
+			err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+				External:        ips,
+				AsCandidateType: webrtc.ICECandidateTypeHost,
+				Mode:            webrtc.ICEAddressRewriteReplace,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("public ips: %w", err)
+			}
 		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
