@@ -64,8 +64,9 @@ const laterJobKind = "notify"
 // onlineChunk is how many online members' in-app notices one job writes.
 // Their notices are saved one by one (for their realtime event): 500 of
 // them in one job held the single writer for over 100 ms, so other
-// members' writes waited that long.
-const onlineChunk = 100
+// members' writes waited that long; 50 gave other writers a lower p99
+// than 100 (BENCHMARKS.md).
+const onlineChunk = 50
 
 // mailChunk is how many recipients' e-mails one job writes: rendering and
 // writing 500 e-mails held the single writer long enough to hold up other
