@@ -1,6 +1,7 @@
 package forum
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -224,13 +225,14 @@ func createPost(e *core.RecordRequestEvent) error {
 		return err
 	}
 	// the reply notices commit with the post: a crash right after the
-	// answer cannot lose them. The topic is saved again in the same
+	// answer cannot lose them. The topic is marked updated in the same
 	// transaction (a second one made every post wait twice for the writer).
-	done := salon.WithInsert(e.App, e.Record, func(tx core.App) error {
+	app := e.App
+	done := salon.WithInsert(app, e.Record, func(tx core.App) error {
 		if err := notices.send(tx, topic); err != nil {
 			return err
 		}
-		refreshTopic(tx, topic)
+		refreshTopic(app, tx, topic)
 		return nil
 	})
 	err = e.Next()
@@ -287,18 +289,44 @@ func mayStillWrite(e *core.RecordRequestEvent, categoryID string) error {
 	return nil
 }
 
-// refreshTopic saves the topic again after a new post (in tx, the post's
-// transaction), so subscribers of forum_topics see the new count and
-// activity live (the trigger derived them already). A failure is logged:
-// the post is saved.
-func refreshTopic(tx core.App, topic *core.Record) {
-	fresh, err := tx.FindRecordById("forum_topics", topic.Id)
-	if err == nil {
-		err = tx.SaveNoValidate(fresh) // counters are re-derived by the trigger
-	}
+// refreshTopic marks topic updated in tx (the post's transaction) and,
+// once tx commits, tells subscribers of forum_topics the topic's new count
+// and activity, which the post's insert trigger derived already. Only
+// updated is written, by one UPDATE of that column: a save of the whole
+// record (PocketBase writes every column) fired the triggers of columns
+// that do not change, which counted the topic's posts again and indexed
+// its title and body for search again, all while holding SQLite's one
+// writer. The broadcast is PocketBase's own after-update event (realtime,
+// and any hook on it) with the topic as read after the commit. app is the
+// request's app (not the transaction). A failure is logged: the post is
+// saved.
+func refreshTopic(app, tx core.App, topic *core.Record) {
+	_, err := tx.DB().Update("forum_topics", dbx.Params{"updated": types.NowDateTime().String()},
+		dbx.HashExp{"id": topic.Id}).Execute()
 	if err != nil {
 		tx.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
+		return
 	}
+	info := tx.TxInfo()
+	if info == nil {
+		return // (createPost always writes in a transaction)
+	}
+	info.OnComplete(func(txErr error) error {
+		if txErr != nil {
+			return nil // the post was not saved either
+		}
+		fresh, err := app.FindRecordById("forum_topics", topic.Id)
+		if err != nil {
+			app.Logger().Warn("forum: refresh topic after post", "topic", topic.Id, "error", err)
+			return nil
+		}
+		e := &core.ModelEvent{App: app, Context: context.Background(), Type: core.ModelEventTypeUpdate}
+		e.Model = fresh
+		if err := app.OnModelAfterUpdateSuccess().Trigger(e); err != nil {
+			app.Logger().Warn("forum: broadcast topic after post", "topic", topic.Id, "error", err)
+		}
+		return nil
+	})
 }
 
 // postNotices are what a new post tells, read and rendered before its

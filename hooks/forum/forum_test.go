@@ -2,6 +2,7 @@ package forum_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -459,4 +460,47 @@ func TestForumKeepsDiscussionsOfDeletedAccounts(t *testing.T) {
 	testutil.WantStatus(t, srv, http.MethodGet, testutil.PostsURL+"/"+reply["id"].(string), testutil.Token(t, stayer), nil, 200, "Good luck")
 	testutil.WantStatus(t, srv, http.MethodPost, "/api/collections/forum_topics/records", testutil.SuperuserToken(t, app),
 		map[string]any{"category": cat.Id, "title": "x", "body": "x"}, 400, "author")
+}
+
+// A member watching a topic (the web client subscribes to it) sees its
+// reply count and activity change live with each post; the post's
+// transaction writes the topic's updated column only, the counters being
+// the insert trigger's.
+func TestForumTopicLiveAfterPost(t *testing.T) {
+	t.Parallel()
+	app := testutil.NewApp(t)
+	srv := testutil.Serve(t, app)
+	author := testutil.CreateUser(t, app, testutil.User{})
+	reader := testutil.CreateUser(t, app, testutil.User{})
+	au, rt := testutil.Token(t, author), testutil.Token(t, reader)
+	cat := testutil.NewCategory(t, app, "General", nil)
+	topic := testutil.MustCreate(t, srv, testutil.TopicsURL, au, map[string]any{"category": cat.Id, "title": "Live", "body": "x"})
+	id := topic["id"].(string)
+	live := srv.Subscribe(t, rt, "forum_topics/"+id)
+
+	for want := 1; want <= 2; want++ {
+		post := testutil.MustCreate(t, srv, testutil.PostsURL, rt, map[string]any{"topic": id, "body": fmt.Sprintf("reply %d", want)})
+		ev, ok := live.Next(5 * time.Second)
+		if !ok {
+			t.Fatalf("post %d: no realtime event for the topic", want)
+		}
+		var got struct {
+			Action string
+			Record map[string]any
+		}
+		if err := json.Unmarshal(ev.Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Action != "update" || got.Record["post_count"] != float64(want) || got.Record["last_post_at"] != post["created"] {
+			t.Fatalf("post %d: event %s", want, ev.Data)
+		}
+		if got.Record["updated"].(string) < post["created"].(string) {
+			t.Fatalf("post %d: topic's updated %v before the post %v", want, got.Record["updated"], post["created"])
+		}
+		// what the topic reads as afterwards agrees
+		saved := testutil.Decode[map[string]any](t, testutil.WantStatus(t, srv, http.MethodGet, testutil.TopicsURL+"/"+id, rt, nil, 200, ""))
+		if saved["post_count"] != float64(want) || saved["title"] != "Live" || saved["updated"] != got.Record["updated"] {
+			t.Fatalf("post %d: topic %v, event %v", want, saved, got.Record)
+		}
+	}
 }

@@ -64,8 +64,9 @@ const laterJobKind = "notify"
 // onlineChunk is how many online members' in-app notices one job writes.
 // Their notices are saved one by one (for their realtime event): 500 of
 // them in one job held the single writer for over 100 ms, so other
-// members' writes waited that long.
-const onlineChunk = 100
+// members' writes waited that long; 50 gave other writers a lower p99
+// than 100 (BENCHMARKS.md).
+const onlineChunk = 50
 
 // mailChunk is how many recipients' e-mails one job writes: rendering and
 // writing 500 e-mails held the single writer long enough to hold up other
@@ -85,34 +86,52 @@ type laterJob struct {
 	Part         string       `json:"part,omitempty"`
 }
 
-// runLater writes one job's chunk in the job's transaction. A job queued
-// before jobs were one chunk each (more recipients) writes its first chunk
-// and queues the rest as chunks.
-func runLater(tx core.App, payload json.RawMessage) error {
+// prepareLater reads and renders one job's chunk (before the job's
+// transaction: the recipients, their preferences, the e-mails) and returns
+// its writes. A job queued before jobs were one chunk each (more
+// recipients) writes its first chunk and queues the rest as chunks, all
+// in the job's transaction.
+func prepareLater(app core.App, payload json.RawMessage) (func(tx core.App) error, error) {
 	var job laterJob
 	if err := json.Unmarshal(payload, &job); err != nil {
-		return fmt.Errorf("notify job: %w", err)
+		return nil, fmt.Errorf("notify job: %w", err)
 	}
 	ids := uniqueIDs(job.Recipients)
 	if len(ids) == 0 {
-		return nil
+		return func(core.App) error { return nil }, nil
 	}
-	ctx, err := newNotifyContext(tx, job.Notification.Kind)
+	notices, mails := true, true
+	switch job.Part {
+	case partApp:
+		mails = false
+	case partEmail:
+		notices = false
+	default:
+		return func(tx core.App) error { return runOldLater(tx, ids, job.Notification) }, nil
+	}
+	ctx, err := newNotifyContext(app, job.Notification.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("notify job: %w", err)
+	}
+	d, err := ctx.plan(app, ids, job.Notification, notices, mails)
+	if err != nil {
+		return nil, err
+	}
+	return d.write, nil
+}
+
+// runOldLater writes the first chunk of ids and queues the rest, in tx.
+func runOldLater(tx core.App, ids []string, n Notification) error {
+	ctx, err := newNotifyContext(tx, n.Kind)
 	if err != nil {
 		return fmt.Errorf("notify job: %w", err)
 	}
-	switch job.Part {
-	case partApp:
-		return ctx.deliverPart(tx, ids, job.Notification, true, false)
-	case partEmail:
-		return ctx.deliverPart(tx, ids, job.Notification, false, true)
-	}
 	chunk := ids[:min(notifyChunk, len(ids))]
-	if err := ctx.deliver(tx, chunk, job.Notification); err != nil {
+	if err := ctx.deliver(tx, chunk, n); err != nil {
 		return err
 	}
 	if rest := ids[len(chunk):]; len(rest) > 0 {
-		return Later(tx, rest, job.Notification)
+		return Later(tx, rest, n)
 	}
 	return nil
 }

@@ -83,8 +83,10 @@ func validChannel(c string) bool {
 }
 
 // notifyChunk is how many recipients share one write transaction, so that
-// an announcement to every member never holds the database for long.
-const notifyChunk = 500
+// an announcement to every member never holds the database for long (250:
+// other members' writes waited less than with 500, and every notice was
+// there as soon; BENCHMARKS.md).
+const notifyChunk = 250
 
 // Notify writes one notifications record per recipient (members receive it
 // live through subscribe('notifications')) and, when the member's

@@ -10,7 +10,7 @@ import (
 // Register binds in-app notifications, e-mail and their preferences.
 func Register(app core.App) {
 	bindNotifications(app)
-	salon.HandleJob(app, laterJobKind, runLater)
+	salon.HandlePreparedJob(app, laterJobKind, prepareLater)
 }
 
 // Routes binds the notification, preference and unsubscribe routes to g,

@@ -44,10 +44,15 @@ func NewID(r *core.Record) error {
 // Writes that go with a record's insert (see WithInsert), by record.
 const withInsertKey = "salon.withInsert"
 
-type withInsert struct{ m sync.Map } // *core.Record → func(tx core.App) error
+type withInsert struct {
+	m     sync.Map // *core.Record → func(tx core.App) error
+	group groupCommit
+}
 
 // bindWithInsert runs the writes registered by WithInsert in the
-// transaction of their record's insert.
+// transaction of their record's insert: a caller's own transaction, else
+// a group commit's (several inserts to a transaction, see groupCommit),
+// else, for a record with uploads, one of its own.
 func bindWithInsert(app core.App) {
 	w := &withInsert{}
 	app.Store().Set(withInsertKey, w)
@@ -62,6 +67,9 @@ func bindWithInsert(app core.App) {
 				return err
 			}
 			return write(e.App)
+		}
+		if !hasUnsavedFiles(e.Record) {
+			return w.group.insert(e.App, e, write)
 		}
 		app := e.App
 		defer func() { e.App = app }() // the hooks after the insert get the app, not the finished transaction
@@ -80,7 +88,9 @@ func bindWithInsert(app core.App) {
 // that what write writes commits with r or not at all. Unlike ChainInTx,
 // the transaction holds only the writes: the save's validation (its
 // relation lookups) and the answer's encoding happen before and after it,
-// not while SQLite's one writer is held for everyone. Call the returned
+// not while SQLite's one writer is held for everyone; and inserts of
+// several members that arrive together share one transaction (a group
+// commit, each in its own savepoint). Call the returned
 // func once the save is done or failed.
 func WithInsert(app core.App, r *core.Record, write func(tx core.App) error) (done func()) {
 	w, ok := app.Store().Get(withInsertKey).(*withInsert)

@@ -26,6 +26,13 @@ import (
 // writes and the job is retried.
 type JobHandler func(tx core.App, payload json.RawMessage) error
 
+// JobPreparer reads and renders what one job of its kind writes, before
+// the job's transaction, and returns the writes, which run in it: the
+// transaction holds SQLite's one writer, which other members' writes wait
+// for meanwhile. What it read may be a moment old when written, as for a
+// request's Prepare.
+type JobPreparer func(app core.App, payload json.RawMessage) (write func(tx core.App) error, err error)
+
 const (
 	jobsStoreKey    = "salon.jobs"
 	jobsMaxAttempts = 8
@@ -37,6 +44,7 @@ type jobs struct {
 	app      core.App
 	mu       sync.RWMutex
 	handlers map[string]JobHandler
+	prepared map[string]JobPreparer
 	running  atomic.Bool
 	pending  atomic.Bool
 }
@@ -45,7 +53,7 @@ type jobs struct {
 // added one, when the app serves (what a crash left) and every minute (the
 // retries).
 func bindJobs(app core.App) {
-	app.Store().Set(jobsStoreKey, &jobs{app: app, handlers: map[string]JobHandler{}})
+	app.Store().Set(jobsStoreKey, &jobs{app: app, handlers: map[string]JobHandler{}, prepared: map[string]JobPreparer{}})
 	app.OnRecordAfterCreateSuccess("jobs").BindFunc(func(e *core.RecordEvent) error {
 		kickJobs(app)
 		return e.Next()
@@ -71,6 +79,22 @@ func HandleJob(app core.App, kind string, h JobHandler) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.handlers[kind] = h
+}
+
+// HandlePreparedJob registers the preparer of a kind of job (at Register
+// time): its reads happen before the job's transaction, its writes in it.
+func HandlePreparedJob(app core.App, kind string, p JobPreparer) {
+	j := jobsOf(app)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.prepared[kind] = p
+	j.handlers[kind] = func(tx core.App, payload json.RawMessage) error {
+		write, err := p(tx, payload)
+		if err != nil {
+			return err
+		}
+		return write(tx)
+	}
 }
 
 // Enqueue writes a job of kind with payload (JSON-encoded). Call it with
@@ -158,7 +182,17 @@ func runJob(app core.App, id, kind string, payload json.RawMessage, attempts int
 	j := jobsOf(app)
 	j.mu.RLock()
 	h := j.handlers[kind]
+	p := j.prepared[kind]
 	j.mu.RUnlock()
+	if p != nil {
+		// read and render first, outside the writer; a failure is the
+		// job's, recorded below like one in its transaction
+		write, err := p(app, payload)
+		h = func(core.App, json.RawMessage) error { return err }
+		if err == nil {
+			h = func(tx core.App, _ json.RawMessage) error { return write(tx) }
+		}
+	}
 
 	err := app.RunInTransaction(func(tx core.App) error {
 		// claim by deleting: a second runner (another process on the same

@@ -39,8 +39,9 @@ func main() {
 	each := flag.Duration("for", 5*time.Second, "time per turn")
 	rounds := flag.Int("rounds", 3, "turns per collection and kind (ours, bare, ours, bare …)")
 	bin := flag.String("bin", "", "salonbase binary (default: built from the current directory)")
+	only := flag.String("only", "", "comma-separated kinds to measure (dm, room, forum; default all)")
 	flag.Parse()
-	if err := run(*writers, *each, *rounds, *bin); err != nil {
+	if err := run(*writers, *each, *rounds, *bin, *only); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -48,12 +49,13 @@ func main() {
 // write is one kind of write: the salon's collection and the body a
 // writer sends (i is the writer, k counts its writes).
 type write struct {
+	kind       string // as -only names it
 	name       string
 	collection string
 	body       func(i, k int) map[string]any
 }
 
-func run(writers int, each time.Duration, rounds int, bin string) error {
+func run(writers int, each time.Duration, rounds int, bin, only string) error {
 	srv, err := benchserver.Start("writebench", bin, password)
 	if err != nil {
 		return err
@@ -102,15 +104,22 @@ func run(writers int, each time.Duration, rounds int, bin string) error {
 		return err
 	}
 	writes := []write{
-		{"DM send", "dm_messages", func(i, k int) map[string]any {
+		{"dm", "DM send", "dm_messages", func(i, k int) map[string]any {
 			return map[string]any{"recipient": ids[writers], "body": fmt.Sprintf("dm %d from %d", k, i)}
 		}},
-		{"room post", "room_messages", func(i, k int) map[string]any {
+		{"room", "room post", "room_messages", func(i, k int) map[string]any {
 			return map[string]any{"room": room.Id, "body": fmt.Sprintf("room post %d from %d", k, i)}
 		}},
-		{"forum post", "forum_posts", func(i, k int) map[string]any {
+		{"forum", "forum post", "forum_posts", func(i, k int) map[string]any {
 			return map[string]any{"topic": topic.Id, "body": fmt.Sprintf("forum post %d from %d", k, i)}
 		}},
+	}
+	if only != "" {
+		kinds := strings.Split(only, ",")
+		writes = slices.DeleteFunc(writes, func(w write) bool { return !slices.Contains(kinds, w.kind) })
+		if len(writes) == 0 {
+			return fmt.Errorf("-only %q: no such kind (dm, room, forum)", only)
+		}
 	}
 	triggered := map[string]bool{} // collections with triggers copied
 	for _, w := range writes {
