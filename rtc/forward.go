@@ -227,6 +227,25 @@ func (f *forwarder) requestKeyframe() {
 	}
 }
 
+// addTo adds the forwarder's track to a viewer's connection pc. With own
+// (the connection has neither a NACK responder nor a sender interceptor:
+// newViewerPeerConnection without estimate), the forwarder answers its
+// NACKs and writes its sender reports.
+func (f *forwarder) addTo(pc *webrtc.PeerConnection, own bool) error {
+	sender, err := pc.AddTrack(f.local)
+	if err != nil {
+		return err
+	}
+	if own {
+		f.local.reportTo(pc, sender)
+	}
+	go func() {
+		readSenderRTCP(sender, f, own)
+		f.local.forgetReports(sender)
+	}()
+	return nil
+}
+
 // readSenderRTCP drains a subscriber's RTCP for one track (which drives
 // the interceptors' reports) and passes keyframe requests on. With resend
 // (the subscriber's connection has no NACK responder of its own), a NACK
