@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -189,6 +190,14 @@ func (f *forwarder) fanOut(queue <-chan *fanoutItem, free chan<- *fanoutItem, do
 		select {
 		case free <- it:
 		default:
+		}
+		if len(queue) > 0 {
+			// A frame's packets come at once, and their fan-out to many
+			// viewers keeps this goroutine running for longer than the
+			// runtime's 10 ms slice: yielding between packets is cheaper
+			// than being preempted by a signal (which the CPU profile at
+			// 200 viewers showed at ~4 % of the server's time).
+			runtime.Gosched()
 		}
 	}
 }
