@@ -90,6 +90,9 @@ func (t *fanoutTrack) write(pkt *rtp.Packet) {
 		pkt.Header.PaddingSize = pkt.PaddingSize
 	}
 	ext := pkt.Header.Extensions[:0]
+	// Counted before it is sent: a sender report written meanwhile
+	// must not count fewer packets than its viewer has.
+	t.written(&pkt.Header, pkt.Payload, time.Now())
 	for _, s := range t.subscribers() {
 		pkt.SSRC, pkt.PayloadType = s.ssrc, s.pt
 		// An interceptor may add its own extension for its subscriber
@@ -101,7 +104,6 @@ func (t *fanoutTrack) write(pkt *rtp.Packet) {
 	}
 	pkt.SSRC, pkt.PayloadType = ssrc, pt
 	pkt.Header.Extension, pkt.Header.Extensions = false, ext
-	t.written(&pkt.Header, pkt.Payload, time.Now())
 }
 
 // subscriber is the subscriber whose SSRC is ssrc, or nil.

@@ -101,9 +101,11 @@ func TestViewerSenderReportsMapMediaToWallClock(t *testing.T) {
 			if sr.PacketCount == 0 || sr.OctetCount == 0 {
 				t.Fatalf("%s report %d counts nothing: %+v", kind, i, sr)
 			}
-			// It counts what was sent before it: at least what had arrived
-			// before it did, and not much more (packets in flight).
-			if int(sr.PacketCount) < r.received || int(sr.PacketCount) > r.received+60 {
+			// It counts what was sent to this viewer before it: about what
+			// had arrived before it did (RTP and RTCP are read by two
+			// goroutines here, so a few packets either way), not what the
+			// stream sent before the viewer came.
+			if int(sr.PacketCount) < r.received-20 || int(sr.PacketCount) > r.received+60 {
 				t.Fatalf("%s report %d: %d packets sent, %d received before it", kind, i, sr.PacketCount, r.received)
 			}
 			// Each packet's send time as the report maps it, against its
