@@ -352,14 +352,13 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	for _, f := range tracks {
-		sender, err := pc.AddTrack(f.local)
-		if err != nil {
+		// A simulcast viewer's connection has its own NACK responder
+		// and sender interceptor.
+		if err := f.addTo(pc, len(simulcast) == 0); err != nil {
 			ss.close("add track failed")
 			writeError(w, fmt.Errorf("add track: %w", err))
 			return
 		}
-		// A simulcast viewer's connection has its own NACK responder.
-		go readSenderRTCP(sender, f, len(simulcast) == 0)
 	}
 	ss.watch(pc, func() {
 		// A new viewer can only start decoding at a keyframe.
