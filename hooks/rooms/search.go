@@ -156,15 +156,26 @@ func searchRoom(e *core.RequestEvent) error {
 // 1M messages; this costs in proportion to the page of matches it reads.
 // Above the cap, the ranking is over the newest roomSearchCountCap matches.
 func searchRoomRanked(e *core.RequestEvent, from, where string, params dbx.Params, terms []string, page, perPage int) error {
-	var rows []struct {
-		ID   string `db:"id"`
-		Body string `db:"body"`
-	}
+	var rows []searchRow
 	err := e.App.ConcurrentDB().NewQuery("SELECT m.id, m.body FROM " + from + " WHERE " + where +
 		" ORDER BY room_messages_fts.rowid DESC LIMIT " + strconv.Itoa(roomSearchCountCap+1)).Bind(params).All(&rows)
 	if err != nil {
 		return e.BadRequestError("Could not search for that text.", err)
 	}
+	return answerRanked(e, rows, terms, page, perPage)
+}
+
+// searchRow is a matching message, newest first.
+type searchRow struct {
+	Rowid int64  `db:"rowid"`
+	ID    string `db:"id"`
+	Body  string `db:"body"`
+}
+
+// answerRanked scores rows (the newest matches; past the count cap only
+// the total counts them) and answers the page of them, best first, newest
+// first among equals.
+func answerRanked(e *core.RequestEvent, rows []searchRow, terms []string, page, perPage int) error {
 	total := len(rows)
 	rows = rows[:min(total, roomSearchCountCap)]
 	docs := make([]salon.RankDoc, len(rows))

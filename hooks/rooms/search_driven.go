@@ -1,7 +1,6 @@
 package rooms
 
 import (
-	"sort"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -31,12 +30,7 @@ func searchRoomDriven(e *core.RequestEvent, room, where string, params dbx.Param
 	if sortBy == "newest" {
 		want = max(want, page*perPage) // pages past the cap as the newest-first walk gives them
 	}
-	type row struct {
-		Rowid int64  `db:"rowid"`
-		ID    string `db:"id"`
-		Body  string `db:"body"`
-	}
-	var rows []row
+	var rows []searchRow
 	found, err := db.NewQuery("SELECT m.rowid, m.id, m.body FROM room_messages_fts JOIN room_messages m ON m.rowid = room_messages_fts.rowid" +
 		" WHERE " + where + " AND room_messages_fts MATCH {:match} ORDER BY room_messages_fts.rowid DESC").Bind(params).Rows()
 	if err != nil {
@@ -44,7 +38,7 @@ func searchRoomDriven(e *core.RequestEvent, room, where string, params dbx.Param
 	}
 	defer found.Close()
 	for len(rows) < want && found.Next() {
-		var r row
+		var r searchRow
 		if err := found.ScanStruct(&r); err != nil {
 			return e.InternalServerError("", err)
 		}
@@ -69,22 +63,7 @@ func searchRoomDriven(e *core.RequestEvent, room, where string, params dbx.Param
 		}
 		return roomSearchAnswer(e, ids, total, page, perPage)
 	}
-	rows = rows[:min(total, roomSearchCountCap)]
-	docs := make([]salon.RankDoc, len(rows))
-	for i, r := range rows {
-		docs[i].Body = r.Body
-	}
-	scores := salon.RankScores(docs, terms)
-	order := make([]int, len(rows))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
-	var ids []string
-	for _, i := range order[min(len(order), (page-1)*perPage):min(len(order), page*perPage)] {
-		ids = append(ids, rows[i].ID)
-	}
-	return roomSearchAnswer(e, ids, total, page, perPage)
+	return answerRanked(e, rows, terms, page, perPage)
 }
 
 // holdsAll reports whether the message at rowid with body holds every one
