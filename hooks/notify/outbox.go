@@ -184,8 +184,15 @@ func DeliverOutbox(app core.App, now time.Time) (sent, failed int, err error) {
 		return 0, 0, nil
 	}
 	instance := security.RandomString(20)
+	// Claims made before now by another process are orphans, except those
+	// of this app's own worker, which is alive: it may be sending a row it
+	// claimed a moment ago, and taking that over sent the mail twice.
+	since := now
+	if w, ok := app.Store().Get(outboxStoreKey).(*OutboxWorker); ok && w.started.Before(since) {
+		since = w.started
+	}
 	for {
-		claimed, err := claimOutbox(app, now, outboxBatch, instance, now)
+		claimed, err := claimOutbox(app, now, outboxBatch, instance, since)
 		if err != nil {
 			return sent, failed, err
 		}
