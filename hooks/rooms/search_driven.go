@@ -1,7 +1,6 @@
 package rooms
 
 import (
-
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
