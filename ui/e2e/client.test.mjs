@@ -2,7 +2,7 @@
 // data dir, driven from Debian's Chromium, two people per feature.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSalon, operator, launch, personPage, loginAs, signedIn, closeAll, shot, sweep, desktop, phone, PASSWORD } from './harness.mjs';
+import { openSalon, operator, launch, personPage, loginAs, signedIn, closeAll, shot, sweep, desktop, phone, PASSWORD, settled, watchRequests } from './harness.mjs';
 import { waitText, waitCount, png } from './util.mjs';
 
 let s, browser, admin, aiko, ben, lounge;
@@ -224,6 +224,36 @@ test('password room: the wrong password is refused in words, the right one lets 
   await a.fill('textarea', 'inside now');
   await a.keyboard.press('Enter');
   await waitText(a.locator('[data-testid=messages]'), 'inside now');
+  await closeAll(a);
+});
+
+test('a language switched to while the page still checks the sign-in stays', async () => {
+  const a = await signedIn(browser, s, 'aiko@example.com');
+  // the page's check of the sign-in (it carries the language stored on the
+  // member) is answered only after the switch
+  let held = 0;
+  await a.route('**/api/collections/users/auth-refresh', async (route) => {
+    const res = await route.fetch();
+    held++;
+    await new Promise((r) => setTimeout(r, 2500));
+    await route.fulfill({ response: res });
+  });
+  watchRequests(a);
+  await a.goto('/rooms');
+  await waitText(a.locator('nav'), 'Rooms');
+  const saved = a.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/collections/users/records/'));
+  await a.click('button.lang');
+  await saved;
+  await a.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('auth-refresh') && e.responseEnd > 0), null, { timeout: 10000 });
+  assert.ok(held >= 1, 'the sign-in check was not held');
+  await settled(a);
+  await waitText(a.locator('nav'), 'ルーム');
+  assert.equal(await a.evaluate(() => document.documentElement.lang), 'ja');
+  // back to English, as the other tests expect of Aiko
+  await a.unroute('**/api/collections/users/auth-refresh');
+  const back = a.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/collections/users/records/'));
+  await a.click('button.lang');
+  await back;
   await closeAll(a);
 });
 

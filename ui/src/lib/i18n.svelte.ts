@@ -583,11 +583,22 @@ function initialLang(): Lang {
 
 export const i18n = $state({ lang: initialLang() });
 
+// choices counts the languages the member chose on this page (the
+// switch, the profile), so that a read of their record begun before a
+// choice does not put the older language back (see boot).
+let choices = 0;
+export function langChoices(): number {
+  return choices;
+}
+
 export function setLang(l: string | undefined | null, remember = true) {
   if (l !== 'ja' && l !== 'en') return;
   i18n.lang = l;
   document.documentElement.lang = l;
-  if (remember) localStorage.setItem('salon.lang', l);
+  if (remember) {
+    choices++;
+    localStorage.setItem('salon.lang', l);
+  }
 }
 
 export function has(key: string): key is Key {

@@ -1,5 +1,5 @@
 import { pb, type Rec } from './pb';
-import { setLang, t } from './i18n.svelte';
+import { setLang, langChoices, t } from './i18n.svelte';
 import { navigate } from './router.svelte';
 import { forgetTopics, listen } from './realtime';
 
@@ -137,8 +137,10 @@ export async function boot(wait = false) {
   if (wait) await Promise.race([firstScreenDrawn, new Promise((r) => setTimeout(r, 1500))]);
   if (pb.authStore.isValid && pb.authStore.record?.collectionName === 'users') {
     try {
+      const chosen = langChoices();
       await pb.collection('users').authRefresh();
-      setLang(pb.authStore.record?.lang, false);
+      // a language switched to meanwhile is newer than the record read
+      if (langChoices() === chosen) setLang(pb.authStore.record?.lang, false);
     } catch (err: any) {
       if (err?.status === 401 || err?.status === 403) return; // afterSend ended the session
     }

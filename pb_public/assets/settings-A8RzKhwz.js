@@ -1,0 +1,1 @@
+import{p as e}from"./errors-CHRvNjHg.js";var t=null;function n(){return t||=e.collection(`salon_settings`).getFirstListItem(``).then(e=>e).catch(()=>null),t}export{n as t};

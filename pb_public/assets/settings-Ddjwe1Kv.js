@@ -1,1 +1,0 @@
-import{f as e}from"./errors-D8HHmHTH.js";var t=null;function n(){return t||=e.collection(`salon_settings`).getFirstListItem(``).then(e=>e).catch(()=>null),t}export{n as t};
