@@ -156,11 +156,13 @@ func (s *Server) handleCall(kind Kind) http.HandlerFunc {
 			ss.watch(pc, nil)
 		} else {
 			for _, f := range []*forwarder{other.video, other.audio} {
-				if err := f.addTo(pc, true); err != nil {
+				sender, err := pc.AddTrack(f.local)
+				if err != nil {
 					ss.close("add track failed")
 					writeError(w, err)
 					return
 				}
+				go readSenderRTCP(sender, f, true)
 			}
 			ss.watch(pc, other.video.requestKeyframe)
 		}

@@ -6,8 +6,7 @@
 // track that all subscribers' peer connections share. RTCP reports and
 // the NACKs to publishers come from pion/interceptor (one registry per
 // peer connection); a viewer's or call party's NACK is answered from its
-// forwarder's shared history (retransmit.go) and its sender reports are
-// written by the forwarder (senderreport.go); a viewer joining or asking (PLI/FIR) makes the server ask the publisher
+// forwarder's shared history (retransmit.go); a viewer joining or asking (PLI/FIR) makes the server ask the publisher
 // for a keyframe.
 //
 // The package knows nothing about members, ranks or chat: the application

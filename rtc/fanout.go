@@ -4,9 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -20,10 +18,6 @@ type fanoutTrack struct {
 	*webrtc.TrackLocalStaticRTP
 	mu   sync.Mutex
 	subs atomic.Pointer[[]*subscriber] // replaced on change: writers read it without the lock
-	// The sender reports of the subscribers without a sender interceptor
-	// (senderreport.go), under mu.
-	report    reportState
-	clockRate float64
 }
 
 // subscriber is one peer connection's binding of a fanoutTrack.
@@ -35,10 +29,6 @@ type subscriber struct {
 	// resends limits what is resent to it; made at its first NACK (most
 	// viewers never lose a packet).
 	resends atomic.Pointer[resendLimit]
-	// rtcp writes its sender reports (nil: its connection's interceptor
-	// does); the track's counts when it was bound are its zero.
-	rtcp                    func([]rtcp.Packet) error
-	basePackets, baseOctets uint64
 }
 
 func newFanoutTrack(codec webrtc.RTPCodecCapability, id, streamID string) (*fanoutTrack, error) {
@@ -46,7 +36,7 @@ func newFanoutTrack(codec webrtc.RTPCodecCapability, id, streamID string) (*fano
 	if err != nil {
 		return nil, err
 	}
-	return &fanoutTrack{TrackLocalStaticRTP: local, clockRate: float64(codec.ClockRate)}, nil
+	return &fanoutTrack{TrackLocalStaticRTP: local}, nil
 }
 
 // Bind is called by a subscriber's sender once negotiated.
@@ -58,7 +48,6 @@ func (t *fanoutTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamet
 	sub := &subscriber{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.bindReports(sub)
 	subs := append(slices.Clip(t.subscribers()), sub)
 	t.subs.Store(&subs)
 	return codec, nil
@@ -90,9 +79,6 @@ func (t *fanoutTrack) write(pkt *rtp.Packet) {
 		pkt.Header.PaddingSize = pkt.PaddingSize
 	}
 	ext := pkt.Header.Extensions[:0]
-	// Counted before it is sent: a sender report written meanwhile
-	// must not count fewer packets than its viewer has.
-	t.written(&pkt.Header, pkt.Payload, time.Now())
 	for _, s := range t.subscribers() {
 		pkt.SSRC, pkt.PayloadType = s.ssrc, s.pt
 		// An interceptor may add its own extension for its subscriber

@@ -1,7 +1,6 @@
 package rtc
 
 import (
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,15 +190,6 @@ func (f *forwarder) fanOut(queue <-chan *fanoutItem, free chan<- *fanoutItem, do
 		case free <- it:
 		default:
 		}
-		if len(queue) > 0 {
-			// A frame's packets come at once, and their fan-out to many
-			// viewers keeps this goroutine running for longer than the
-			// runtime's 10 ms slice: yielding between packets is cheaper
-			// than being preempted by a signal (3-7 % of the server's CPU
-			// in rtcbench's profiles at 100 and 200 viewers, 1-2 % with
-			// this).
-			runtime.Gosched()
-		}
 	}
 }
 
@@ -235,25 +225,6 @@ func (f *forwarder) requestKeyframe() {
 	if pc != nil {
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	}
-}
-
-// addTo adds the forwarder's track to a viewer's connection pc. With own
-// (the connection has neither a NACK responder nor a sender interceptor:
-// newViewerPeerConnection without estimate), the forwarder answers its
-// NACKs and writes its sender reports.
-func (f *forwarder) addTo(pc *webrtc.PeerConnection, own bool) error {
-	sender, err := pc.AddTrack(f.local)
-	if err != nil {
-		return err
-	}
-	if own {
-		f.local.reportTo(pc, sender)
-	}
-	go func() {
-		readSenderRTCP(sender, f, own)
-		f.local.forgetReports(sender)
-	}()
-	return nil
 }
 
 // readSenderRTCP drains a subscriber's RTCP for one track (which drives

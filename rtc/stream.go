@@ -352,13 +352,14 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	for _, f := range tracks {
-		// A simulcast viewer's connection has its own NACK responder
-		// and sender interceptor.
-		if err := f.addTo(pc, len(simulcast) == 0); err != nil {
+		sender, err := pc.AddTrack(f.local)
+		if err != nil {
 			ss.close("add track failed")
 			writeError(w, fmt.Errorf("add track: %w", err))
 			return
 		}
+		// A simulcast viewer's connection has its own NACK responder.
+		go readSenderRTCP(sender, f, len(simulcast) == 0)
 	}
 	ss.watch(pc, func() {
 		// A new viewer can only start decoding at a keyframe.

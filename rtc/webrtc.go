@@ -177,11 +177,9 @@ func (s *Server) newPeerConnection(set codecSet, only []webrtc.RTPCodecCapabilit
 // peer sends (transport-wide CC and NACK feedback, receiver reports), and
 // its NACKs are answered from its forwarders' shared history
 // (retransmit.go), not by a NACK responder that keeps a copy of every
-// packet per viewer. Its sender reports (the browser plays audio and
-// video in sync by them) are written by the forwarders from counts they
-// keep per track (senderreport.go), not by an interceptor that counts
-// every write to every viewer: forwarder.addTo with own. A simulcast
-// viewer (estimate) keeps all interceptors: its video track is its own.
+// packet per viewer. What stays per packet and viewer is the sender
+// report's count (the browser plays audio and video in sync by them). A
+// simulcast viewer (estimate) keeps them all: its video track is its own.
 // A call party's receiving connection is a viewer's too (set callCodecs).
 func (s *Server) newViewerPeerConnection(set codecSet, estimate bool) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
 	if estimate {
@@ -191,7 +189,13 @@ func (s *Server) newViewerPeerConnection(set codecSet, estimate bool) (*webrtc.P
 	if err := registerCodecs(m, set, nil); err != nil {
 		return nil, nil, err
 	}
-	pc, err := s.peerConnection(m, &interceptor.Registry{})
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, nil, err
+	}
+	ir := &interceptor.Registry{}
+	ir.Add(sr)
+	pc, err := s.peerConnection(m, ir)
 	return pc, nil, err
 }
 
