@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,12 +27,21 @@ func chromium(t *testing.T, url string) {
 	cmd := exec.Command(bin, "--headless=new", "--no-sandbox", "--disable-gpu",
 		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 		"--user-data-dir="+t.TempDir(), url)
+	// Its own process group: Chromium's renderer and helper processes
+	// outlive a kill of the browser process alone, and kept writing to the
+	// profile directory while the test removed it (the test then failed).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if syscall.Kill(-cmd.Process.Pid, 0) != nil {
+				return // the whole group is gone
+			}
+		}
 	})
 }
 
