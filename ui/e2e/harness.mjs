@@ -413,3 +413,22 @@ export async function sweep(browser, server, { email, pages, keys, start, ready,
   await server.api('PATCH', '/api/collections/users/records/' + me.id, { lang: 'en' });
   return problems;
 }
+
+// replays plays the recording: its clock runs, pictures and sound decode.
+export async function replays(page) {
+  const sel = '[data-testid=replay-video]';
+  await page.locator(sel).waitFor();
+  await page.$eval(sel, (v) => { v.muted = false; return v.play(); });
+  await page.waitForFunction((q) => {
+    const v = document.querySelector(q);
+    return v && v.currentTime > 2 && v.videoWidth > 0;
+  }, sel, { timeout: 20000, polling: 250 }).catch(async (err) => {
+    const st = await page.$eval(sel, (v) => JSON.stringify({ rs: v.readyState, ns: v.networkState, err: v.error?.message, t: v.currentTime,
+      d: v.duration, w: v.videoWidth, paused: v.paused, src: v.currentSrc.slice(0, 80) }));
+    throw new Error(`the replay does not play: ${st}: ${err.message}`);
+  });
+  return page.$eval(sel, (v) => ({
+    w: v.videoWidth, h: v.videoHeight, t: v.currentTime, duration: v.duration, muted: v.muted, paused: v.paused,
+    audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount,
+  }));
+}

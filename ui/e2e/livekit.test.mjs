@@ -12,7 +12,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import dgram from 'node:dgram';
-import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot, note } from './harness.mjs';
+import { Server, repo, launchMedia, mediaPerson, decoding, rtp, waitPlaying, axe, ranks, shot, note, replays } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 const lkKey = 'salone2ekey';
@@ -339,20 +339,6 @@ async function decodingAgain(page, before, n, timeout) {
     await page.waitForTimeout(250);
   }
   throw new Error(`no video decoding again: ${JSON.stringify(before)} → ${JSON.stringify(now)}`);
-}
-
-// replays plays the recording: its clock runs, pictures and sound decode.
-async function replays(page) {
-  const sel = '[data-testid=replay-video]';
-  await page.locator(sel).waitFor();
-  await page.$eval(sel, (v) => { v.muted = false; return v.play(); });
-  await page.waitForFunction((q) => {
-    const v = document.querySelector(q);
-    return v && v.currentTime > 2 && v.videoWidth > 0;
-  }, sel, { timeout: 20000, polling: 250 });
-  return page.$eval(sel, (v) => ({
-    w: v.videoWidth, h: v.videoHeight, duration: v.duration, audioBytes: v.webkitAudioDecodedByteCount,
-  }));
 }
 
 test('on LiveKit: a 1:1 call, both sides decode each other, hang-up ends it for both', async (t) => {

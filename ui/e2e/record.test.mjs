@@ -4,7 +4,7 @@
 // and the host deletes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSalon, launchMedia, mediaPerson, axe, shot, note } from './harness.mjs';
+import { openSalon, launchMedia, mediaPerson, axe, shot, note, replays } from './harness.mjs';
 import { waitText } from './util.mjs';
 
 process.env.SALON_RTC_LOOPBACK = '1';
@@ -26,25 +26,6 @@ after(async () => {
 });
 
 const person = (email, opts = {}) => mediaPerson(browser, s, email, opts);
-
-// replays plays the recording: its clock runs, pictures and sound decode.
-async function replays(page) {
-  const sel = '[data-testid=replay-video]';
-  await page.locator(sel).waitFor();
-  await page.$eval(sel, (v) => { v.muted = false; return v.play(); });
-  await page.waitForFunction((q) => {
-    const v = document.querySelector(q);
-    return v && v.currentTime > 2 && v.videoWidth > 0;
-  }, sel, { timeout: 20000, polling: 250 }).catch(async (err) => {
-    const st = await page.$eval(sel, (v) => JSON.stringify({ rs: v.readyState, ns: v.networkState, err: v.error?.message, t: v.currentTime,
-      d: v.duration, w: v.videoWidth, paused: v.paused, src: v.currentSrc.slice(0, 80) }));
-    throw new Error(`the replay does not play: ${st}: ${err.message}`);
-  });
-  return page.$eval(sel, (v) => ({
-    w: v.videoWidth, h: v.videoHeight, t: v.currentTime, duration: v.duration, muted: v.muted, paused: v.paused,
-    audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount,
-  }));
-}
 
 test('a tutor records a live; a Gold member replays it with sound; a Free member cannot; the host deletes it', async () => {
   const host = await person('tomo@example.com');
